@@ -1,0 +1,62 @@
+# Passerelle: `make run` serves the app, `make test` runs the whole suite. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: run test bench i18n i18n-compile migrate seed lint chromium clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when the project's dependencies change.
+$(VENV)/.installed: pyproject.toml $(BIN)/activate
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+i18n-compile: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d locales -D messages 2>&1 | grep -v '^$$' || true
+
+## Extract messages, merge them into de/fr catalogs, compile.
+i18n: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -o locales/messages.pot .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+	$(MAKE) i18n-compile
+
+migrate: $(VENV)/.installed
+	$(PY) -m backend db upgrade
+
+seed: migrate
+	$(PY) -m backend demo seed --if-empty
+
+run: i18n-compile seed
+	$(PY) -m backend serve --host $(HOST) --port $(PORT)
+
+chromium:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'"; exit 1; \
+	fi
+
+test: $(VENV)/.installed-test chromium i18n-compile
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed-test i18n-compile
+	$(PY) -m pytest tests/benchmarks -p no:cacheprovider -o testpaths=tests/benchmarks -m bench -s
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check backend tests
+
+clean:
+	rm -rf $(VENV) var/test-* .pytest_cache

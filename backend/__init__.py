@@ -1,0 +1,1 @@
+"""Passerelle: social prescribing for the canton of Bern."""

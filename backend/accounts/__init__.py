@@ -1,0 +1,1 @@
+"""Organisations, users, roles, login sessions and personal API tokens."""

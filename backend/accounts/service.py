@@ -1,0 +1,249 @@
+"""Accounts: users, organisations, login sessions and API tokens. No HTTP in here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import ApiToken, LoginSession, Organisation, User
+from backend.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from backend.accounts.roles import ROLES_NEEDING_ORGANISATION, OrgType, Role
+from backend.db.types import utcnow
+from backend.errors import Conflict, InvalidInput, NotFound
+from backend.geo.reference import DISTRICTS
+from backend.i18n import LANGUAGES, N_
+
+TOKEN_PREFIX = "psg_"
+# Touching last_seen_at on every request would make every read a write; once a minute is enough.
+SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """What a request knows about who is calling; detached from the database session."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    organisation_id: int | None
+    organisation_name: str | None
+    language: str | None
+    is_demo: bool
+    via_token: bool = False
+
+
+def current_user(session: Session, user: User, via_token: bool = False) -> CurrentUser:
+    org = session.get(Organisation, user.organisation_id) if user.organisation_id else None
+    return CurrentUser(
+        id=user.id or 0,
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        organisation_id=user.organisation_id,
+        organisation_name=org.name if org else None,
+        language=user.language,
+        is_demo=user.is_demo,
+        via_token=via_token,
+    )
+
+
+# --- organisations and users ---------------------------------------------------------------
+
+
+def create_organisation(
+    session: Session,
+    name: str,
+    type: str,
+    district: str | None = None,
+    language: str = "de",
+    is_demo: bool = False,
+) -> Organisation:
+    name = name.strip()
+    if not name:
+        raise InvalidInput(N_("The organisation needs a name."), field="name")
+    if type not in OrgType.__members__.values():
+        raise InvalidInput(N_("Unknown organisation type."), field="type")
+    if district is not None and district not in DISTRICTS:
+        raise InvalidInput(N_("Unknown district."), field="district")
+    if language not in LANGUAGES:
+        raise InvalidInput(N_("Unknown language."), field="language")
+    if session.exec(select(Organisation).where(Organisation.name == name)).first():
+        raise Conflict(N_("An organisation with this name exists already."))
+    org = Organisation(name=name, type=type, district=district, language=language, is_demo=is_demo)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def find_organisation(session: Session, name_or_id: str) -> Organisation:
+    org = None
+    if name_or_id.isdigit():
+        org = session.get(Organisation, int(name_or_id))
+    if org is None:
+        org = session.exec(select(Organisation).where(Organisation.name == name_or_id)).first()
+    if org is None:
+        raise NotFound(N_("No such organisation."))
+    return org
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    organisation: Organisation | None = None,
+    language: str | None = None,
+    is_demo: bool = False,
+) -> User:
+    username = username.strip().lower()
+    if not username or len(username) > 80 or not username.replace("-", "").replace(".", "").isalnum():
+        raise InvalidInput(
+            N_("A username has letters, digits, dots and dashes only."), field="username"
+        )
+    if role not in Role.__members__.values():
+        raise InvalidInput(N_("Unknown role."), field="role")
+    if Role(role) in ROLES_NEEDING_ORGANISATION and organisation is None:
+        raise InvalidInput(N_("This role needs an organisation."), field="organisation")
+    if len(password) < MIN_LENGTH:
+        raise InvalidInput(
+            N_("The password needs at least %(count)s characters."), field="password",
+            count=MIN_LENGTH,
+        )
+    if language is not None and language not in LANGUAGES:
+        raise InvalidInput(N_("Unknown language."), field="language")
+    if session.exec(select(User).where(User.username == username)).first():
+        raise Conflict(N_("This username is taken."))
+    user = User(
+        username=username,
+        display_name=(display_name or username).strip(),
+        password_hash=hash_password(password),
+        role=role,
+        organisation_id=organisation.id if organisation else None,
+        language=language,
+        is_demo=is_demo,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise NotFound(N_("No such user."))
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user for these credentials, or None; the same work is done either way."""
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    ok = verify_password(user.password_hash if user else None, password)
+    if not (ok and user and user.is_active):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def set_language(session: Session, user_id: int, language: str) -> None:
+    if language not in LANGUAGES:
+        raise InvalidInput(N_("Unknown language."), field="language")
+    user = session.get(User, user_id)
+    if user:
+        user.language = language
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def start_session(session: Session, user: User) -> str:
+    """Creates a login session and returns the secret cookie value (never stored as such)."""
+    key = secrets.token_urlsafe(32)
+    session.add(LoginSession(id=_sha256(key), user_id=user.id or 0))
+    return key
+
+
+def resume_session(session: Session, key: str, idle: timedelta) -> User | None:
+    """The user of a live session; an idle session is ended here."""
+    row = session.get(LoginSession, _sha256(key))
+    if row is None:
+        return None
+    now = utcnow()
+    if now - row.last_seen_at > idle:
+        session.delete(row)
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        session.delete(row)
+        return None
+    if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
+        row.last_seen_at = now
+    return user
+
+
+def end_session(session: Session, key: str) -> None:
+    row = session.get(LoginSession, _sha256(key))
+    if row is not None:
+        session.delete(row)
+
+
+def purge_idle_sessions(session: Session, idle: timedelta, now: datetime | None = None) -> int:
+    cutoff = (now or utcnow()) - idle
+    rows = session.exec(select(LoginSession).where(col(LoginSession.last_seen_at) < cutoff)).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """Returns the row and the token itself, which is shown once and never stored."""
+    name = name.strip() or "token"
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id or 0, name=name[:100], token_hash=_sha256(secret), prefix=secret[:12]
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == _sha256(secret))).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > SESSION_TOUCH_INTERVAL:
+        token.last_used_at = now
+    return user
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(col(ApiToken.id))
+    return list(session.exec(query).all())
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(N_("No such token."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token

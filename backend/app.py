@@ -1,0 +1,101 @@
+"""create_app(settings) -> Litestar. Explicit wiring; nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.datastructures import CacheControlHeader
+from litestar_htmx import HTMXPlugin
+
+from backend.accounts import routes as accounts_routes
+from backend.accounts.access import public
+from backend.accounts.auth import AuthMiddleware, access_guard
+from backend.admin import routes as admin_routes
+from backend.db.engine import make_engine
+from backend.home import routes as home_routes
+from backend.pwa import routes as pwa_routes
+from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
+from backend.security.csrf import CSRFMiddleware
+from backend.security.headers import security_headers
+from backend.settings import Settings, load_settings
+from backend.system import routes as system_routes
+from backend.system.errors import EXCEPTION_HANDLERS
+from backend.web import make_template_config
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+def create_app(settings: Settings) -> Litestar:
+    assets = Assets.scan()
+    engine = make_engine(settings.database_url)
+    static = create_static_files_router(
+        path=STATIC_PREFIX,
+        directories=[STATIC_DIR],
+        opt=public(),
+        # Asset URLs carry a content hash (?v=…), so a year-long cache never serves stale files.
+        cache_control=CacheControlHeader(max_age=ONE_YEAR, public=True, immutable=True),
+        include_in_schema=False,
+    )
+    openapi = OpenAPIConfig(
+        title="Passerelle API",
+        version="1",
+        path="/schema",
+        render_plugins=[JsonRenderPlugin()],  # the JSON only: UI plugins need inline scripts
+        openapi_router=Router(path="/schema", route_handlers=[], opt=public()),
+    )
+
+    async def dispose_engine() -> None:
+        engine.dispose()
+
+    return Litestar(
+        # One router for all handlers: registering handlers that share a path one by one
+        # would register the first twice (and wrap its sync_to_thread callable twice).
+        route_handlers=[
+            Router(
+                path="/",
+                route_handlers=[
+                    *accounts_routes.ROUTES,
+                    *home_routes.ROUTES,
+                    *admin_routes.ROUTES,
+                    *pwa_routes.ROUTES,
+                    *system_routes.ROUTES,
+                    static,
+                ],
+            )
+        ],
+        # Order matters: CSRF first (it sets the token pages embed), then who is calling.
+        middleware=[
+            CSRFMiddleware(settings.secret_key, secure=settings.production),
+            AuthMiddleware(settings.session_idle_minutes),
+        ],
+        guards=[access_guard],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_send=[security_headers(settings.production)],
+        template_config=make_template_config(assets),
+        plugins=[HTMXPlugin()],
+        openapi_config=openapi,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        request_max_body_size=2 * 1024 * 1024,
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "assets": assets,
+                "service_worker": pwa_routes.service_worker_source(assets),
+            }
+        ),
+        on_shutdown=[dispose_engine],
+        debug=False,
+    )
+
+
+def app_from_environment() -> Litestar:
+    """Factory for ASGI servers (`uvicorn --factory backend.app:app_from_environment`)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app(load_settings())

@@ -1,0 +1,245 @@
+"""`python -m backend …`: the operator's commands. Each has --help."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import timedelta
+
+import click
+
+from backend.settings import SettingsError, load_settings
+
+
+def _settings():  # noqa: ANN202
+    try:
+        return load_settings()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _engine():  # noqa: ANN202
+    from backend.db.engine import make_engine
+
+    return make_engine(_settings().database_url)
+
+
+def _fail_on_domain_error(func):  # noqa: ANN001, ANN202
+    """Domain errors are messages for the operator, not tracebacks."""
+    import functools
+
+    from backend.errors import DomainError
+    from backend.i18n import gettext
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            return func(*args, **kwargs)
+        except DomainError as error:
+            raise click.ClickException(gettext("en", error.message, **error.params)) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Passerelle: social prescribing for the canton of Bern."""
+
+
+@main.command()
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PORT", default=8000, type=int, show_default=True)
+@click.option("--workers", default=1, type=int, show_default=True, help="Web processes.")
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the web app with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    click.echo(f"Passerelle ({settings.env}) on http://{host}:{port}")
+    uvicorn.run(
+        "backend.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        server_header=False,
+        access_log=False,  # access logs would carry query strings; errors are logged by the app
+    )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one round and exit.")
+@click.option("--interval", default=60, type=int, show_default=True, help="Seconds between rounds.")
+def worker(once: bool, interval: int) -> None:
+    """Run background jobs (housekeeping now; outbox delivery later)."""
+    from backend.jobs import housekeeping
+
+    settings = _settings()
+    engine = _engine()
+    while True:
+        counts = housekeeping(engine, timedelta(minutes=settings.session_idle_minutes))
+        click.echo(f"housekeeping: {counts}")
+        if once:
+            return
+        time.sleep(interval)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply all migrations (creates the SQLite file when needed)."""
+    from backend.db.migrate import upgrade as run_upgrade
+
+    run_upgrade(_settings().database_url)
+    click.echo("database is up to date")
+
+
+@db.command()
+@click.argument("message")
+def revision(message: str) -> None:
+    """Write a new migration from the difference between models and database."""
+    from backend.db.migrate import revision as make_revision
+
+    make_revision(_settings().database_url, message)
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command()
+@click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")
+def seed(if_empty: bool) -> None:
+    """Create the demo organisations and users (never in production)."""
+    from backend.demo.seed import DEMO_PASSWORD, seed_demo
+
+    settings = _settings()
+    if settings.production:
+        raise click.ClickException("demo seed refuses to run in production (PASSERELLE_ENV=production)")
+    created = seed_demo(_engine(), only_if_empty=if_empty)
+    if created is None:
+        click.echo("database has users already; demo data not added")
+        return
+    click.echo(f"demo data ready; every demo login uses the password {DEMO_PASSWORD!r}:")
+    for username, description in created:
+        click.echo(f"  {username:<14} {description}")
+
+
+@main.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["nurse", "coordinator", "org_staff", "analyst", "admin"]))
+@click.option("--organisation", help="Name or id of the organisation (required for nurse, coordinator, org_staff).")
+@click.option("--name", "display_name", help="Display name (default: the username).")
+@click.option("--language", type=click.Choice(["de", "fr"]))
+@_fail_on_domain_error
+def create_user(username: str, role: str, organisation: str | None, display_name: str | None,
+                language: str | None) -> None:
+    """Create a user; the password is read from a prompt, or from stdin when piped."""
+    from backend.accounts import service
+    from backend.db.engine import session_scope
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with session_scope(_engine()) as session:
+        org = service.find_organisation(session, organisation) if organisation else None
+        user = service.create_user(session, username, password, role, display_name, org, language)
+        click.echo(f"created {user.username} ({user.role})")
+
+
+@users.command("list")
+def list_users() -> None:
+    """List users with their role and organisation."""
+    from sqlmodel import select
+
+    from backend.accounts.models import Organisation, User
+    from backend.db.engine import session_scope
+
+    with session_scope(_engine()) as session:
+        orgs = {o.id: o.name for o in session.exec(select(Organisation)).all()}
+        for user in session.exec(select(User).order_by(User.username)).all():
+            click.echo(f"{user.username:<16} {user.role:<12} {orgs.get(user.organisation_id, '-')}")
+
+
+@main.group()
+def organisations() -> None:
+    """Organisations."""
+
+
+@organisations.command("create")
+@click.argument("name")
+@click.option("--type", "org_type", required=True,
+              type=click.Choice(["home_care", "support", "coordination", "administration"]))
+@click.option("--district", help="District code (BM, BB, EM, FN, IO, JB, OA, OS, SL, TH).")
+@click.option("--language", default="de", type=click.Choice(["de", "fr"]), show_default=True)
+@_fail_on_domain_error
+def create_organisation(name: str, org_type: str, district: str | None, language: str) -> None:
+    """Create an organisation."""
+    from backend.accounts import service
+    from backend.db.engine import session_scope
+
+    with session_scope(_engine()) as session:
+        org = service.create_organisation(session, name, org_type, district, language)
+        click.echo(f"created organisation {org.id}: {org.name}")
+
+
+@main.group()
+def tokens() -> None:
+    """Personal API tokens (Authorization: Bearer …)."""
+
+
+@tokens.command("create")
+@click.option("--user", "username", required=True)
+@click.option("--name", default="script", show_default=True, help="What the token is for.")
+@_fail_on_domain_error
+def create_token(username: str, name: str) -> None:
+    """Print a new token; it is shown once and stored only as a hash."""
+    from backend.accounts import service
+    from backend.db.engine import session_scope
+
+    with session_scope(_engine()) as session:
+        user = service.find_user(session, username)
+        token, secret = service.create_token(session, user, name)
+    click.echo(secret)
+    click.echo(f"(token {token.id} for {username}; revoke with: python -m backend tokens revoke {token.id})", err=True)
+
+
+@tokens.command("list")
+@click.option("--user", "username", required=True)
+@_fail_on_domain_error
+def list_tokens(username: str) -> None:
+    """List a user's tokens (prefix only)."""
+    from backend.accounts import service
+    from backend.db.engine import session_scope
+
+    with session_scope(_engine()) as session:
+        for token in service.list_tokens(session, service.find_user(session, username)):
+            state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+            click.echo(f"{token.id:>4}  {token.prefix}…  {token.name:<20} {state}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@_fail_on_domain_error
+def revoke_token(token_id: int) -> None:
+    """Revoke a token at once."""
+    from backend.accounts import service
+    from backend.db.engine import session_scope
+
+    with session_scope(_engine()) as session:
+        service.revoke_token(session, token_id)
+    click.echo(f"token {token_id} revoked")

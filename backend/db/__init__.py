@@ -1,0 +1,1 @@
+"""Database: engine and sessions, shared column types, Alembic migrations."""

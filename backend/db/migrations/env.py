@@ -1,0 +1,28 @@
+"""Alembic environment: one metadata (every feature's SQLModel tables), both databases."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from backend.db.engine import make_engine
+from backend.db.tables import metadata
+
+config = context.config
+
+
+def run_migrations() -> None:
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations()

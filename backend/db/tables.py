@@ -1,0 +1,8 @@
+"""Import every feature's tables so SQLModel.metadata knows them all (Alembic, tests)."""
+
+from sqlmodel import SQLModel
+
+from backend.accounts import models as _accounts  # noqa: F401
+from backend.security import ratelimit as _ratelimit  # noqa: F401
+
+metadata = SQLModel.metadata

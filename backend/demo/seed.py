@@ -1,0 +1,60 @@
+"""The demo organisations and users; every demo login uses the same password."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from backend.accounts import service
+from backend.accounts.models import User
+from backend.accounts.roles import OrgType, Role
+from backend.db.engine import session_scope
+from backend.errors import NotFound
+
+DEMO_PASSWORD = "passerelle-demo"  # noqa: S105 - published on purpose, demo only
+
+ORGANISATIONS = [
+    # name, type, district, language
+    ("Spitex Demo Emmental", OrgType.HOME_CARE, "EM", "de"),
+    ("Spitex Démo Jura bernois", OrgType.HOME_CARE, "JB", "fr"),
+    ("Pro Senectute Demo Bern", OrgType.SUPPORT, "BM", "de"),
+    ("Association Démo Entraide Biel/Bienne", OrgType.SUPPORT, "BB", "fr"),
+    ("Kanton Bern Demo", OrgType.ADMINISTRATION, None, "de"),
+]
+
+USERS = [
+    # username, role, organisation, display name, language
+    ("pflege", Role.NURSE, "Spitex Demo Emmental", "Petra Pflege", "de"),
+    ("soins", Role.NURSE, "Spitex Démo Jura bernois", "Sophie Soins", "fr"),
+    ("koordination", Role.COORDINATOR, "Pro Senectute Demo Bern", "Karin Koordination", "de"),
+    ("coordination", Role.COORDINATOR, "Association Démo Entraide Biel/Bienne", "Claire Coordination", "fr"),
+    ("analyse", Role.ANALYST, "Kanton Bern Demo", "Andreas Analyse", "de"),
+    ("admin", Role.ADMIN, None, "Demo Admin", None),
+]
+
+
+def seed_demo(engine: Engine, only_if_empty: bool = False) -> list[tuple[str, str]] | None:
+    """Creates what is missing; returns (username, description) of the demo logins, or None
+    when `only_if_empty` and the database has users already."""
+    with session_scope(engine) as session:
+        if only_if_empty and session.exec(select(User.id)).first() is not None:
+            return None
+        orgs = {}
+        for name, org_type, district, language in ORGANISATIONS:
+            try:
+                orgs[name] = service.find_organisation(session, name)
+            except NotFound:
+                orgs[name] = service.create_organisation(
+                    session, name, org_type, district, language, is_demo=True
+                )
+        logins = []
+        for username, role, org_name, display_name, language in USERS:
+            exists = session.exec(select(User).where(User.username == username)).first()
+            if exists is None:
+                service.create_user(
+                    session, username, DEMO_PASSWORD, role, display_name,
+                    orgs[org_name] if org_name else None, language, is_demo=True,
+                )
+            where = f", {org_name}" if org_name else ""
+            logins.append((username, f"{role.value}{where}"))
+        return logins

@@ -1,0 +1,39 @@
+"""Domain exceptions. Services raise these; one handler (system/errors.py) turns them into
+responses in the user's language. Messages are msgids, translated when rendered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+
+    def __init__(self, message: str, field: str | None = None, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.field = field
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class RateLimited(DomainError):
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int, **params: Any) -> None:
+        super().__init__(message, minutes=max(1, -(-retry_after // 60)), **params)
+        self.retry_after = retry_after

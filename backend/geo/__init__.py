@@ -1,0 +1,1 @@
+"""Canton of Bern reference geography: districts, municipalities, postal codes."""

@@ -1,0 +1,88 @@
+"""Babel: the two languages, locale negotiation, gettext for Python and Jinja, formatting.
+
+German and French are both first class; German is the fallback because most of the canton
+speaks it. Messages are marked with `N_` where they are defined and translated where they are
+shown, in the language of the person looking.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, dates, numbers
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LANGUAGES = ("de", "fr")
+DEFAULT_LANGUAGE = "de"
+LANGUAGE_NAMES = {"de": "Deutsch", "fr": "Français"}
+# Swiss conventions: 1'234.50 and 29.11.2026 in German, 1 234,50 and 29.11.2026 in French.
+FORMAT_LOCALES = {"de": "de_CH", "fr": "fr_CH"}
+TIMEZONE = "Europe/Zurich"
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name Babel extracts
+    """Marks a message for extraction; it is translated later, where it is shown."""
+    return message
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    loaded = Translations.load(str(LOCALES_DIR), [language], domain="messages")
+    return loaded
+
+
+def gettext(language: str, message: str, **params: Any) -> str:
+    text = translations(language).ugettext(message)
+    return text % params if params else text
+
+
+def ngettext(language: str, singular: str, plural: str, n: int, **params: Any) -> str:
+    text = translations(language).ungettext(singular, plural, n)
+    return text % {"num": n, **params}
+
+
+def parse_accept_language(header: str | None) -> str | None:
+    """The first of our languages the browser asks for, honouring q-values."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        language = tag.strip().lower().split("-")[0]
+        if language in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else None
+
+
+def negotiate(saved: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The user's saved preference, then the switcher's cookie, then the browser, then German."""
+    for candidate in (saved, cookie):
+        if candidate in LANGUAGES:
+            return candidate  # type: ignore[return-value]
+    return parse_accept_language(accept_language) or DEFAULT_LANGUAGE
+
+
+def format_date(value: date | datetime, language: str, format: str = "medium") -> str:
+    locale = Locale.parse(FORMAT_LOCALES[language])
+    if isinstance(value, datetime):
+        return dates.format_datetime(value, format=format, tzinfo=TIMEZONE, locale=locale)
+    return dates.format_date(value, format=format, locale=locale)
+
+
+def format_number(value: int | float | Decimal, language: str) -> str:
+    return numbers.format_decimal(value, locale=FORMAT_LOCALES[language])
+
+
+def format_money(value: int | float | Decimal, language: str, currency: str = "CHF") -> str:
+    return numbers.format_currency(value, currency, locale=FORMAT_LOCALES[language])

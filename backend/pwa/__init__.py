@@ -1,0 +1,1 @@
+"""Installable app shell: static assets with versioned URLs, manifest, service worker, offline page."""

@@ -1,0 +1,64 @@
+"""Static assets get content-hashed URLs, so they can be cached for a year and still change.
+
+The same hashes name the service worker's cache: when any asset changes, the cache name
+changes and the old cache is removed on activate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+STATIC_DIR = ROOT / "frontend" / "static"
+TEMPLATES_DIR = ROOT / "frontend" / "templates"
+SERVICE_WORKER = ROOT / "service-worker" / "sw.js"
+LOCALES_DIR = ROOT / "locales"
+STATIC_PREFIX = "/static"
+
+# What the service worker precaches besides the offline pages: the shell every page needs.
+SHELL = (
+    "css/app.css",
+    "js/app.js",
+    "vendor/htmx/htmx-2.0.11.min.js",
+    "icons/icon.svg",
+    "icons/icon-192.png",
+)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Assets:
+    hashes: dict[str, str] = field(default_factory=dict)
+    version: str = ""
+
+    @classmethod
+    def scan(cls) -> Assets:
+        hashes = {
+            p.relative_to(STATIC_DIR).as_posix(): _digest(p)[:12]
+            for p in sorted(STATIC_DIR.rglob("*"))
+            if p.is_file()
+        }
+        # The version covers everything an offline visitor sees: assets, the worker, the
+        # offline template and the compiled translations it is rendered with.
+        extra = [SERVICE_WORKER, *sorted(TEMPLATES_DIR.rglob("*.html")), *sorted(LOCALES_DIR.rglob("*.mo"))]
+        combined = hashlib.sha256()
+        for name, digest in hashes.items():
+            combined.update(f"{name}:{digest}\n".encode())
+        for path in extra:
+            if path.exists():
+                combined.update(f"{path.name}:{_digest(path)}\n".encode())
+        return cls(hashes=hashes, version=combined.hexdigest()[:12])
+
+    def url(self, name: str) -> str:
+        digest = self.hashes.get(name)
+        if digest is None:
+            raise KeyError(f"no static asset {name!r} under {STATIC_DIR}")
+        return f"{STATIC_PREFIX}/{name}?v={digest}"
+
+    def shell_urls(self) -> list[str]:
+        return [self.url(name) for name in SHELL]

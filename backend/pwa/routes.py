@@ -1,0 +1,86 @@
+"""The installable shell: web app manifest, the service worker at /sw.js, offline pages."""
+
+from __future__ import annotations
+
+import json
+
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+
+from backend.accounts.access import public
+from backend.i18n import LANGUAGES, gettext
+from backend.pwa.assets import SERVICE_WORKER, Assets
+from backend.web import render
+
+# The worker file is checked on every navigation (no-cache) so updates arrive promptly.
+NO_CACHE = "no-cache"
+ONE_DAY = "public, max-age=86400"
+BUILD_MARKER = "/*BUILD*/"
+
+
+def service_worker_source(assets: Assets) -> str:
+    """sw.js with its build facts (version, precache list) filled in where the marker is."""
+    build = {
+        "version": assets.version,
+        "shell": assets.shell_urls(),
+        "offline": {language: f"/offline/{language}" for language in LANGUAGES},
+        "languages": list(LANGUAGES),
+    }
+    source = SERVICE_WORKER.read_text(encoding="utf-8")
+    return source.replace(BUILD_MARKER, f"/*BUILD*/ {json.dumps(build)}; //", 1)
+
+
+@get("/sw.js", opt=public(), include_in_schema=False)
+async def service_worker(request: Request) -> Response:
+    return Response(
+        request.app.state.service_worker,
+        media_type="text/javascript",
+        headers={"Cache-Control": NO_CACHE, "Service-Worker-Allowed": "/"},
+    )
+
+
+@get("/manifest.webmanifest", opt=public(), include_in_schema=False)
+async def manifest(request: Request) -> Response:
+    assets: Assets = request.app.state.assets
+    locale = request.state.locale
+    body = {
+        "id": "/",
+        "name": "Passerelle",
+        "short_name": "Passerelle",
+        "description": gettext(locale, "Social prescribing for the canton of Bern"),
+        "lang": locale,
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5a6b",
+        "icons": [
+            {"src": assets.url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": assets.url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": assets.url("icons/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+            {"src": assets.url("icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        ],
+    }
+    return Response(
+        body,
+        media_type="application/manifest+json",
+        headers={"Cache-Control": ONE_DAY, "Vary": "Accept-Language, Cookie"},
+    )
+
+
+@get("/offline/{language:str}", opt=public(), include_in_schema=False)
+async def offline_page(request: Request, language: str) -> Template:
+    """Public and free of personal data, so the worker may cache it."""
+    if language not in LANGUAGES:
+        raise NotFoundException()
+    return render(
+        request,
+        "offline.html",
+        {"user": None, "csrf_token": "", "demo": False},
+        locale=language,
+        headers={"Cache-Control": ONE_DAY},
+    )
+
+
+ROUTES = [service_worker, manifest, offline_page]

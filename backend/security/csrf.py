@@ -1,0 +1,91 @@
+"""CSRF protection for every unsafe request, forms and htmx alike.
+
+A random value lives in an HttpOnly cookie; pages carry its HMAC (in forms as `csrf_token`,
+for htmx and fetch as the `X-CSRF-Token` header, read from `<meta name=csrf-token>`). An
+unsafe request must present the HMAC of its own cookie. Requests that authenticate with
+`Authorization: Bearer` carry no ambient credentials and are exempt — the auth middleware
+then ignores cookies entirely. https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from litestar import Request
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.exceptions import PermissionDeniedException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.i18n import N_
+
+COOKIE = "passerelle_csrf"
+FIELD = "csrf_token"
+HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+CSRF_FAILED = N_("This form has expired or did not come from Passerelle. Reload the page and try again.")
+
+
+def token_for(secret_key: str, cookie_value: str) -> str:
+    return hmac.new(secret_key.encode(), cookie_value.encode(), hashlib.sha256).hexdigest()
+
+
+def new_cookie_value() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_cookie(value: str, secure: bool) -> Cookie:
+    return Cookie(key=COOKIE, value=value, httponly=True, samesite="lax", secure=secure, path="/")
+
+
+class CSRFMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, secret_key: str, secure: bool) -> None:
+        self.secret_key = secret_key
+        self.secure = secure
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        request: Request = Request(scope, receive)
+        cookie_value = request.cookies.get(COOKIE)
+        fresh = not cookie_value
+        if fresh:
+            cookie_value = new_cookie_value()
+        request.state.csrf_token = token_for(self.secret_key, cookie_value)
+
+        if request.method not in SAFE_METHODS and not _bearer(request):
+            if fresh or not await self._valid(request):
+                raise PermissionDeniedException(detail=CSRF_FAILED)
+
+        if not fresh:
+            await next_app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                # A route that rotated the cookie (login, logout) has set its own already.
+                if not any(v.startswith(f"{COOKIE}=") for v in headers.getall("set-cookie", [])):
+                    headers.add("set-cookie", csrf_cookie(cookie_value, self.secure).to_header(header=""))
+            await send(message)
+
+        await next_app(scope, receive, send_with_cookie)
+
+    async def _valid(self, request: Request) -> bool:
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            return False
+        presented = request.headers.get(HEADER)
+        if not presented and request.content_type[0] in FORM_TYPES:
+            form = await request.form()
+            value = form.get(FIELD)
+            presented = value if isinstance(value, str) else None
+        expected = request.state.csrf_token
+        return bool(presented) and hmac.compare_digest(presented, expected)
+
+
+def _bearer(request: Request) -> bool:
+    return request.headers.get("authorization", "").lower().startswith("bearer ")

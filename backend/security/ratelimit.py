@@ -1,0 +1,70 @@
+"""Fixed-window counters in the database, so that every web process shares them.
+
+Keys never hold a username or an address in clear: callers pass them through `key()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from sqlalchemy import case
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel, col, delete
+
+from backend.db.types import UTCDateTime, utcnow
+
+
+class RateLimitBucket(SQLModel, table=True):
+    __tablename__ = "rate_limit_bucket"
+
+    key: str = Field(primary_key=True, max_length=80)
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    hits: int = Field(default=0)
+
+
+def key(secret_key: str, kind: str, value: str) -> str:
+    digest = hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()[:40]
+    return f"{kind}:{digest}"
+
+
+def _window_start(now: datetime, window: timedelta) -> datetime:
+    seconds = int(window.total_seconds())
+    return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
+
+
+def retry_after(session: Session, bucket_key: str, limit: int, window: timedelta) -> int | None:
+    """Seconds until the key may try again, or None when it is under its limit."""
+    now = utcnow()
+    row = session.get(RateLimitBucket, bucket_key)
+    if row is None or row.window_start != _window_start(now, window) or row.hits < limit:
+        return None
+    return max(1, int((row.window_start + window - now).total_seconds()))
+
+
+def hit(session: Session, bucket_key: str, window: timedelta) -> None:
+    """Counts one hit in the current window with one atomic upsert (no read-modify-write)."""
+    start = _window_start(utcnow(), window)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = RateLimitBucket.__table__
+    statement = insert(table).values(key=bucket_key, window_start=start, hits=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            # A new window starts the count again.
+            "hits": case((table.c.window_start == start, table.c.hits + 1), else_=1),
+            "window_start": start,
+        },
+    )
+    session.execute(statement)
+    session.expire_all()
+
+
+def reset(session: Session, bucket_key: str) -> None:
+    session.execute(delete(RateLimitBucket).where(col(RateLimitBucket.key) == bucket_key))
+
+
+def purge(session: Session, older_than: datetime) -> None:
+    session.execute(delete(RateLimitBucket).where(col(RateLimitBucket.window_start) < older_than))

@@ -1,0 +1,106 @@
+"""One frozen settings object, read from the environment (12-factor).
+
+Every variable is documented in the README; tests/unit/test_docs.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production")
+
+
+class SettingsError(RuntimeError):
+    """The environment cannot be turned into settings; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    """PASSERELLE_ENV: `development` (default) or `production`."""
+    database_url: str
+    """DATABASE_URL: SQLAlchemy URL; default the SQLite file var/passerelle.sqlite3."""
+    secret_key: str
+    """SECRET_KEY: signs CSRF tokens; generated once into var/ in development."""
+    base_url: str
+    """BASE_URL: the public address, used in links that leave the app (push, e-mail)."""
+    var_dir: Path
+    """PASSERELLE_VAR_DIR: where local state lives (SQLite file, dev secret, keys)."""
+    session_idle_minutes: int
+    """SESSION_IDLE_MINUTES: a session ends after this long without a request."""
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _int(name: str, default: int, environ: dict[str, str]) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than 0, got {value}")
+    return value
+
+
+def _dev_secret(var_dir: Path) -> str:
+    """In development the secret is made once and kept, so sessions survive restarts."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(secret)
+    return secret
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    env = environ.get("PASSERELLE_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise SettingsError(f"PASSERELLE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    var_dir = Path(environ.get("PASSERELLE_VAR_DIR") or ROOT / "var").resolve()
+
+    secret_key = environ.get("SECRET_KEY", "")
+    if not secret_key:
+        if env == "production":
+            raise SettingsError(
+                "SECRET_KEY is missing, and production has no default: "
+                "set it to a long random string (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
+        secret_key = _dev_secret(var_dir)
+    elif len(secret_key) < 32:
+        raise SettingsError("SECRET_KEY is too short: use at least 32 characters")
+
+    database_url = environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'passerelle.sqlite3'}"
+    if database_url.startswith("postgres://"):  # the form many hosts hand out
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    base_url = environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    if env == "production" and not base_url.startswith("https://"):
+        raise SettingsError(f"BASE_URL must start with https:// in production, got {base_url!r}")
+
+    return Settings(
+        env=env,
+        database_url=database_url,
+        secret_key=secret_key,
+        base_url=base_url,
+        var_dir=var_dir,
+        session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30, environ),
+    )

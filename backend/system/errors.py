@@ -1,0 +1,115 @@
+"""One place turns every exception into a response: a page or JSON, in the user's language,
+with the right status and never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from backend import i18n
+from backend.accounts.auth import BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED
+from backend.errors import DomainError, InvalidInput, RateLimited
+from backend.i18n import N_
+from backend.security.csrf import CSRF_FAILED
+from backend.web import render, request_locale
+
+log = logging.getLogger("passerelle")
+
+TITLES = {
+    400: N_("The request could not be understood"),
+    401: N_("Please log in"),
+    403: N_("Access denied"),
+    404: N_("Page not found"),
+    405: N_("This action is not possible here"),
+    409: N_("Conflict"),
+    413: N_("The request is too large"),
+    422: N_("Please check your input"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong on our side"),
+    503: N_("Passerelle is not available at the moment"),
+}
+DEFAULT_MESSAGES = {
+    400: N_("Please check what you entered and try again."),
+    404: N_("There is no page at this address. Check the address or go back to the start page."),
+    405: N_("Go back to the previous page and try again."),
+    413: N_("Send less data at once."),
+    500: N_("Your data is safe. Please try again in a moment; if it happens again, tell your administrator."),
+    503: N_("Please try again in a moment."),
+}
+# Details we raise ourselves (msgids); Litestar's own English details are never shown as such.
+_KNOWN_MESSAGES = frozenset({BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED, CSRF_FAILED})
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/") or request.url.path == "/healthz":
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _message(exc: Exception, status: int) -> str:
+    if isinstance(exc, DomainError):
+        return exc.message
+    detail = getattr(exc, "detail", "") if isinstance(exc, HTTPException) else ""
+    # Our own messages are msgids; Litestar's built-in details (English prose) are replaced.
+    if detail and detail in _KNOWN_MESSAGES:
+        return detail
+    return DEFAULT_MESSAGES.get(status, TITLES.get(status, TITLES[500]))
+
+
+def error_response(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)
+    if isinstance(exc, ValidationException):
+        status = 400
+    if status >= 500:
+        # Type and route only: request bodies and query strings may hold personal data.
+        log.error("%s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    locale = request_locale(request)
+    params = exc.params if isinstance(exc, DomainError) else {}
+    message = i18n.gettext(locale, _message(exc, status), **params)
+    title = i18n.gettext(locale, TITLES.get(status, TITLES[500]))
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+
+    if wants_json(request):
+        body: dict[str, object] = {"error": title, "message": message, "status": status}
+        if isinstance(exc, InvalidInput) and exc.field:
+            body["field"] = exc.field
+        return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+    if isinstance(exc, NotAuthorizedException) and request.method == "GET":
+        target = "/login?next=" + quote(request.url.path, safe="/")
+        if request.headers.get("hx-request"):
+            return Response("", status_code=200, headers={"HX-Redirect": target})
+        return Redirect(target, status_code=303)
+
+    return render(
+        request,
+        "error.html",
+        {"status": status, "title": title, "message": message},
+        status_code=status,
+        locale=locale,
+        headers=headers,
+    )
+
+
+EXCEPTION_HANDLERS = {
+    HTTPException: error_response,
+    DomainError: error_response,
+    NotFoundException: error_response,
+    NotAuthorizedException: error_response,
+    PermissionDeniedException: error_response,
+    Exception: error_response,
+}

@@ -1,0 +1,27 @@
+"""GET /healthz: is the app up and can it reach its database?"""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get
+from sqlalchemy import text
+
+from backend.accounts.access import public
+
+
+@get("/healthz", opt=public(), sync_to_thread=True, include_in_schema=False)
+def healthz(request: Request) -> Response:
+    engine = request.app.state.engine
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "not healthy", reported as such
+        database = "unavailable"
+    status = "ok" if database == "ok" else "degraded"
+    return Response(
+        {"status": status, "database": database, "dialect": engine.dialect.name},
+        status_code=200 if database == "ok" else 503,
+    )
+
+
+ROUTES = [healthz]

@@ -1,0 +1,113 @@
+"""Rendering pages: one place builds the template context and decides page or fragment."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+from backend import i18n
+from backend.accounts.auth import LANGUAGE_COOKIE
+from backend.accounts.roles import ORG_TYPE_LABELS, ROLE_LABELS
+from backend.pwa.assets import TEMPLATES_DIR, Assets
+
+
+def request_locale(request: Request) -> str:
+    """The locale the middleware chose, or (for errors raised before it ran) a fresh guess."""
+    locale = getattr(request.state, "locale", None)
+    if locale:
+        return locale
+    return i18n.negotiate(
+        None, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A same-site path to go back to; anything else (other hosts, //evil) becomes default."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    locale: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Template:
+    locale = locale or request_locale(request)
+    user = request.scope.get("user")
+    page_context = {
+        "locale": locale,
+        "user": user,
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "current_path": request.url.path,
+        "demo": bool(user and user.is_demo),
+        "is_htmx": bool(request.headers.get("hx-request")) and not request.headers.get("hx-boosted"),
+        **(context or {}),
+    }
+    return Template(
+        template_name=template,
+        context=page_context,
+        status_code=status_code,
+        # Vary: the same URL answers a full page or a fragment (htmx); caches must tell them apart.
+        headers={"Vary": "HX-Request", "Content-Language": locale, **(headers or {})},
+    )
+
+
+@pass_context
+def _gettext(ctx: Any, message: str, **params: Any) -> str:
+    return i18n.gettext(ctx.get("locale") or i18n.DEFAULT_LANGUAGE, message, **params)
+
+
+@pass_context
+def _ngettext(ctx: Any, singular: str, plural: str, n: int, **params: Any) -> str:
+    return i18n.ngettext(ctx.get("locale") or i18n.DEFAULT_LANGUAGE, singular, plural, n, **params)
+
+
+@pass_context
+def _format_date(ctx: Any, value: Any, format: str = "medium") -> str:
+    return i18n.format_date(value, ctx.get("locale") or i18n.DEFAULT_LANGUAGE, format)
+
+
+@pass_context
+def _format_number(ctx: Any, value: Any) -> str:
+    return i18n.format_number(value, ctx.get("locale") or i18n.DEFAULT_LANGUAGE)
+
+
+@pass_context
+def _format_money(ctx: Any, value: Any) -> str:
+    return i18n.format_money(value, ctx.get("locale") or i18n.DEFAULT_LANGUAGE)
+
+
+def make_environment(assets: Assets) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        static=assets.url,
+        languages=i18n.LANGUAGE_NAMES,
+        role_labels=ROLE_LABELS,
+        org_type_labels=ORG_TYPE_LABELS,
+    )
+    env.filters.update(date=_format_date, number=_format_number, money=_format_money)
+    return env
+
+
+def make_template_config(assets: Assets) -> TemplateConfig:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(make_environment(assets)))

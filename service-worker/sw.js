@@ -1,0 +1,79 @@
+// Passerelle's service worker, hand-written and small.
+//
+// It precaches public files only: the app shell (css, js, icons) and one offline page per
+// language. Pages and API answers are never cached — they may hold personal data and are
+// sent with Cache-Control: no-store. The server fills in BUILD when it serves /sw.js; its
+// version is a hash of every asset, so a changed asset means a new cache and a new worker.
+
+const BUILD = /*BUILD*/ { version: "dev", shell: [], offline: { de: "/offline/de", fr: "/offline/fr" }, languages: ["de", "fr"] };
+
+const SHELL_CACHE = `passerelle-shell-${BUILD.version}`;
+const META_CACHE = "passerelle-meta";
+const LANGUAGE_KEY = "/__passerelle/language";
+const expectedCaches = new Set([SHELL_CACHE, META_CACHE]);
+const shellUrls = new Set(BUILD.shell);
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(precache().then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(removeOldCaches().then(() => self.clients.claim()));
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+
+  if (request.mode === "navigate") {
+    event.respondWith(navigate(request));
+  } else if (shellUrls.has(url.pathname + url.search)) {
+    event.respondWith(cacheFirst(request));
+  }
+  // Everything else (htmx fragments, API, uncached files) goes to the network untouched.
+});
+
+async function precache() {
+  const cache = await caches.open(SHELL_CACHE);
+  await cache.addAll([...BUILD.shell, ...Object.values(BUILD.offline)]);
+}
+
+async function removeOldCaches() {
+  const names = await caches.keys();
+  await Promise.all(
+    names.filter((name) => name.startsWith("passerelle-") && !expectedCaches.has(name))
+      .map((name) => caches.delete(name)),
+  );
+}
+
+async function cacheFirst(request) {
+  const cached = await caches.match(request, { cacheName: SHELL_CACHE });
+  return cached || fetch(request);
+}
+
+// Pages always come from the network; only when it fails does the offline page stand in,
+// in the language of the last page the person saw.
+async function navigate(request) {
+  try {
+    const response = await fetch(request);
+    rememberLanguage(response.headers.get("Content-Language"));
+    return response;
+  } catch (error) {
+    const language = await preferredLanguage();
+    const offline = await caches.match(BUILD.offline[language], { cacheName: SHELL_CACHE });
+    return offline || Response.error();
+  }
+}
+
+async function rememberLanguage(language) {
+  if (!BUILD.languages.includes(language)) return;
+  const cache = await caches.open(META_CACHE);
+  await cache.put(LANGUAGE_KEY, new Response(language));
+}
+
+async function preferredLanguage() {
+  const saved = await caches.match(LANGUAGE_KEY, { cacheName: META_CACHE });
+  const language = saved ? await saved.text() : (self.navigator.language || "de").slice(0, 2);
+  return BUILD.languages.includes(language) ? language : BUILD.languages[0];
+}
