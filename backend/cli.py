@@ -29,14 +29,14 @@ def _fail_on_domain_error(func):  # noqa: ANN001, ANN202
     import functools
 
     from backend.errors import DomainError
-    from backend.i18n import gettext
+    from backend.i18n import translate
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         try:
             return func(*args, **kwargs)
         except DomainError as error:
-            raise click.ClickException(gettext("en", error.message, **error.params)) from None
+            raise click.ClickException(translate("en", error.message, **error.params)) from None
 
     return wrapper
 

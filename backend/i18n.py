@@ -36,12 +36,12 @@ def translations(language: str) -> NullTranslations:
     return loaded
 
 
-def gettext(language: str, message: str, **params: Any) -> str:
+def translate(language: str, message: str, **params: Any) -> str:
     text = translations(language).ugettext(message)
     return text % params if params else text
 
 
-def ngettext(language: str, singular: str, plural: str, n: int, **params: Any) -> str:
+def ntranslate(language: str, singular: str, plural: str, n: int, **params: Any) -> str:
     text = translations(language).ungettext(singular, plural, n)
     return text % {"num": n, **params}
 

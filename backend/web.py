@@ -67,12 +67,12 @@ def render(
 
 @pass_context
 def _gettext(ctx: Any, message: str, **params: Any) -> str:
-    return i18n.gettext(ctx.get("locale") or i18n.DEFAULT_LANGUAGE, message, **params)
+    return i18n.translate(ctx.get("locale") or i18n.DEFAULT_LANGUAGE, message, **params)
 
 
 @pass_context
 def _ngettext(ctx: Any, singular: str, plural: str, n: int, **params: Any) -> str:
-    return i18n.ngettext(ctx.get("locale") or i18n.DEFAULT_LANGUAGE, singular, plural, n, **params)
+    return i18n.ntranslate(ctx.get("locale") or i18n.DEFAULT_LANGUAGE, singular, plural, n, **params)
 
 
 @pass_context

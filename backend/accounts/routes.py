@@ -18,7 +18,7 @@ from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE
 from backend.accounts.models import User
 from backend.db.engine import session_scope
 from backend.errors import RateLimited
-from backend.i18n import LANGUAGES, N_, gettext
+from backend.i18n import LANGUAGES, N_, translate
 from backend.security import csrf, ratelimit
 from backend.web import render, safe_next
 
@@ -55,7 +55,7 @@ def _login_page(request: Request, error: str | None, status: int, username: str 
         request,
         "login.html",
         {
-            "error": gettext(locale, error, **params) if error else None,
+            "error": translate(locale, error, **params) if error else None,
             "username": username,
             "next": next_path,
             "demo": demo,
@@ -64,7 +64,7 @@ def _login_page(request: Request, error: str | None, status: int, username: str 
     )
 
 
-@get("/login", opt=public(), sync_to_thread=True)
+@get("/login", opt=public(), sync_to_thread=True, include_in_schema=False)
 def login_page(request: Request, next: str = "/") -> Template | Redirect:
     if request.scope.get("user"):
         return Redirect(safe_next(next), status_code=303)
@@ -72,7 +72,7 @@ def login_page(request: Request, next: str = "/") -> Template | Redirect:
     return _login_page(request, SESSION_EXPIRED if expired else None, 200, next_path=safe_next(next))
 
 
-@post("/login", opt=public(), sync_to_thread=True)
+@post("/login", opt=public(), sync_to_thread=True, include_in_schema=False)
 def login(request: Request, data: Annotated[LoginForm, FORM]) -> Template | Redirect:
     settings = request.app.state.settings
     next_path = safe_next(data.next)
@@ -108,7 +108,7 @@ def login(request: Request, data: Annotated[LoginForm, FORM]) -> Template | Redi
     return response
 
 
-@post("/logout", opt=allow(), sync_to_thread=True)
+@post("/logout", opt=allow(), sync_to_thread=True, include_in_schema=False)
 def logout(request: Request) -> Redirect:
     key = request.cookies.get(SESSION_COOKIE)
     if key:
@@ -122,7 +122,7 @@ def logout(request: Request) -> Redirect:
     return response
 
 
-@post("/language", opt=public(), sync_to_thread=True)
+@post("/language", opt=public(), sync_to_thread=True, include_in_schema=False)
 def switch_language(request: Request, data: Annotated[LanguageForm, FORM]) -> Redirect:
     response = Redirect(safe_next(data.next), status_code=303)
     if data.lang not in LANGUAGES:

@@ -14,7 +14,7 @@ from backend.geo.reference import DISTRICTS
 from backend.web import render
 
 
-@get("/admin", opt=allow(Role.ADMIN), sync_to_thread=True, name="admin")
+@get("/admin", opt=allow(Role.ADMIN), sync_to_thread=True, name="admin", include_in_schema=False)
 def admin_overview(request: Request) -> Template:
     with session_scope(request.app.state.engine) as session:
         organisations = session.exec(select(Organisation).order_by(col(Organisation.name))).all()

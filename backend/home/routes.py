@@ -9,7 +9,7 @@ from backend.accounts.access import allow
 from backend.web import render
 
 
-@get("/", opt=allow(), name="home")
+@get("/", opt=allow(), name="home", include_in_schema=False)
 async def home(request: Request) -> Template:
     user = request.scope["user"]
     return render(request, f"home/{user.role.value}.html")

@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
 from backend.accounts.access import public
-from backend.i18n import LANGUAGES, gettext
+from backend.i18n import LANGUAGES, N_, translate
 from backend.pwa.assets import SERVICE_WORKER, Assets
 from backend.web import render
 
@@ -17,6 +17,7 @@ from backend.web import render
 NO_CACHE = "no-cache"
 ONE_DAY = "public, max-age=86400"
 BUILD_MARKER = "/*BUILD*/"
+APP_DESCRIPTION = N_("Social prescribing for the canton of Bern")
 
 
 def service_worker_source(assets: Assets) -> str:
@@ -48,7 +49,7 @@ async def manifest(request: Request) -> Response:
         "id": "/",
         "name": "Passerelle",
         "short_name": "Passerelle",
-        "description": gettext(locale, "Social prescribing for the canton of Bern"),
+        "description": translate(locale, APP_DESCRIPTION),
         "lang": locale,
         "start_url": "/",
         "scope": "/",

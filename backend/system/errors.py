@@ -77,8 +77,8 @@ def error_response(request: Request, exc: Exception) -> Response:
         log.error("%s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
     locale = request_locale(request)
     params = exc.params if isinstance(exc, DomainError) else {}
-    message = i18n.gettext(locale, _message(exc, status), **params)
-    title = i18n.gettext(locale, TITLES.get(status, TITLES[500]))
+    message = i18n.translate(locale, _message(exc, status), **params)
+    title = i18n.translate(locale, TITLES.get(status, TITLES[500]))
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
@@ -87,6 +87,8 @@ def error_response(request: Request, exc: Exception) -> Response:
         body: dict[str, object] = {"error": title, "message": message, "status": status}
         if isinstance(exc, InvalidInput) and exc.field:
             body["field"] = exc.field
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="passerelle"'
         return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
     if isinstance(exc, NotAuthorizedException) and request.method == "GET":
