@@ -50,10 +50,10 @@ chromium:
 	fi
 
 test: $(VENV)/.installed-test chromium i18n-compile
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not bench"
 
 bench: $(VENV)/.installed-test i18n-compile
-	$(PY) -m pytest tests/benchmarks -p no:cacheprovider -o testpaths=tests/benchmarks -m bench -s
+	$(PY) -m pytest tests/benchmarks -m bench -s
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check backend tests

@@ -80,15 +80,30 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator:
+def playwright() -> Iterator:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make test` (it installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield chromium
-        chromium.close()
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Iterator:  # noqa: ANN001
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def persistent_context(playwright, tmp_path) -> Iterator:  # noqa: ANN001
+    """A browser profile on disk, like an installed app's (not incognito)."""
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, locale="de-CH"
+    )
+    yield context
+    context.close()
 
 
 @pytest.fixture(scope="module")

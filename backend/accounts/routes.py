@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import select
 
@@ -65,7 +65,7 @@ def _login_page(request: Request, error: str | None, status: int, username: str 
 
 
 @get("/login", opt=public(), sync_to_thread=True, include_in_schema=False)
-def login_page(request: Request, next: str = "/") -> Template | Redirect:
+def login_page(request: Request, next: FromQuery[str] = "/") -> Template | Redirect:
     if request.scope.get("user"):
         return Redirect(safe_next(next), status_code=303)
     expired = getattr(request.state, "session_expired", False)

@@ -6,6 +6,7 @@ import json
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 
 from backend.accounts.access import public
@@ -71,7 +72,7 @@ async def manifest(request: Request) -> Response:
 
 
 @get("/offline/{language:str}", opt=public(), include_in_schema=False)
-async def offline_page(request: Request, language: str) -> Template:
+async def offline_page(request: Request, language: FromPath[str]) -> Template:
     """Public and free of personal data, so the worker may cache it."""
     if language not in LANGUAGES:
         raise NotFoundException()

@@ -1,0 +1,94 @@
+"""Walks every route of the app with every role (and with nobody) and checks who gets in.
+
+EXPECTED must name every route: a new route fails this test until its access is written here.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from backend.accounts.roles import Role
+from backend.app import create_app
+from backend.settings import load_settings
+from tests.support import csrf_from, login
+
+ANYONE = "anyone"
+ALL_ROLES = frozenset(Role)
+
+EXPECTED: dict[tuple[str, str], object] = {
+    ("GET", "/"): ALL_ROLES,
+    ("GET", "/login"): ANYONE,
+    ("POST", "/login"): ANYONE,
+    ("POST", "/logout"): ALL_ROLES,
+    ("POST", "/language"): ANYONE,
+    ("GET", "/admin"): {Role.ADMIN},
+    ("GET", "/api/v1/me"): ALL_ROLES,
+    ("GET", "/healthz"): ANYONE,
+    ("GET", "/sw.js"): ANYONE,
+    ("GET", "/manifest.webmanifest"): ANYONE,
+    ("GET", "/offline/{language:str}"): ANYONE,
+    ("GET", "/static/{file_path:path}"): ANYONE,
+    ("GET", "/schema"): ANYONE,
+    ("GET", "/schema/openapi.json"): ANYONE,
+    ("GET", "/schema/{path:str}"): ANYONE,
+}
+SAMPLE_PATHS = {"/offline/{language:str}": "/offline/fr", "/static/{file_path:path}": "/static/css/app.css",
+                "/schema/{path:str}": "/schema/openapi.json"}
+DEMO_USERS = {Role.NURSE: "pflege", Role.COORDINATOR: "koordination", Role.ANALYST: "analyse",
+              Role.ADMIN: "admin"}
+
+
+def app_routes(tmp_path_factory) -> set[tuple[str, str]]:  # noqa: ANN001
+    var = tmp_path_factory.mktemp("routes")
+    app = create_app(load_settings({"PASSERELLE_VAR_DIR": str(var)}))
+    found = set()
+    for route in app.routes:
+        for method in getattr(route, "methods", ()):
+            if method not in ("HEAD", "OPTIONS"):
+                found.add((method, route.path))
+    return found
+
+
+def test_every_route_is_in_the_access_table(tmp_path_factory):
+    routes = app_routes(tmp_path_factory)
+    assert routes == set(EXPECTED), (
+        f"undeclared: {sorted(routes - set(EXPECTED))}; gone: {sorted(set(EXPECTED) - routes)}"
+    )
+
+
+def _got_in(response: httpx.Response) -> bool:
+    if response.status_code in (401, 403):
+        return False
+    return not (response.status_code == 303 and response.headers["location"].startswith("/login?next="))
+
+
+@pytest.fixture(scope="module")
+def org_staff(server):  # noqa: ANN001, ANN201
+    """There is no demo org_staff account; make one through the CLI, as an admin would."""
+    from tests.support import cli
+
+    cli("users", "create", "redaktion", "--role", "org_staff", "--organisation", "Pro Senectute Demo Bern",
+        env=server.env, input="org-staff-password\n")
+    return "redaktion", "org-staff-password"
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.value if r else "anonymous")
+def test_who_gets_in(server, org_staff, role):
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        if role is Role.ORG_STAFF:
+            assert login(client, *org_staff).status_code == 303
+        elif role is not None:
+            assert login(client, DEMO_USERS[role]).status_code == 303
+        token = csrf_from(client.get("/login").text) if role is None else csrf_from(client.get("/").text)
+        # Logging out last, so the other routes are walked with a live session.
+        for method, path in sorted(EXPECTED, key=lambda r: r[1] == "/logout"):
+            allowed = EXPECTED[(method, path)]
+            url = SAMPLE_PATHS.get(path, path)
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.request(method, url, data={"csrf_token": token})
+            should = allowed == ANYONE or (role is not None and role in allowed)
+            assert _got_in(response) == should, f"{role} {method} {path}: {response.status_code}"
+            assert response.status_code < 500, f"{method} {path}: {response.text[:300]}"

@@ -1,0 +1,135 @@
+"""Security headers, caching rules, error pages, health, manifest and service worker."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.support import login
+
+PUBLIC_PAGES = ["/login", "/offline/de", "/healthz", "/sw.js", "/manifest.webmanifest", "/nope"]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_security_headers_on_every_response(client, path):
+    headers = client.get(path).headers
+    csp = headers["content-security-policy"]
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+
+
+def test_pages_have_no_inline_script_or_style(client):
+    login(client, "admin")
+    for path in ["/", "/admin", "/login", "/offline/fr"]:
+        html = client.get(path).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+        assert " style=" not in html and "<style" not in html, path
+        assert re.search(r" on[a-z]+=", html) is None, path
+
+
+def test_personal_pages_are_never_cached(client):
+    login(client, "pflege")
+    for path in ["/", "/api/v1/me", "/login"]:
+        assert client.get(path).headers["cache-control"] == "no-store", path
+
+
+def test_static_assets_are_versioned_and_cached_long(client):
+    html = client.get("/login").text
+    css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', html).group(1)
+    response = client.get(css)
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["cache-control"]
+    assert "immutable" in response.headers["cache-control"]
+    assert re.search(r'src="/static/vendor/htmx/htmx-2\.0\.11\.min\.js\?v=[0-9a-f]{12}"', html)
+
+
+def test_htmx_is_configured_without_history_cache_or_eval(client):
+    html = client.get("/login").text
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", html).group(1))
+    assert config["historyCacheSize"] == 0
+    assert config["allowEval"] is False and config["allowScriptTags"] is False
+    assert config["includeIndicatorStyles"] is False and config["selfRequestsOnly"] is True
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "message"),
+    [("de", "Seite nicht gefunden", "Unter dieser Adresse gibt es keine Seite."),
+     ("fr", "Page introuvable", "Il n’y a pas de page à cette adresse.")],
+)
+def test_not_found_page_in_both_languages(client, language, title, message):
+    response = client.get("/does-not-exist", headers={"Accept-Language": language})
+    assert response.status_code == 404
+    assert f'<html lang="{language}">' in response.text
+    assert f"<h1>{title}</h1>" in response.text and message in response.text
+
+
+def test_forbidden_page_in_the_users_saved_language(client):
+    login(client, "soins")  # saved preference: French
+    response = client.get("/admin", headers={"Accept-Language": "de"})
+    assert response.status_code == 403
+    assert "Accès refusé" in response.text and "Votre rôle ne donne pas accès" in response.text
+
+
+def test_api_errors_are_json(client):
+    response = client.get("/api/v1/nothing-here", headers={"Accept-Language": "fr"})
+    assert response.status_code == 404
+    assert response.json() == {"error": "Page introuvable", "status": 404,
+                               "message": "Il n’y a pas de page à cette adresse. Vérifiez l’adresse ou revenez à la page d’accueil."}
+
+
+def test_malformed_input_is_a_400_not_a_500(client):
+    from tests.support import csrf_from
+
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", content=b"\xff\xfe=\x00", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": token})
+    assert response.status_code in (400, 401)
+    assert "Traceback" not in response.text
+
+
+def test_method_not_allowed_is_explained(client):
+    response = client.delete("/healthz")
+    assert response.status_code in (403, 405)  # CSRF refuses unsafe methods before routing
+    assert "Traceback" not in response.text
+
+
+def test_healthz_reports_the_database(client, server):
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+    assert body["dialect"] == ("postgresql" if server.database.url.startswith("postgresql") else "sqlite")
+
+
+def test_manifest_makes_the_app_installable(client):
+    manifest = client.get("/manifest.webmanifest", headers={"Accept-Language": "fr"}).json()
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
+    assert manifest["name"] == "Passerelle" and manifest["short_name"] == "Passerelle"
+    assert manifest["theme_color"] and manifest["lang"] == "fr"
+    sizes = {(i["sizes"], i.get("purpose", "any")) for i in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+
+
+def test_service_worker_is_served_from_root_uncached_with_its_build(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["cache-control"] == "no-cache"
+    build = json.loads(re.search(r"const BUILD = /\*BUILD\*/ (\{.*?\}); //", response.text).group(1))
+    assert re.fullmatch(r"[0-9a-f]{12}", build["version"])
+    assert build["offline"] == {"de": "/offline/de", "fr": "/offline/fr"}
+    for url in build["shell"]:
+        assert client.get(url).status_code == 200, url
+
+
+def test_offline_pages_are_public_and_cacheable(client):
+    for language, heading in [("de", "Sie sind offline"), ("fr", "Vous êtes hors ligne")]:
+        response = client.get(f"/offline/{language}")
+        assert response.status_code == 200 and heading in response.text
+        assert response.headers["cache-control"].startswith("public")
+        assert 'name="csrf-token" content=""' in response.text  # nothing of the visitor inside
+    assert client.get("/offline/it").status_code == 404

@@ -1,0 +1,32 @@
+"""Small helpers shared by the browser tests."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.support import DEMO_PASSWORD
+
+
+def log_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(base_url + "/login")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("form.stack button[type=submit]").click()
+
+
+def serious_violations(page: Page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def wait_for_service_worker_control(page: Page) -> None:
+    page.evaluate("() => navigator.serviceWorker.ready")
+    # clients.claim() hands this page to the worker once it activates.
+    expect(page.locator("html")).to_be_attached()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10_000)
