@@ -50,6 +50,7 @@ chromium:
 	fi
 
 test: $(VENV)/.installed-test chromium i18n-compile
+	$(BIN)/ruff check backend tests
 	$(PY) -m pytest -m "not bench"
 
 bench: $(VENV)/.installed-test i18n-compile

@@ -6,11 +6,10 @@ import logging
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
-from litestar.datastructures import CacheControlHeader
 from litestar_htmx import HTMXPlugin
 
 from backend.accounts import routes as accounts_routes

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import click
 
+from backend.accounts.roles import Role
 from backend.settings import SettingsError, load_settings
 
 
@@ -119,18 +120,19 @@ def demo() -> None:
 @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")
 def seed(if_empty: bool) -> None:
     """Create the demo organisations and users (never in production)."""
-    from backend.demo.seed import DEMO_PASSWORD, seed_demo
+    from backend.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
 
     settings = _settings()
     if settings.production:
         raise click.ClickException("demo seed refuses to run in production (PASSERELLE_ENV=production)")
-    created = seed_demo(_engine(), only_if_empty=if_empty)
-    if created is None:
-        click.echo("database has users already; demo data not added")
-        return
-    click.echo(f"demo data ready; every demo login uses the password {DEMO_PASSWORD!r}:")
-    for username, description in created:
-        click.echo(f"  {username:<14} {description}")
+    engine = _engine()
+    if not seed_demo(engine, only_if_empty=if_empty):
+        click.echo("database has users already; no demo data added")
+    logins = demo_logins(engine)
+    if logins:
+        click.echo(f"demo logins (password {DEMO_PASSWORD!r}):")
+        for username, description in logins:
+            click.echo(f"  {username:<14} {description}")
 
 
 @main.group()
@@ -140,13 +142,14 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["nurse", "coordinator", "org_staff", "analyst", "admin"]))
-@click.option("--organisation", help="Name or id of the organisation (required for nurse, coordinator, org_staff).")
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--organisation", help="Name or id (required for nurse, coordinator and org_staff).")
 @click.option("--name", "display_name", help="Display name (default: the username).")
 @click.option("--language", type=click.Choice(["de", "fr"]))
 @_fail_on_domain_error
-def create_user(username: str, role: str, organisation: str | None, display_name: str | None,
-                language: str | None) -> None:
+def create_user(
+    username: str, role: str, organisation: str | None, display_name: str | None, language: str | None
+) -> None:
     """Create a user; the password is read from a prompt, or from stdin when piped."""
     from backend.accounts import service
     from backend.db.engine import session_scope
@@ -182,8 +185,12 @@ def organisations() -> None:
 
 @organisations.command("create")
 @click.argument("name")
-@click.option("--type", "org_type", required=True,
-              type=click.Choice(["home_care", "support", "coordination", "administration"]))
+@click.option(
+    "--type",
+    "org_type",
+    required=True,
+    type=click.Choice(["home_care", "support", "coordination", "administration"]),
+)
 @click.option("--district", help="District code (BM, BB, EM, FN, IO, JB, OA, OS, SL, TH).")
 @click.option("--language", default="de", type=click.Choice(["de", "fr"]), show_default=True)
 @_fail_on_domain_error
@@ -215,7 +222,8 @@ def create_token(username: str, name: str) -> None:
         user = service.find_user(session, username)
         token, secret = service.create_token(session, user, name)
     click.echo(secret)
-    click.echo(f"(token {token.id} for {username}; revoke with: python -m backend tokens revoke {token.id})", err=True)
+    hint = f"python -m backend tokens revoke {token.id}"
+    click.echo(f"(token {token.id} for {username}; revoke with: {hint})", err=True)
 
 
 @tokens.command("list")

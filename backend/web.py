@@ -22,9 +22,7 @@ def request_locale(request: Request) -> str:
     locale = getattr(request.state, "locale", None)
     if locale:
         return locale
-    return i18n.negotiate(
-        None, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
-    )
+    return i18n.negotiate(None, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

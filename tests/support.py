@@ -28,10 +28,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def cli(*args: str, env: dict[str, str], input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str], input: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [PYTHON, "-m", "backend", *args], cwd=ROOT, env=env, input=input,
-        capture_output=True, text=True, timeout=120,
+        [PYTHON, "-m", "backend", *args],
+        cwd=ROOT,
+        env=env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"backend {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -39,7 +46,9 @@ def cli(*args: str, env: dict[str, str], input: str | None = None, check: bool =
 
 
 def base_env(var_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSERELLE_", "DATABASE_URL", "SECRET_KEY"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PASSERELLE_", "DATABASE_URL", "SECRET_KEY"))
+    }
     env.update(
         {
             "PASSERELLE_ENV": "development",
@@ -149,7 +158,10 @@ class LiveServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [PYTHON, "-m", "backend", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -45,8 +45,9 @@ class LanguageForm:
     next: str = ""
 
 
-def _login_page(request: Request, error: str | None, status: int, username: str = "",
-                next_path: str = "/", **params: Any) -> Template:
+def _login_page(
+    request: Request, error: str | None, status: int, username: str = "", next_path: str = "/", **params: Any
+) -> Template:
     engine = request.app.state.engine
     with session_scope(engine) as session:
         demo = session.exec(select(User.id).where(User.is_demo == True)).first() is not None  # noqa: E712
@@ -132,8 +133,13 @@ def switch_language(request: Request, data: Annotated[LanguageForm, FORM]) -> Re
         with session_scope(request.app.state.engine) as session:
             service.set_language(session, user.id, data.lang)
     response.set_cookie(
-        LANGUAGE_COOKIE, data.lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
-        secure=request.app.state.settings.production, path="/",
+        LANGUAGE_COOKIE,
+        data.lang,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.production,
+        path="/",
     )
     return response
 

@@ -17,7 +17,7 @@ from backend.errors import Conflict, InvalidInput, NotFound
 from backend.geo.reference import DISTRICTS
 from backend.i18n import LANGUAGES, N_
 
-TOKEN_PREFIX = "psg_"
+TOKEN_PREFIX = "psg_"  # noqa: S105 - a prefix, not a secret
 # Touching last_seen_at on every request would make every read a write; once a minute is enough.
 SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -107,16 +107,15 @@ def create_user(
 ) -> User:
     username = username.strip().lower()
     if not username or len(username) > 80 or not username.replace("-", "").replace(".", "").isalnum():
-        raise InvalidInput(
-            N_("A username has letters, digits, dots and dashes only."), field="username"
-        )
+        raise InvalidInput(N_("A username has letters, digits, dots and dashes only."), field="username")
     if role not in Role.__members__.values():
         raise InvalidInput(N_("Unknown role."), field="role")
     if Role(role) in ROLES_NEEDING_ORGANISATION and organisation is None:
         raise InvalidInput(N_("This role needs an organisation."), field="organisation")
     if len(password) < MIN_LENGTH:
         raise InvalidInput(
-            N_("The password needs at least %(count)s characters."), field="password",
+            N_("The password needs at least %(count)s characters."),
+            field="password",
             count=MIN_LENGTH,
         )
     if language is not None and language not in LANGUAGES:
@@ -212,9 +211,7 @@ def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str
     """Returns the row and the token itself, which is shown once and never stored."""
     name = name.strip() or "token"
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(
-        user_id=user.id or 0, name=name[:100], token_hash=_sha256(secret), prefix=secret[:12]
-    )
+    token = ApiToken(user_id=user.id or 0, name=name[:100], token_hash=_sha256(secret), prefix=secret[:12])
     session.add(token)
     session.flush()
     return token, secret

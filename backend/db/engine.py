@@ -14,6 +14,8 @@ from sqlmodel import Session
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     url = make_url(database_url)
+    # Errors name the failing statement but never its values: those may be personal data.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

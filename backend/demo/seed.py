@@ -33,12 +33,23 @@ USERS = [
 ]
 
 
-def seed_demo(engine: Engine, only_if_empty: bool = False) -> list[tuple[str, str]] | None:
-    """Creates what is missing; returns (username, description) of the demo logins, or None
-    when `only_if_empty` and the database has users already."""
+def demo_logins(engine: Engine) -> list[tuple[str, str]]:
+    """(username, description) of the demo accounts present in the database."""
+    with session_scope(engine) as session:
+        present = set(session.exec(select(User.username).where(User.is_demo == True)).all())  # noqa: E712
+    return [
+        (username, f"{role.value}, {org}" if org else role.value)
+        for username, role, org, _, _ in USERS
+        if username in present
+    ]
+
+
+def seed_demo(engine: Engine, only_if_empty: bool = False) -> bool:
+    """Creates the demo organisations and users that are missing. With `only_if_empty`, a
+    database that has any user already is left alone. Returns whether anything was seeded."""
     with session_scope(engine) as session:
         if only_if_empty and session.exec(select(User.id)).first() is not None:
-            return None
+            return False
         orgs = {}
         for name, org_type, district, language in ORGANISATIONS:
             try:
@@ -47,14 +58,17 @@ def seed_demo(engine: Engine, only_if_empty: bool = False) -> list[tuple[str, st
                 orgs[name] = service.create_organisation(
                     session, name, org_type, district, language, is_demo=True
                 )
-        logins = []
         for username, role, org_name, display_name, language in USERS:
             exists = session.exec(select(User).where(User.username == username)).first()
             if exists is None:
                 service.create_user(
-                    session, username, DEMO_PASSWORD, role, display_name,
-                    orgs[org_name] if org_name else None, language, is_demo=True,
+                    session,
+                    username,
+                    DEMO_PASSWORD,
+                    role,
+                    display_name,
+                    orgs[org_name] if org_name else None,
+                    language,
+                    is_demo=True,
                 )
-            where = f", {org_name}" if org_name else ""
-            logins.append((username, f"{role.value}{where}"))
-        return logins
+        return True

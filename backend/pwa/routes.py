@@ -58,10 +58,10 @@ async def manifest(request: Request) -> Response:
         "background_color": "#ffffff",
         "theme_color": "#0b5a6b",
         "icons": [
-            {"src": assets.url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "any"},
-            {"src": assets.url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any"},
-            {"src": assets.url("icons/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
-            {"src": assets.url("icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            _icon(assets, "icons/icon-192.png", "192x192"),
+            _icon(assets, "icons/icon-512.png", "512x512"),
+            _icon(assets, "icons/icon-maskable-512.png", "512x512", purpose="maskable"),
+            _icon(assets, "icons/icon.svg", "any", type="image/svg+xml"),
         ],
     }
     return Response(
@@ -69,6 +69,10 @@ async def manifest(request: Request) -> Response:
         media_type="application/manifest+json",
         headers={"Cache-Control": ONE_DAY, "Vary": "Accept-Language, Cookie"},
     )
+
+
+def _icon(assets: Assets, name: str, sizes: str, purpose: str = "any", type: str = "image/png") -> dict:
+    return {"src": assets.url(name), "sizes": sizes, "type": type, "purpose": purpose}
 
 
 @get("/offline/{language:str}", opt=public(), include_in_schema=False)
@@ -79,7 +83,7 @@ async def offline_page(request: Request, language: FromPath[str]) -> Template:
     return render(
         request,
         "offline.html",
-        {"user": None, "csrf_token": "", "demo": False},
+        {"user": None, "csrf_token": "", "demo": False, "offline": True},
         locale=language,
         headers={"Cache-Control": ONE_DAY},
     )

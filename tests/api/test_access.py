@@ -33,10 +33,17 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/schema/openapi.json"): ANYONE,
     ("GET", "/schema/{path:str}"): ANYONE,
 }
-SAMPLE_PATHS = {"/offline/{language:str}": "/offline/fr", "/static/{file_path:path}": "/static/css/app.css",
-                "/schema/{path:str}": "/schema/openapi.json"}
-DEMO_USERS = {Role.NURSE: "pflege", Role.COORDINATOR: "koordination", Role.ANALYST: "analyse",
-              Role.ADMIN: "admin"}
+SAMPLE_PATHS = {
+    "/offline/{language:str}": "/offline/fr",
+    "/static/{file_path:path}": "/static/css/app.css",
+    "/schema/{path:str}": "/schema/openapi.json",
+}
+DEMO_USERS = {
+    Role.NURSE: "pflege",
+    Role.COORDINATOR: "koordination",
+    Role.ANALYST: "analyse",
+    Role.ADMIN: "admin",
+}
 
 
 def app_routes(tmp_path_factory) -> set[tuple[str, str]]:  # noqa: ANN001
@@ -68,8 +75,17 @@ def org_staff(server):  # noqa: ANN001, ANN201
     """There is no demo org_staff account; make one through the CLI, as an admin would."""
     from tests.support import cli
 
-    cli("users", "create", "redaktion", "--role", "org_staff", "--organisation", "Pro Senectute Demo Bern",
-        env=server.env, input="org-staff-password\n")
+    cli(
+        "users",
+        "create",
+        "redaktion",
+        "--role",
+        "org_staff",
+        "--organisation",
+        "Pro Senectute Demo Bern",
+        env=server.env,
+        input="org-staff-password\n",
+    )
     return "redaktion", "org-staff-password"
 
 

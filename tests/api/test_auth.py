@@ -52,8 +52,9 @@ def test_csrf_token_of_another_browser_is_refused(server):
     with httpx.Client(base_url=server.url) as a, httpx.Client(base_url=server.url) as b:
         token_of_a = csrf_from(a.get("/login").text)
         b.get("/login")
-        response = b.post("/login", data={"username": "pflege", "password": "passerelle-demo",
-                                          "csrf_token": token_of_a})
+        response = b.post(
+            "/login", data={"username": "pflege", "password": "passerelle-demo", "csrf_token": token_of_a}
+        )
         assert response.status_code == 403
 
 
@@ -62,15 +63,19 @@ def test_htmx_requests_send_the_token_as_a_header(client):
     token = csrf_from(client.get("/").text)
     refused = client.post("/language", data={"lang": "fr", "next": "/"})
     assert refused.status_code == 403
-    accepted = client.post("/language", data={"lang": "fr", "next": "/"},
-                           headers={"X-CSRF-Token": token, "HX-Request": "true"})
+    accepted = client.post(
+        "/language", data={"lang": "fr", "next": "/"}, headers={"X-CSRF-Token": token, "HX-Request": "true"}
+    )
     assert accepted.status_code == 303
 
 
 def test_cross_site_form_posts_are_refused_even_with_a_token(client):
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"username": "pflege", "password": "passerelle-demo",
-                                           "csrf_token": token}, headers={"Sec-Fetch-Site": "cross-site"})
+    response = client.post(
+        "/login",
+        data={"username": "pflege", "password": "passerelle-demo", "csrf_token": token},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
     assert response.status_code == 403
 
 
@@ -102,13 +107,27 @@ def test_next_parameter_returns_to_the_page_and_never_leaves_the_site(client):
     first = client.get("/admin")
     assert first.status_code == 303 and first.headers["location"] == "/login?next=/admin"
     page = client.get("/login?next=/admin")
-    response = client.post("/login", data={"username": "admin", "password": "passerelle-demo",
-                                           "next": "/admin", "csrf_token": csrf_from(page.text)})
+    response = client.post(
+        "/login",
+        data={
+            "username": "admin",
+            "password": "passerelle-demo",
+            "next": "/admin",
+            "csrf_token": csrf_from(page.text),
+        },
+    )
     assert response.headers["location"] == "/admin"
     client.cookies.clear()
     page = client.get("/login")
-    evil = client.post("/login", data={"username": "admin", "password": "passerelle-demo",
-                                       "next": "//evil.example/", "csrf_token": csrf_from(page.text)})
+    evil = client.post(
+        "/login",
+        data={
+            "username": "admin",
+            "password": "passerelle-demo",
+            "next": "//evil.example/",
+            "csrf_token": csrf_from(page.text),
+        },
+    )
     assert evil.headers["location"] == "/"
 
 
@@ -133,19 +152,25 @@ def test_login_rate_limit_per_username(make_server):
     with httpx.Client(base_url=server.url) as client:
         token = csrf_from(client.get("/login").text)
         statuses = [
-            client.post("/login", data={"username": "pflege", "password": f"wrong-{i}", "csrf_token": token}).status_code
+            client.post(
+                "/login", data={"username": "pflege", "password": f"wrong-{i}", "csrf_token": token}
+            ).status_code
             for i in range(5)
         ]
         assert statuses == [401] * 5
         # Even the right password is refused now, with a clear message and Retry-After.
-        blocked = client.post("/login", data={"username": "pflege", "password": "passerelle-demo",
-                                              "csrf_token": token}, headers={"Accept-Language": "fr"})
+        blocked = client.post(
+            "/login",
+            data={"username": "pflege", "password": "passerelle-demo", "csrf_token": token},
+            headers={"Accept-Language": "fr"},
+        )
         assert blocked.status_code == 429
         assert int(blocked.headers["retry-after"]) > 0
         assert "Trop de tentatives échouées" in blocked.text
         # Other people are not locked out by someone guessing at pflege.
-        other = client.post("/login", data={"username": "soins", "password": "passerelle-demo",
-                                            "csrf_token": token})
+        other = client.post(
+            "/login", data={"username": "soins", "password": "passerelle-demo", "csrf_token": token}
+        )
         assert other.status_code == 303
     assert "wrong-" not in server.log() and "passerelle-demo" not in server.log()
 

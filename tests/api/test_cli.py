@@ -9,8 +9,17 @@ from tests.support import base_env, cli
 
 def test_every_command_has_help(tmp_path):
     env = base_env(tmp_path, f"sqlite:///{tmp_path}/x.sqlite3")
-    for command in [[], ["serve"], ["worker"], ["db", "upgrade"], ["demo", "seed"], ["users", "create"],
-                    ["tokens", "create"], ["tokens", "revoke"], ["organisations", "create"]]:
+    for command in [
+        [],
+        ["serve"],
+        ["worker"],
+        ["db", "upgrade"],
+        ["demo", "seed"],
+        ["users", "create"],
+        ["tokens", "create"],
+        ["tokens", "revoke"],
+        ["organisations", "create"],
+    ]:
         result = cli(*command, "--help", env=env)
         assert "Usage:" in result.stdout, command
 
@@ -18,8 +27,19 @@ def test_every_command_has_help(tmp_path):
 def test_users_and_tokens_from_the_command_line(db_backend, factories, make_server):
     server = make_server(db_backend)
     env = server.env
-    created = cli("users", "create", "nora", "--role", "nurse", "--organisation", "Spitex Demo Emmental",
-                  "--name", "Nora Test", env=env, input="a-long-password\n")
+    created = cli(
+        "users",
+        "create",
+        "nora",
+        "--role",
+        "nurse",
+        "--organisation",
+        "Spitex Demo Emmental",
+        "--name",
+        "Nora Test",
+        env=env,
+        input="a-long-password\n",
+    )
     assert "created nora (nurse)" in created.stdout
     assert "a-long-password" not in created.stdout + created.stderr
 
@@ -45,27 +65,50 @@ def test_users_and_tokens_from_the_command_line(db_backend, factories, make_serv
 def test_bad_input_gets_a_message_not_a_traceback(tmp_path, factories):
     database = factories["sqlite"].new()
     env = base_env(tmp_path, database.url)
-    short = cli("users", "create", "x", "--role", "nurse", "--organisation", "Spitex Demo Emmental",
-                env=env, input="short\n", check=False)
+    short = cli(
+        "users",
+        "create",
+        "x",
+        "--role",
+        "nurse",
+        "--organisation",
+        "Spitex Demo Emmental",
+        env=env,
+        input="short\n",
+        check=False,
+    )
     assert short.returncode != 0 and "at least 10 characters" in short.stderr
     assert "Traceback" not in short.stderr
-    no_org = cli("users", "create", "y", "--role", "coordinator", env=env, input="long-enough-pw\n", check=False)
+    no_org = cli(
+        "users", "create", "y", "--role", "coordinator", env=env, input="long-enough-pw\n", check=False
+    )
     assert no_org.returncode != 0 and "needs an organisation" in no_org.stderr
-    taken = cli("users", "create", "pflege", "--role", "admin", env=env, input="long-enough-pw\n", check=False)
+    taken = cli(
+        "users", "create", "pflege", "--role", "admin", env=env, input="long-enough-pw\n", check=False
+    )
     assert taken.returncode != 0 and "taken" in taken.stderr
 
 
 def test_demo_seed_refuses_production(tmp_path):
-    env = base_env(tmp_path, f"sqlite:///{tmp_path}/p.sqlite3", PASSERELLE_ENV="production",
-                   SECRET_KEY="s" * 48, BASE_URL="https://passerelle.example")
+    env = base_env(
+        tmp_path,
+        f"sqlite:///{tmp_path}/p.sqlite3",
+        PASSERELLE_ENV="production",
+        SECRET_KEY="s" * 48,
+        BASE_URL="https://passerelle.example",
+    )
     result = cli("demo", "seed", env=env, check=False)
     assert result.returncode != 0
     assert "refuses to run in production" in result.stderr
 
 
 def test_serve_refuses_production_without_secret(tmp_path):
-    env = base_env(tmp_path, f"sqlite:///{tmp_path}/p.sqlite3", PASSERELLE_ENV="production",
-                   BASE_URL="https://passerelle.example")
+    env = base_env(
+        tmp_path,
+        f"sqlite:///{tmp_path}/p.sqlite3",
+        PASSERELLE_ENV="production",
+        BASE_URL="https://passerelle.example",
+    )
     result = cli("serve", "--port", "1", env=env, check=False)
     assert result.returncode != 0 and "SECRET_KEY is missing" in result.stderr
 

@@ -32,9 +32,11 @@ def test_demo_seed_created_the_demo_logins(db_backend, factories):
         ("pflege", "nurse", True),
         ("soins", "nurse", True),
     ]
-    orgs = dict(database.execute(
-        "SELECT u.username, o.name FROM user_account u JOIN organisation o ON o.id = u.organisation_id"
-    ))
+    orgs = dict(
+        database.execute(
+            "SELECT u.username, o.name FROM user_account u JOIN organisation o ON o.id = u.organisation_id"
+        )
+    )
     assert orgs["pflege"] == "Spitex Demo Emmental"
     assert orgs["soins"] == "Spitex Démo Jura bernois"
 

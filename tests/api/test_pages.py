@@ -57,8 +57,10 @@ def test_htmx_is_configured_without_history_cache_or_eval(client):
 
 @pytest.mark.parametrize(
     ("language", "title", "message"),
-    [("de", "Seite nicht gefunden", "Unter dieser Adresse gibt es keine Seite."),
-     ("fr", "Page introuvable", "Il n’y a pas de page à cette adresse.")],
+    [
+        ("de", "Seite nicht gefunden", "Unter dieser Adresse gibt es keine Seite."),
+        ("fr", "Page introuvable", "Il n’y a pas de page à cette adresse."),
+    ],
 )
 def test_not_found_page_in_both_languages(client, language, title, message):
     response = client.get("/does-not-exist", headers={"Accept-Language": language})
@@ -77,16 +79,22 @@ def test_forbidden_page_in_the_users_saved_language(client):
 def test_api_errors_are_json(client):
     response = client.get("/api/v1/nothing-here", headers={"Accept-Language": "fr"})
     assert response.status_code == 404
-    assert response.json() == {"error": "Page introuvable", "status": 404,
-                               "message": "Il n’y a pas de page à cette adresse. Vérifiez l’adresse ou revenez à la page d’accueil."}
+    assert response.json() == {
+        "error": "Page introuvable",
+        "status": 404,
+        "message": "Il n’y a pas de page à cette adresse. Vérifiez l’adresse ou revenez à la page d’accueil.",
+    }
 
 
 def test_malformed_input_is_a_400_not_a_500(client):
     from tests.support import csrf_from
 
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", content=b"\xff\xfe=\x00", headers={
-        "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": token})
+    response = client.post(
+        "/login",
+        content=b"\xff\xfe=\x00",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": token},
+    )
     assert response.status_code in (400, 401)
     assert "Traceback" not in response.text
 
@@ -132,4 +140,27 @@ def test_offline_pages_are_public_and_cacheable(client):
         assert response.status_code == 200 and heading in response.text
         assert response.headers["cache-control"].startswith("public")
         assert 'name="csrf-token" content=""' in response.text  # nothing of the visitor inside
+        assert "<form" not in response.text  # shown without a server: nothing to submit
     assert client.get("/offline/it").status_code == 404
+
+
+def test_server_error_is_a_page_in_the_users_language_without_traceback(make_server, db_backend):
+    import httpx
+
+    server = make_server(db_backend)
+    with httpx.Client(base_url=server.url, headers={"Accept-Language": "fr-CH"}) as admin, \
+            httpx.Client(base_url=server.url) as nurse:
+        login(admin, "admin")
+        login(nurse, "pflege")
+        # The database loses a table under the running app: every page that needs it fails.
+        server.database.execute("ALTER TABLE organisation RENAME TO organisation_gone")
+        page = admin.get("/admin")
+        api = nurse.get("/api/v1/me")
+    assert page.status_code == 500
+    assert "Un problème est survenu de notre côté" in page.text
+    assert "Vos données sont en sécurité" in page.text
+    assert "Traceback" not in page.text and "organisation_gone" not in page.text
+    assert api.status_code == 500 and api.json()["status"] == 500
+    assert "Traceback" not in api.text and "organisation" not in api.text
+    # The operator gets the details in the server's log.
+    assert "OperationalError" in server.log() or "ProgrammingError" in server.log()

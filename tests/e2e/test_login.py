@@ -70,7 +70,9 @@ def test_language_switcher_changes_language_and_remembers_it(e2e_server, browser
 def test_wrong_password_says_so_and_keeps_the_username(e2e_server, page):
     log_in(page, e2e_server.url, "pflege", "not-the-password")
     alert = page.get_by_role("alert")
-    expect(alert).to_have_text("Benutzername oder Passwort ist falsch. Bitte prüfen Sie beides und versuchen Sie es erneut.")
+    expect(alert).to_have_text(
+        "Benutzername oder Passwort ist falsch. Bitte prüfen Sie beides und versuchen Sie es erneut."
+    )
     expect(page.locator("#username")).to_have_value("pflege")
     expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#password")).to_be_focused()

@@ -58,7 +58,9 @@ def test_old_caches_are_removed_when_assets_change(make_server, page):
     server = make_server()
     page.goto(server.url + "/login")
     wait_for_service_worker_control(page)
-    page.evaluate("() => caches.open('passerelle-shell-0123456789ab').then((c) => c.put('/x', new Response('old')))")
+    page.evaluate(
+        "() => caches.open('passerelle-shell-0123456789ab').then((c) => c.put('/x', new Response('old')))"
+    )
     # A new worker version activates and sweeps caches it does not expect.
     page.evaluate(
         """async () => {

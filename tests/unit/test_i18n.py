@@ -29,9 +29,23 @@ def test_template_is_current(tmp_path):
     """messages.pot holds every message in the code: `make i18n` was run after the last change."""
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "--no-location",
-         "-k", "N_", "-o", str(fresh), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "--no-location",
+            "-k",
+            "N_",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with fresh.open("rb") as f:
         extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
@@ -85,5 +99,7 @@ def test_swiss_formats():
 
 
 def test_translate_fills_parameters():
-    text = i18n.translate("fr", "Too many failed attempts. Please wait %(minutes)s minutes and try again.", minutes=3)
+    text = i18n.translate(
+        "fr", "Too many failed attempts. Please wait %(minutes)s minutes and try again.", minutes=3
+    )
     assert "3 minutes" in text and text.startswith("Trop")

@@ -17,15 +17,21 @@ def test_development_defaults_generate_a_secret_once(tmp_path):
 
 def test_production_refuses_to_start_without_secret(tmp_path):
     with pytest.raises(SettingsError, match="SECRET_KEY is missing"):
-        load_settings({"PASSERELLE_ENV": "production", "PASSERELLE_VAR_DIR": str(tmp_path),
-                       "BASE_URL": "https://passerelle.example"})
+        load_settings(
+            {
+                "PASSERELLE_ENV": "production",
+                "PASSERELLE_VAR_DIR": str(tmp_path),
+                "BASE_URL": "https://passerelle.example",
+            }
+        )
     assert not (tmp_path / "secret_key").exists()
 
 
 def test_production_needs_https_base_url(tmp_path):
     with pytest.raises(SettingsError, match="BASE_URL must start with https://"):
-        load_settings({"PASSERELLE_ENV": "production", "SECRET_KEY": "x" * 40,
-                       "BASE_URL": "http://passerelle.example"})
+        load_settings(
+            {"PASSERELLE_ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "http://passerelle.example"}
+        )
 
 
 @pytest.mark.parametrize(
