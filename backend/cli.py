@@ -251,3 +251,64 @@ def revoke_token(token_id: int) -> None:
     with session_scope(_engine()) as session:
         service.revoke_token(session, token_id)
     click.echo(f"token {token_id} revoked")
+
+
+@main.group()
+def directory() -> None:
+    """Support-offer directory (Open Referral HSDS 3)."""
+
+
+@directory.command("export")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout).")
+def directory_export(output: str | None) -> None:
+    """Write every service as a JSON array of compiled HSDS services."""
+    import json
+
+    from backend.db.engine import session_scope
+    from backend.directory.importer import export_services
+
+    with session_scope(_engine()) as session:
+        services = export_services(session)
+    text = json.dumps(services, ensure_ascii=False, indent=2)
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        click.echo(f"{len(services)} services written to {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@directory.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--partial", is_flag=True, help="Import the valid services even when others have problems.")
+def directory_import(file, partial: bool) -> None:  # noqa: ANN001
+    """Import HSDS 3 JSON; same ids update, nothing is duplicated. Validates first: a file with
+    problems changes nothing unless --partial."""
+    from backend.db.engine import session_scope
+    from backend.directory.importer import import_services, read_documents
+    from backend.i18n import translate
+
+    documents, problems = read_documents(file.read())
+    with session_scope(_engine()) as session:
+        report = import_services(session, documents, partial=partial) if not problems else None
+    problems = problems or report.problems
+    for problem in problems:
+        message = translate("en", problem.message) if problem.translatable else problem.message
+        click.echo(f"{problem.object_id}  {problem.field}: {message}", err=True)
+    if report is None or not report.applied:
+        raise click.ClickException(f"{len(problems)} problem(s); nothing imported (use --partial to import the rest)")
+    click.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}")
+
+
+@directory.command("generate")
+@click.option("--count", default=10_000, show_default=True, type=int)
+def directory_generate(count: int) -> None:
+    """Add synthetic offers for benchmarks (never in production)."""
+    from backend.db.engine import session_scope
+    from backend.directory.demo.load import generate_directory
+
+    if _settings().production:
+        raise click.ClickException("directory generate refuses to run in production")
+    with session_scope(_engine()) as session:
+        generate_directory(session, count)
+    click.echo(f"{count} synthetic services added")

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from backend.accounts import models as _accounts  # noqa: F401
+from backend.directory import models as _directory  # noqa: F401
 from backend.security import ratelimit as _ratelimit  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -71,4 +71,26 @@ def seed_demo(engine: Engine, only_if_empty: bool = False) -> bool:
                     language,
                     is_demo=True,
                 )
-        return True
+    load_directory(engine)
+    return True
+
+
+# Which demo directory organisation each demo account organisation keeps and receives for.
+DIRECTORY_LINKS = {
+    "Pro Senectute Demo Bern": "Pro Senectute Kanton Bern",
+    "Association Démo Entraide Biel/Bienne": "Pro Senectute Arc jurassien",
+}
+
+
+def load_directory(engine: Engine) -> None:
+    from backend.directory.demo.load import load_demo_directory
+    from backend.directory.models import DirectoryOrganization
+
+    with session_scope(engine) as session:
+        load_demo_directory(session)
+        for account_name, directory_name in DIRECTORY_LINKS.items():
+            account = service.find_organisation(session, account_name)
+            for org in session.exec(
+                select(DirectoryOrganization).where(DirectoryOrganization.name == directory_name)
+            ).all():
+                org.organisation_id = account.id
