@@ -17,6 +17,8 @@ from backend.accounts.access import public
 from backend.accounts.auth import AuthMiddleware, access_guard
 from backend.admin import routes as admin_routes
 from backend.db.engine import make_engine
+from backend.directory import hsds_api, import_routes, upkeep_routes
+from backend.directory import routes as directory_routes
 from backend.home import routes as home_routes
 from backend.pwa import routes as pwa_routes
 from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
@@ -62,6 +64,10 @@ def create_app(settings: Settings) -> Litestar:
                     *accounts_routes.ROUTES,
                     *home_routes.ROUTES,
                     *admin_routes.ROUTES,
+                    *directory_routes.ROUTES,
+                    *upkeep_routes.ROUTES,
+                    *hsds_api.ROUTES,
+                    *import_routes.ROUTES,
                     *pwa_routes.ROUTES,
                     *system_routes.ROUTES,
                     static,

@@ -20,6 +20,7 @@ def _settings():  # noqa: ANN202
 
 
 def _engine():  # noqa: ANN202
+    import backend.db.tables  # noqa: F401 - every table known, so foreign keys resolve
     from backend.db.engine import make_engine
 
     return make_engine(_settings().database_url)
@@ -296,7 +297,9 @@ def directory_import(file, partial: bool) -> None:  # noqa: ANN001
         message = translate("en", problem.message) if problem.translatable else problem.message
         click.echo(f"{problem.object_id}  {problem.field}: {message}", err=True)
     if report is None or not report.applied:
-        raise click.ClickException(f"{len(problems)} problem(s); nothing imported (use --partial to import the rest)")
+        raise click.ClickException(
+            f"{len(problems)} problem(s); nothing imported (use --partial to import the rest)"
+        )
     click.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}")
 
 

@@ -27,6 +27,10 @@ class NotFound(DomainError):
     status_code = 404
 
 
+class Forbidden(DomainError):
+    status_code = 403
+
+
 class Conflict(DomainError):
     status_code = 409
 

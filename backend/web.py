@@ -14,7 +14,9 @@ from litestar.template.config import TemplateConfig
 from backend import i18n
 from backend.accounts.auth import LANGUAGE_COOKIE
 from backend.accounts.roles import ORG_TYPE_LABELS, ROLE_LABELS
+from backend.geo.reference import DISTRICTS
 from backend.pwa.assets import TEMPLATES_DIR, Assets
+from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SEVERITIES
 
 
 def request_locale(request: Request) -> str:
@@ -63,14 +65,15 @@ def render(
     )
 
 
+# Jinja's newstyle gettext fills in the %(name)s placeholders itself: these only translate.
 @pass_context
-def _gettext(ctx: Any, message: str, **params: Any) -> str:
-    return i18n.translate(ctx.get("locale") or i18n.DEFAULT_LANGUAGE, message, **params)
+def _gettext(ctx: Any, message: str) -> str:
+    return i18n.translations(ctx.get("locale") or i18n.DEFAULT_LANGUAGE).ugettext(message)
 
 
 @pass_context
-def _ngettext(ctx: Any, singular: str, plural: str, n: int, **params: Any) -> str:
-    return i18n.ntranslate(ctx.get("locale") or i18n.DEFAULT_LANGUAGE, singular, plural, n, **params)
+def _ngettext(ctx: Any, singular: str, plural: str, n: int) -> str:
+    return i18n.translations(ctx.get("locale") or i18n.DEFAULT_LANGUAGE).ungettext(singular, plural, n)
 
 
 @pass_context
@@ -102,6 +105,12 @@ def make_environment(assets: Assets) -> Environment:
         languages=i18n.LANGUAGE_NAMES,
         role_labels=ROLE_LABELS,
         org_type_labels=ORG_TYPE_LABELS,
+        need_domains=NEED_DOMAINS,
+        life_phases={code: label for code, (label, _, _) in LIFE_PHASES.items()},
+        service_types=SERVICE_TYPES,
+        access_modes=ACCESS_MODES,
+        severities=SEVERITIES,
+        districts=DISTRICTS,
     )
     env.filters.update(date=_format_date, number=_format_number, money=_format_money)
     return env

@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from backend.directory.fts import MANAGED_NAMES
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -28,3 +30,8 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def revision(database_url: str, message: str) -> None:
     command.revision(alembic_config(database_url), message=message, autogenerate=True)
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Full-text tables and indexes are made by hand in migrations, not from the models."""
+    return not (name and MANAGED_NAMES.match(name))

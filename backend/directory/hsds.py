@@ -110,7 +110,9 @@ def _translations(texts: dict[str, dict[str, str | None]]) -> dict[str, dict[str
     """{language: {hsds field: text}} for the languages that have any text."""
     out: dict[str, dict[str, str]] = {}
     for language in ("de", "fr"):
-        values = {name: by_language[language] for name, by_language in texts.items() if by_language.get(language)}
+        values = {
+            name: by_language[language] for name, by_language in texts.items() if by_language.get(language)
+        }
         if values:
             out[language] = values
     return out
@@ -125,17 +127,16 @@ def organization_to_hsds(org: DirectoryOrganization) -> dict[str, Any]:
         "email": org.email,
         "website": org.website,
         "passerelle": {
-            "translations": {
-                lang: {"description": text} for lang, text in descriptions.items() if text
-            },
+            "translations": {lang: {"description": text} for lang, text in descriptions.items() if text},
             "demo": org.is_demo,
         },
     }
     return {k: v for k, v in result.items() if v is not None}
 
 
-def service_to_hsds(record: ServiceRecord, org: DirectoryOrganization, modified: datetime,
-                    reviewed: datetime) -> dict[str, Any]:
+def service_to_hsds(
+    record: ServiceRecord, org: DirectoryOrganization, modified: datetime, reviewed: datetime
+) -> dict[str, Any]:
     """The compiled HSDS service (compiled/service.json) of one offer."""
     sid = record.id
     texts = {hsds: record.texts.get(ours, {"de": None, "fr": None}) for hsds, ours in TEXT_MAP.items()}
@@ -164,14 +165,27 @@ def service_to_hsds(record: ServiceRecord, org: DirectoryOrganization, modified:
         "service_areas": [_area(sid, scope, code) for scope, code in record.areas],
         "service_at_locations": [_service_at_location(record)] if record.city else [],
         "languages": [
-            {"id": stable_id("language", sid, code), "service_id": sid, "code": code,
-             "name": LANGUAGE_NAMES.get(code, code)}
+            {
+                "id": stable_id("language", sid, code),
+                "service_id": sid,
+                "code": code,
+                "name": LANGUAGE_NAMES.get(code, code),
+            }
             for code in record.languages
         ],
         "organization": organization_to_hsds(org),
         "cost_options": (
-            [{"id": stable_id("cost", sid), "service_id": sid, "option": "free", "amount": 0, "currency": "CHF"}]
-            if record.free_of_charge else []
+            [
+                {
+                    "id": stable_id("cost", sid),
+                    "service_id": sid,
+                    "option": "free",
+                    "amount": 0,
+                    "currency": "CHF",
+                }
+            ]
+            if record.free_of_charge
+            else []
         ),
         "attributes": attributes,
         "passerelle": {
@@ -213,8 +227,12 @@ def _area(sid: str, scope: str, code: str) -> dict[str, Any]:
         name = DISTRICTS[code].name_de
     else:
         name = "Kanton Bern"
-    return {"id": stable_id("area", sid, scope, code), "service_id": sid, "name": name,
-            "uri": f"{AREA_URN}{scope}:{code}"}
+    return {
+        "id": stable_id("area", sid, scope, code),
+        "service_id": sid,
+        "name": name,
+        "uri": f"{AREA_URN}{scope}:{code}",
+    }
 
 
 def _service_at_location(record: ServiceRecord) -> dict[str, Any]:
@@ -229,8 +247,12 @@ def _service_at_location(record: ServiceRecord) -> dict[str, Any]:
         "country": "CH",
         "address_type": "physical",
     }
-    location = {"id": location_id, "location_type": "physical", "name": record.location_name,
-                "addresses": [address]}
+    location = {
+        "id": location_id,
+        "location_type": "physical",
+        "name": record.location_name,
+        "addresses": [address],
+    }
     return {
         "id": stable_id("service_at_location", record.id),
         "service_id": record.id,
@@ -265,7 +287,9 @@ class Problem:
     translatable: bool = True
 
 
-def parse_service(doc: dict[str, Any]) -> tuple[ServiceRecord | None, DirectoryOrganization | None, list[Problem]]:
+def parse_service(
+    doc: dict[str, Any],
+) -> tuple[ServiceRecord | None, DirectoryOrganization | None, list[Problem]]:
     """A compiled HSDS service → (record, organization, problems). Structural problems come
     from the schema; vocabulary problems (unknown terms, places, no language) from here."""
     sid = str(doc.get("id", "?"))
@@ -308,7 +332,9 @@ def parse_service(doc: dict[str, Any]) -> tuple[ServiceRecord | None, DirectoryO
     except ValueError:
         problems.append(Problem(sid, "passerelle/capacity/until", N_("This is not a date.")))
     record.is_demo = bool(ext.get("demo"))
-    record.languages = sorted({str(lang.get("code") or "").lower() for lang in doc.get("languages") or []} - {""})
+    record.languages = sorted(
+        {str(lang.get("code") or "").lower() for lang in doc.get("languages") or []} - {""}
+    )
     if not record.languages:
         problems.append(Problem(sid, "languages", N_("Say in which language(s) the offer is given.")))
 
@@ -327,7 +353,13 @@ def parse_service(doc: dict[str, Any]) -> tuple[ServiceRecord | None, DirectoryO
         uri = str(area.get("uri") or "")
         scope, _, code = uri.removeprefix(AREA_URN).partition(":")
         if not uri.startswith(AREA_URN) or not code:
-            problems.append(Problem(sid, "service_areas", N_("This municipality or district does not exist in the canton of Bern.")))
+            problems.append(
+                Problem(
+                    sid,
+                    "service_areas",
+                    N_("This municipality or district does not exist in the canton of Bern."),
+                )
+            )
             continue
         record.areas.append((scope, code))
 
@@ -341,15 +373,18 @@ def parse_service(doc: dict[str, Any]) -> tuple[ServiceRecord | None, DirectoryO
         break
 
     org_translations = (org_doc.get("passerelle") or {}).get("translations") or {}
-    organization = DirectoryOrganization(
-        id=record.organization_id,
-        name=str(org_doc.get("name") or ""),
-        description_de=clean((org_translations.get("de") or {}).get("description")) or (
-            None if org_translations else clean(org_doc.get("description"))
-        ),
-        description_fr=clean((org_translations.get("fr") or {}).get("description")),
-        email=org_doc.get("email"),
-        website=org_doc.get("website"),
-        is_demo=bool((org_doc.get("passerelle") or {}).get("demo")),
-    ) if org_doc else None
+    organization = (
+        DirectoryOrganization(
+            id=record.organization_id,
+            name=str(org_doc.get("name") or ""),
+            description_de=clean((org_translations.get("de") or {}).get("description"))
+            or (None if org_translations else clean(org_doc.get("description"))),
+            description_fr=clean((org_translations.get("fr") or {}).get("description")),
+            email=org_doc.get("email"),
+            website=org_doc.get("website"),
+            is_demo=bool((org_doc.get("passerelle") or {}).get("demo")),
+        )
+        if org_doc
+        else None
+    )
     return record, organization, problems

@@ -63,7 +63,9 @@ def import_services(
             for name, message in validate(record).items():
                 problems.append(hsds.Problem(record.id, name, message))
             if organization is None and session.get(DirectoryOrganization, record.organization_id) is None:
-                problems.append(hsds.Problem(record.id, "organization", N_("The offer names no organization.")))
+                problems.append(
+                    hsds.Problem(record.id, "organization", N_("The offer names no organization."))
+                )
         report.problems += problems
         if record is not None and not problems:
             parsed.append((record, organization))
@@ -90,8 +92,10 @@ def export_services(session: Session) -> list[dict[str, Any]]:
     organizations = {o.id: o for o in session.exec(select(DirectoryOrganization)).all()}
     return [
         hsds.service_to_hsds(
-            repository.to_record(session, row), organizations[row.organization_id],
-            row.modified_at, row.last_reviewed_at,
+            repository.to_record(session, row),
+            organizations[row.organization_id],
+            row.modified_at,
+            row.last_reviewed_at,
         )
         for row in rows
     ]

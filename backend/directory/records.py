@@ -20,7 +20,14 @@ CANTON = "BE"
 COMMON_LANGUAGES = ("de", "fr", "it", "en", "es", "pt", "sq", "sr", "hr", "tr", "ar", "ti", "ta", "uk")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{3,25}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LIMITS = {"name": 200, "description": 4000, "eligibility": 2000, "how_to_access": 2000, "fees": 1000, "hours": 1000}
+LIMITS = {
+    "name": 200,
+    "description": 4000,
+    "eligibility": 2000,
+    "how_to_access": 2000,
+    "fees": 1000,
+    "hours": 1000,
+}
 
 
 @dataclass

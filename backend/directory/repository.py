@@ -24,9 +24,23 @@ TAG_KINDS = {
     "language": "languages",
 }
 PLAIN_FIELDS = (
-    "organization_id", "service_type", "status", "free_of_charge", "minimum_age", "maximum_age",
-    "phone", "email", "url", "location_name", "street", "postal_code", "city",
-    "capacity_status", "capacity_note", "capacity_until", "is_demo",
+    "organization_id",
+    "service_type",
+    "status",
+    "free_of_charge",
+    "minimum_age",
+    "maximum_age",
+    "phone",
+    "email",
+    "url",
+    "location_name",
+    "street",
+    "postal_code",
+    "city",
+    "capacity_status",
+    "capacity_note",
+    "capacity_until",
+    "is_demo",
 )
 
 
@@ -101,7 +115,9 @@ def save(session: Session, record: ServiceRecord, user_id: int | None, action: s
     fts.reindex(session, row)
     session.add(
         DirectoryChange(
-            service_id=record.id, user_id=user_id, action=action if before else "create",
+            service_id=record.id,
+            user_id=user_id,
+            action=action if before else "create",
             changes=_diff(before, record),
         )
     )

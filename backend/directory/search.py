@@ -101,11 +101,13 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
         else:
             params["tsq"] = fts.pg_tsquery(words)
             vectors = {
-                lang: f"to_tsvector('{fts.PG_CONFIG[lang]}', {fts.pg_document(lang, 's')})" for lang in ("de", "fr")
+                lang: f"to_tsvector('{fts.PG_CONFIG[lang]}', {fts.pg_document(lang, 's')})"
+                for lang in ("de", "fr")
             }
             queries = {lang: f"to_tsquery('{fts.PG_CONFIG[lang]}', :tsq)" for lang in ("de", "fr")}
             where.append(f"({vectors['de']} @@ {queries['de']} OR {vectors['fr']} @@ {queries['fr']})")
-            relevance = f"-GREATEST(ts_rank({vectors['de']}, {queries['de']}), ts_rank({vectors['fr']}, {queries['fr']}))"
+            ranks = [f"ts_rank({vectors[lang]}, {queries[lang]})" for lang in ("de", "fr")]
+            relevance = f"-GREATEST({', '.join(ranks)})"
 
     def has_tag(kind: str, values: list[str], name: str) -> None:
         params[f"{name}_kind"] = kind
@@ -148,7 +150,11 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
         )
         where.append(f"{area_rank} IS NOT NULL")
 
-    aggregate = "group_concat(t.kind || ':' || t.value, ',')" if dialect == "sqlite" else "string_agg(t.kind || ':' || t.value, ',')"
+    aggregate = (
+        "group_concat(t.kind || ':' || t.value, ',')"
+        if dialect == "sqlite"
+        else "string_agg(t.kind || ':' || t.value, ',')"
+    )
     per_page = max(1, min(query.per_page, 100))
     page = max(1, min(query.page, MAX_PAGE))
     params.update(limit=per_page, offset=(page - 1) * per_page)
@@ -161,8 +167,8 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
                count(*) OVER () AS total
         FROM directory_service s
         JOIN directory_organization o ON o.id = s.organization_id
-        {' '.join(joins)}
-        WHERE {' AND '.join(where)}
+        {" ".join(joins)}
+        WHERE {" AND ".join(where)}
         ORDER BY CASE WHEN s.capacity_status = 'not_accepting' THEN 1 ELSE 0 END,
                  area_rank, {relevance + ", " if relevance else ""}COALESCE(s.name_de, s.name_fr), s.id
         LIMIT :limit OFFSET :offset
@@ -179,11 +185,19 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
 
 def _hit(row) -> Hit:  # noqa: ANN001
     hit = Hit(
-        id=row["id"], organization=row["organization"], name_de=row["name_de"], name_fr=row["name_fr"],
-        description_de=row["description_de"], description_fr=row["description_fr"],
-        service_type=row["service_type"], free_of_charge=bool(row["free_of_charge"]), phone=row["phone"],
-        capacity_status=row["capacity_status"], capacity_until=_date(row["capacity_until"]),
-        area_rank=int(row["area_rank"] or 0), is_demo=bool(row["is_demo"]),
+        id=row["id"],
+        organization=row["organization"],
+        name_de=row["name_de"],
+        name_fr=row["name_fr"],
+        description_de=row["description_de"],
+        description_fr=row["description_fr"],
+        service_type=row["service_type"],
+        free_of_charge=bool(row["free_of_charge"]),
+        phone=row["phone"],
+        capacity_status=row["capacity_status"],
+        capacity_until=_date(row["capacity_until"]),
+        area_rank=int(row["area_rank"] or 0),
+        is_demo=bool(row["is_demo"]),
     )
     for tag in (row["tags"] or "").split(","):
         kind, _, value = tag.partition(":")

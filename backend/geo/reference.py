@@ -49,3 +49,42 @@ def _load() -> tuple[dict[str, District], dict[int, Municipality]]:
 
 
 DISTRICTS, MUNICIPALITIES = _load()
+
+
+# Localities that lie only marginally in the canton (e.g. 2345 Les Breuleux, JU) are left out.
+MIN_ADDRESS_SHARE = 1.0
+
+
+def _postal_codes() -> dict[str, list[int]]:
+    """Postal code → municipalities, the one holding most of the addresses first."""
+    codes: dict[str, list[int]] = {}
+    rows = _rows("postal_codes_detail.csv")
+    rows.sort(key=lambda r: (r["postal_code"], -float(r["address_share_pct"])))
+    for row in rows:
+        if float(row["address_share_pct"]) < MIN_ADDRESS_SHARE:
+            continue
+        numbers = codes.setdefault(row["postal_code"], [])
+        if int(row["bfs_number"]) not in numbers:
+            numbers.append(int(row["bfs_number"]))
+    return codes
+
+
+POSTAL_CODES = _postal_codes()
+_BY_NAME = {m.name.casefold(): m.bfs_number for m in MUNICIPALITIES.values()}
+
+
+def find_municipality(value: str) -> Municipality | None:
+    """A municipality from what a person types: its name, a postal code or a BFS number."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        if len(value) == 4 and value in POSTAL_CODES:
+            return MUNICIPALITIES[POSTAL_CODES[value][0]]
+        return MUNICIPALITIES.get(int(value))
+    number = _BY_NAME.get(value.casefold())
+    if number is None:  # "3550 Langnau im Emmental" as offered by the suggestions
+        head, _, rest = value.partition(" ")
+        if head.isdigit():
+            number = _BY_NAME.get(rest.strip().casefold())
+    return MUNICIPALITIES.get(number) if number else None

@@ -52,7 +52,7 @@ _KNOWN_MESSAGES = frozenset({BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED, CSRF_FAILED})
 
 
 def wants_json(request: Request) -> bool:
-    if request.url.path.startswith("/api/") or request.url.path == "/healthz":
+    if request.url.path.startswith(("/api/", "/hsds/")) or request.url.path == "/healthz":
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

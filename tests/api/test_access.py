@@ -10,10 +10,12 @@ import pytest
 
 from backend.accounts.roles import Role
 from backend.app import create_app
+from backend.directory import hsds
 from backend.settings import load_settings
 from tests.support import csrf_from, login
 
 ANYONE = "anyone"
+PRO_SENECTUTE = hsds.stable_id("demo-organization", "Pro Senectute Kanton Bern")
 ALL_ROLES = frozenset(Role)
 
 EXPECTED: dict[tuple[str, str], object] = {
@@ -29,6 +31,24 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/manifest.webmanifest"): ANYONE,
     ("GET", "/offline/{language:str}"): ANYONE,
     ("GET", "/static/{file_path:path}"): ANYONE,
+    ("GET", "/directory"): ALL_ROLES,
+    ("GET", "/directory/services/{service_id:str}"): ALL_ROLES,
+    ("GET", "/directory/manage"): {Role.ORG_STAFF, Role.ADMIN},
+    ("GET", "/directory/services/new"): {Role.ORG_STAFF, Role.ADMIN},
+    ("POST", "/directory/services/new"): {Role.ORG_STAFF, Role.ADMIN},
+    ("GET", "/directory/services/{service_id:str}/edit"): {Role.ORG_STAFF, Role.ADMIN},
+    ("POST", "/directory/services/{service_id:str}/edit"): {Role.ORG_STAFF, Role.ADMIN},
+    ("POST", "/directory/services/{service_id:str}/capacity"): {Role.ORG_STAFF, Role.ADMIN, Role.COORDINATOR},
+    ("POST", "/directory/services/{service_id:str}/review"): {Role.ORG_STAFF, Role.ADMIN},
+    ("GET", "/admin/directory/import"): {Role.ADMIN},
+    ("POST", "/admin/directory/import"): {Role.ADMIN},
+    ("GET", "/hsds"): ANYONE,
+    ("GET", "/hsds/services"): ANYONE,
+    ("GET", "/hsds/services/{service_id:str}"): ANYONE,
+    ("GET", "/hsds/organizations"): ANYONE,
+    ("GET", "/hsds/organizations/{organization_id:str}"): ANYONE,
+    ("GET", "/hsds/taxonomies"): ANYONE,
+    ("GET", "/hsds/taxonomy_terms"): ANYONE,
     ("GET", "/schema"): ANYONE,
     ("GET", "/schema/openapi.json"): ANYONE,
     ("GET", "/schema/{path:str}"): ANYONE,
@@ -91,6 +111,9 @@ def org_staff(server):  # noqa: ANN001, ANN201
 
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.value if r else "anonymous")
 def test_who_gets_in(server, org_staff, role):
+    own_service = httpx.get(f"{server.url}/hsds/services", params={"organization_id": PRO_SENECTUTE}).json()[
+        "contents"
+    ][0]["id"]
     with httpx.Client(base_url=server.url, timeout=10) as client:
         if role is Role.ORG_STAFF:
             assert login(client, *org_staff).status_code == 303
@@ -101,6 +124,8 @@ def test_who_gets_in(server, org_staff, role):
         for method, path in sorted(EXPECTED, key=lambda r: r[1] == "/logout"):
             allowed = EXPECTED[(method, path)]
             url = SAMPLE_PATHS.get(path, path)
+            # The org_staff and coordinator accounts belong to Pro Senectute: use one of its offers.
+            url = url.replace("{service_id:str}", own_service).replace("{organization_id:str}", PRO_SENECTUTE)
             if method == "GET":
                 response = client.get(url)
             else:

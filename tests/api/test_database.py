@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
+from backend.db.migrate import include_object
 from backend.db.tables import metadata
 
 
@@ -14,7 +15,9 @@ def test_models_and_migrations_do_not_drift(db_backend, factories):
     engine = create_engine(database.url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object}
+            )
             diff = compare_metadata(context, metadata)
     finally:
         engine.dispose()
@@ -44,3 +47,20 @@ def test_demo_seed_created_the_demo_logins(db_backend, factories):
 def test_sqlite_uses_write_ahead_logging(factories):
     database = factories["sqlite"].new()
     assert database.execute("PRAGMA journal_mode")[0][0] == "wal"
+
+
+def test_full_text_machinery_exists(db_backend, factories):
+    database = factories[db_backend].new()
+    if db_backend == "sqlite":
+        names = {r[0] for r in database.execute("SELECT name FROM sqlite_master")}
+        assert "directory_service_fts" in names
+        count = database.execute("SELECT count(*) FROM directory_service_fts")[0][0]
+        assert count == database.execute("SELECT count(*) FROM directory_service")[0][0] > 0
+    else:
+        names = {
+            r[0]
+            for r in database.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'directory_service'"
+            )
+        }
+        assert {"ix_fts_directory_service_de", "ix_fts_directory_service_fr"} <= names

@@ -148,8 +148,10 @@ def test_server_error_is_a_page_in_the_users_language_without_traceback(make_ser
     import httpx
 
     server = make_server(db_backend)
-    with httpx.Client(base_url=server.url, headers={"Accept-Language": "fr-CH"}) as admin, \
-            httpx.Client(base_url=server.url) as nurse:
+    with (
+        httpx.Client(base_url=server.url, headers={"Accept-Language": "fr-CH"}) as admin,
+        httpx.Client(base_url=server.url) as nurse,
+    ):
         login(admin, "admin")
         login(nurse, "pflege")
         # The database loses a table under the running app: every page that needs it fails.

@@ -5,15 +5,10 @@ from __future__ import annotations
 from alembic import context
 
 from backend.db.engine import make_engine
+from backend.db.migrate import include_object
 from backend.db.tables import metadata
-from backend.directory.fts import MANAGED_NAMES
 
 config = context.config
-
-
-def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
-    """Full-text tables and indexes are made by hand in migrations, not from the models."""
-    return not (name and MANAGED_NAMES.match(name))
 
 
 def run_migrations() -> None:
@@ -25,7 +20,7 @@ def run_migrations() -> None:
             # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
-            include_object=_include_object,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

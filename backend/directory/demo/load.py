@@ -17,8 +17,14 @@ from backend.geo.reference import DISTRICTS, MUNICIPALITIES
 from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES
 
 OFFERS = Path(__file__).parent / "offers.json"
-TEXT_KEYS = {"name": "name", "description": "description", "eligibility": "eligibility",
-             "how_to_access": "how_to_access", "fees": "fees", "hours": "hours"}
+TEXT_KEYS = {
+    "name": "name",
+    "description": "description",
+    "eligibility": "eligibility",
+    "how_to_access": "how_to_access",
+    "fees": "fees",
+    "hours": "hours",
+}
 
 
 def _areas(area: dict[str, Any]) -> list[tuple[str, str]]:
@@ -34,8 +40,13 @@ def record_from_offer(offer: dict[str, Any]) -> tuple[ServiceRecord, DirectoryOr
     org_id = hsds.stable_id("demo-organization", org["name"])
     description = org.get("description") or {}
     organization = DirectoryOrganization(
-        id=org_id, name=org["name"], description_de=description.get("de"),
-        description_fr=description.get("fr"), email=org.get("email"), website=org.get("url"), is_demo=True,
+        id=org_id,
+        name=org["name"],
+        description_de=description.get("de"),
+        description_fr=description.get("fr"),
+        email=org.get("email"),
+        website=org.get("url"),
+        is_demo=True,
     )
     location = offer.get("location") or {}
     record = ServiceRecord(
@@ -77,10 +88,40 @@ def load_demo_directory(session: Session, path: Path = OFFERS) -> int:
     return changed
 
 
-WORDS_DE = ["Beratung", "Begleitung", "Besuch", "Entlastung", "Unterstützung", "Hilfe", "Treffpunkt",
-            "Kurs", "Fahrdienst", "Mahlzeiten", "Budget", "Wohnen", "Einsamkeit", "Angehörige", "Familie"]
-WORDS_FR = ["conseil", "accompagnement", "visite", "répit", "soutien", "aide", "rencontre", "cours",
-            "transport", "repas", "budget", "logement", "solitude", "proches aidants", "famille"]
+WORDS_DE = [
+    "Beratung",
+    "Begleitung",
+    "Besuch",
+    "Entlastung",
+    "Unterstützung",
+    "Hilfe",
+    "Treffpunkt",
+    "Kurs",
+    "Fahrdienst",
+    "Mahlzeiten",
+    "Budget",
+    "Wohnen",
+    "Einsamkeit",
+    "Angehörige",
+    "Familie",
+]
+WORDS_FR = [
+    "conseil",
+    "accompagnement",
+    "visite",
+    "répit",
+    "soutien",
+    "aide",
+    "rencontre",
+    "cours",
+    "transport",
+    "repas",
+    "budget",
+    "logement",
+    "solitude",
+    "proches aidants",
+    "famille",
+]
 
 
 def generate_directory(session: Session, count: int, seed: int = 7) -> int:
@@ -89,8 +130,12 @@ def generate_directory(session: Session, count: int, seed: int = 7) -> int:
     municipalities = list(MUNICIPALITIES)
     organizations = []
     for index in range(max(1, count // 20)):
-        org = DirectoryOrganization(id=hsds.stable_id("bench-organization", str(index)),
-                                    name=f"Organisation {index}", description_de="Benchmark", is_demo=True)
+        org = DirectoryOrganization(
+            id=hsds.stable_id("bench-organization", str(index)),
+            name=f"Organisation {index}",
+            description_de="Benchmark",
+            is_demo=True,
+        )
         repository.upsert_organization(session, org)
         organizations.append(org.id)
     for index in range(count):
@@ -107,7 +152,10 @@ def generate_directory(session: Session, count: int, seed: int = 7) -> int:
             id=hsds.stable_id("bench-service", str(index)),
             organization_id=rng.choice(organizations),
             texts={
-                "name": {"de": f"Angebot {index} {words_de.split()[0]}", "fr": f"Offre {index} {words_fr.split()[0]}"},
+                "name": {
+                    "de": f"Angebot {index} {words_de.split()[0]}",
+                    "fr": f"Offre {index} {words_fr.split()[0]}",
+                },
                 "description": {"de": f"{words_de}.", "fr": f"{words_fr}."},
             },
             service_type=rng.choice(list(SERVICE_TYPES)),

@@ -1,0 +1,198 @@
+"""The HSDS 3 read API at /hsds/ (openreferral/specification 3.0 openapi.json): open data,
+public like the offers themselves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from backend.accounts.access import public
+from backend.db.engine import session_scope
+from backend.directory import fts, hsds, repository
+from backend.directory.models import DirectoryOrganization, DirectoryService, DirectoryServiceTag
+from backend.errors import InvalidInput
+from backend.i18n import N_
+
+MAX_PER_PAGE = 200
+BAD_DATE = N_("modified_after must be a date or datetime such as 2026-01-31T00:00:00Z.")
+BAD_NUMBER = N_("page and per_page must be positive whole numbers.")
+CACHE = {"Cache-Control": "public, max-age=300"}
+
+
+def _paging(request: Request) -> tuple[int, int]:
+    raw_page, raw_size = request.query_params.get("page", "1"), request.query_params.get("per_page", "50")
+    if not (raw_page.isdigit() and raw_size.isdigit()) or int(raw_page) < 1 or int(raw_size) < 1:
+        raise InvalidInput(BAD_NUMBER, field="page")
+    return int(raw_page), min(int(raw_size), MAX_PER_PAGE)
+
+
+def page_object(items: list[Any], total: int, page: int, size: int) -> dict[str, Any]:
+    pages = max(1, -(-total // size))
+    return {
+        "total_items": total,
+        "total_pages": pages,
+        "page_number": page,
+        "size": len(items),
+        "first_page": page == 1,
+        "last_page": page >= pages,
+        "empty": total == 0,
+        "contents": items,
+    }
+
+
+def _service_ids(session: Session, request: Request) -> list[str]:
+    params = request.query_params
+    query = select(DirectoryService.id).order_by(col(DirectoryService.id))
+    if term := params.get("taxonomy_term_id"):
+        if term not in hsds.TERM_INDEX:
+            return []
+        kind, code = hsds.TERM_INDEX[term]
+        if kind == "service_type":
+            query = query.where(DirectoryService.service_type == code)
+        else:
+            tag_kind = {
+                "need_domain": "need_domain",
+                "life_phase": "life_phase",
+                "access_mode": "access_mode",
+            }[kind]
+            query = query.where(
+                col(DirectoryService.id).in_(
+                    select(DirectoryServiceTag.service_id).where(
+                        DirectoryServiceTag.kind == tag_kind, DirectoryServiceTag.value == code
+                    )
+                )
+            )
+    if organization := params.get("organization_id"):
+        query = query.where(DirectoryService.organization_id == organization)
+    if modified := params.get("modified_after"):
+        try:
+            since = datetime.fromisoformat(modified.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(BAD_DATE, field="modified_after") from None
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        query = query.where(col(DirectoryService.modified_at) >= since)
+    ids = list(session.exec(query).all())
+    if words := fts.terms(params.get("search", "")):
+        ids_set = set(ids)
+        if session.get_bind().dialect.name == "sqlite":
+            rows = session.execute(
+                text(f"SELECT service_id FROM {fts.SQLITE_TABLE} WHERE {fts.SQLITE_TABLE} MATCH :m"),
+                {"m": fts.sqlite_match(words)},
+            )
+        else:
+            condition = " OR ".join(
+                f"to_tsvector('{fts.PG_CONFIG[lang]}', {fts.PG_DOCUMENT[lang]}) "
+                f"@@ to_tsquery('{fts.PG_CONFIG[lang]}', :q)"
+                for lang in ("de", "fr")
+            )
+            rows = session.execute(
+                text(f"SELECT id FROM directory_service WHERE {condition}"), {"q": fts.pg_tsquery(words)}
+            )
+        matching = {row[0] for row in rows}
+        ids = [i for i in ids if i in matching and i in ids_set]
+    return ids
+
+
+def _services(session: Session, ids: list[str]) -> list[dict[str, Any]]:
+    rows = session.exec(select(DirectoryService).where(col(DirectoryService.id).in_(ids))).all()
+    by_id = {row.id: row for row in rows}
+    organizations = {o.id: o for o in session.exec(select(DirectoryOrganization)).all()}
+    return [
+        hsds.service_to_hsds(
+            repository.to_record(session, by_id[i]),
+            organizations[by_id[i].organization_id],
+            by_id[i].modified_at,
+            by_id[i].last_reviewed_at,
+        )
+        for i in ids
+        if i in by_id
+    ]
+
+
+@get("/hsds/", opt=public(), tags=["HSDS"])
+async def hsds_root(request: Request) -> Response:
+    base = request.app.state.settings.base_url
+    return Response(
+        {
+            "version": hsds.HSDS_VERSION,
+            "profile": "https://docs.openreferral.org/en/latest/hsds/",
+            "openapi_url": f"{base}/schema/openapi.json",
+        },
+        headers=CACHE,
+    )
+
+
+@get("/hsds/services", opt=public(), sync_to_thread=True, tags=["HSDS"])
+def hsds_services(request: Request) -> Response:
+    page, size = _paging(request)
+    with session_scope(request.app.state.engine) as session:
+        ids = _service_ids(session, request)
+        contents = _services(session, ids[(page - 1) * size : page * size])
+    return Response(page_object(contents, len(ids), page, size), headers=CACHE)
+
+
+@get("/hsds/services/{service_id:str}", opt=public(), sync_to_thread=True, tags=["HSDS"])
+def hsds_service(request: Request, service_id: FromPath[str]) -> Response:
+    with session_scope(request.app.state.engine) as session:
+        services = _services(session, [service_id])
+    if not services:
+        raise NotFoundException()
+    return Response(services[0], headers=CACHE)
+
+
+@get("/hsds/organizations", opt=public(), sync_to_thread=True, tags=["HSDS"])
+def hsds_organizations(request: Request) -> Response:
+    page, size = _paging(request)
+    with session_scope(request.app.state.engine) as session:
+        organizations = session.exec(
+            select(DirectoryOrganization).order_by(col(DirectoryOrganization.id))
+        ).all()
+    contents = [hsds.organization_to_hsds(o) for o in organizations[(page - 1) * size : page * size]]
+    return Response(page_object(contents, len(organizations), page, size), headers=CACHE)
+
+
+@get("/hsds/organizations/{organization_id:str}", opt=public(), sync_to_thread=True, tags=["HSDS"])
+def hsds_organization(request: Request, organization_id: FromPath[str]) -> Response:
+    with session_scope(request.app.state.engine) as session:
+        organization = session.get(DirectoryOrganization, organization_id)
+        if organization is None:
+            raise NotFoundException()
+        return Response(hsds.organization_to_hsds(organization), headers=CACHE)
+
+
+@get("/hsds/taxonomies", opt=public(), tags=["HSDS"])
+async def hsds_taxonomies(request: Request) -> Response:
+    page, size = _paging(request)
+    items = hsds.taxonomies()
+    return Response(
+        page_object(items[(page - 1) * size : page * size], len(items), page, size), headers=CACHE
+    )
+
+
+@get("/hsds/taxonomy_terms", opt=public(), tags=["HSDS"])
+async def hsds_taxonomy_terms(request: Request) -> Response:
+    page, size = _paging(request)
+    items = hsds.taxonomy_terms()
+    if taxonomy := request.query_params.get("taxonomy_id"):
+        items = [item for item in items if item["taxonomy_id"] == taxonomy]
+    return Response(
+        page_object(items[(page - 1) * size : page * size], len(items), page, size), headers=CACHE
+    )
+
+
+ROUTES = [
+    hsds_root,
+    hsds_services,
+    hsds_service,
+    hsds_organizations,
+    hsds_organization,
+    hsds_taxonomies,
+    hsds_taxonomy_terms,
+]

@@ -1,0 +1,55 @@
+"""Admin page to import an HSDS 3 JSON file into the directory."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from litestar import Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import Template
+
+from backend.accounts.access import allow
+from backend.accounts.roles import Role
+from backend.db.engine import session_scope
+from backend.directory.importer import MAX_IMPORT_BYTES, import_services, read_documents
+from backend.i18n import translate
+from backend.web import render
+
+
+@get("/admin/directory/import", opt=allow(Role.ADMIN), include_in_schema=False)
+async def import_page(request: Request) -> Template:
+    return render(request, "directory/import.html", {"report": None, "problems": []})
+
+
+@post(
+    "/admin/directory/import",
+    opt=allow(Role.ADMIN),
+    include_in_schema=False,
+    request_max_body_size=MAX_IMPORT_BYTES + 1024 * 1024,
+)
+async def import_file(request: Request) -> Template:
+    form = await request.form()
+    upload = form.get("file")
+    raw = await upload.read() if isinstance(upload, UploadFile) else b""
+    partial = form.get("partial") == "1"
+    user = request.scope["user"]
+    engine = request.app.state.engine
+
+    def work():  # noqa: ANN202
+        documents, problems = read_documents(raw or b"")
+        if problems:
+            return None, problems
+        with session_scope(engine) as session:
+            report = import_services(session, documents, user_id=user.id, partial=partial)
+        return report, report.problems
+
+    report, problems = await anyio.to_thread.run_sync(work)
+    locale = request.state.locale
+    shown = [
+        (p.object_id, p.field, translate(locale, p.message) if p.translatable else p.message)
+        for p in problems
+    ]
+    status = 200 if report is not None and report.applied else 422
+    return render(request, "directory/import.html", {"report": report, "problems": shown}, status_code=status)
+
+
+ROUTES = [import_page, import_file]

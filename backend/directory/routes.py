@@ -1,0 +1,183 @@
+"""Directory pages: search with live filtering (htmx), offer details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlmodel import col, select
+
+from backend.accounts.access import allow
+from backend.accounts.models import User
+from backend.db.engine import session_scope
+from backend.directory import repository, upkeep
+from backend.directory.models import DirectoryChange, DirectoryOrganization, DirectoryService
+from backend.directory.search import SearchPage, SearchQuery, search
+from backend.geo.reference import MUNICIPALITIES, POSTAL_CODES, find_municipality
+from backend.i18n import N_
+from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS
+from backend.web import render
+
+MAX_QUERY = 200
+UNKNOWN_MUNICIPALITY = N_(
+    "We do not know this municipality in the canton of Bern. Type its name or postal code."
+)
+BAD_AGE = N_("An age is a whole number between 0 and 120.")
+
+
+@dataclass
+class SearchForm:
+    """What the person typed, kept as typed so the form shows it again."""
+
+    q: str = ""
+    need: str = ""
+    place: str = ""
+    language: str = ""
+    phase: str = ""
+    age: str = ""
+    free: bool = False
+    access: str = ""
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_request(cls, request: Request) -> SearchForm:
+        params = request.query_params
+        page = params.get("page", "1")
+        form = cls(
+            q=params.get("q", "")[:MAX_QUERY],
+            need=params.get("need", "") if params.get("need") in NEED_DOMAINS else "",
+            place=params.get("place", "")[:100],
+            language=params.get("language", "") if params.get("language") in ("de", "fr", "it", "en") else "",
+            phase=params.get("phase", "") if params.get("phase") in LIFE_PHASES else "",
+            age=params.get("age", "")[:3],
+            free=params.get("free") == "1",
+            access=params.get("access", "") if params.get("access") in ACCESS_MODES else "",
+            page=int(page) if page.isdigit() else 1,
+        )
+        return form
+
+    def query(self) -> SearchQuery | None:
+        municipality = None
+        if self.place.strip():
+            found = find_municipality(self.place)
+            if found is None:
+                self.errors["place"] = UNKNOWN_MUNICIPALITY
+            else:
+                municipality = found.bfs_number
+        age = None
+        if self.age.strip():
+            if self.age.strip().isdigit() and int(self.age) <= 120:
+                age = int(self.age)
+            else:
+                self.errors["age"] = BAD_AGE
+        if self.errors:
+            return None
+        return SearchQuery(
+            text=self.q,
+            need_domains=(self.need,) if self.need else (),
+            municipality=municipality,
+            language=self.language or None,
+            life_phase=self.phase or None,
+            age=age,
+            free_only=self.free,
+            access_mode=self.access or None,
+            page=self.page,
+        )
+
+    def url_for_page(self, page: int) -> str:
+        from urllib.parse import urlencode
+
+        values = {
+            "q": self.q,
+            "need": self.need,
+            "place": self.place,
+            "language": self.language,
+            "phase": self.phase,
+            "age": self.age,
+            "access": self.access,
+            "page": page,
+        }
+        if self.free:
+            values["free"] = "1"
+        return "/directory?" + urlencode({k: v for k, v in values.items() if v})
+
+
+def _place_suggestions() -> list[str]:
+    names = sorted(m.name for m in MUNICIPALITIES.values())
+    by_code = [f"{code} {MUNICIPALITIES[numbers[0]].name}" for code, numbers in sorted(POSTAL_CODES.items())]
+    return names + by_code
+
+
+PLACE_SUGGESTIONS = _place_suggestions()
+
+
+@get("/directory", opt=allow(), sync_to_thread=True, include_in_schema=False, name="directory")
+def directory_search(request: Request) -> Template:
+    form = SearchForm.from_request(request)
+    query = form.query()
+    result: SearchPage | None = None
+    if query is not None:
+        with session_scope(request.app.state.engine) as session:
+            result = search(session, query)
+    context = {"form": form, "result": result, "place_suggestions": PLACE_SUGGESTIONS}
+    # Live filtering asks for the results only; boosted and plain requests get the page.
+    template = (
+        "directory/_results.html"
+        if request.headers.get("hx-target") == "results"
+        else "directory/search.html"
+    )
+    return render(request, template, context, status_code=422 if form.errors else 200)
+
+
+@get(
+    "/directory/services/{service_id:str}",
+    opt=allow(),
+    sync_to_thread=True,
+    include_in_schema=False,
+    name="directory_service",
+)
+def service_detail(request: Request, service_id: FromPath[str]) -> Template:
+    with session_scope(request.app.state.engine) as session:
+        row = session.get(DirectoryService, service_id)
+        if row is None:
+            raise NotFoundException()
+        record = repository.to_record(session, row)
+        organization = session.get(DirectoryOrganization, row.organization_id)
+        history = session.exec(
+            select(DirectoryChange)
+            .where(DirectoryChange.service_id == service_id)
+            .order_by(col(DirectoryChange.at).desc())
+            .limit(20)
+        ).all()
+        user_ids = {change.user_id for change in history if change.user_id}
+        authors = (
+            {
+                user.id: user.display_name
+                for user in session.exec(select(User).where(col(User.id).in_(user_ids))).all()
+            }
+            if user_ids
+            else {}
+        )
+    user = request.scope["user"]
+    return render(
+        request,
+        "directory/service.html",
+        {
+            "service": row,
+            "record": record,
+            "organization": organization,
+            "history": history,
+            "municipalities": MUNICIPALITIES,
+            "can_edit": upkeep.can_edit(user, organization),
+            "can_set_capacity": upkeep.can_set_capacity(user, organization),
+            "stale": upkeep.is_stale(row),
+            "authors": authors,
+        },
+    )
+
+
+ROUTES = [directory_search, service_detail]
