@@ -87,13 +87,9 @@ def _service_ids(session: Session, request: Request) -> list[str]:
                 {"m": fts.sqlite_match(words)},
             )
         else:
-            condition = " OR ".join(
-                f"to_tsvector('{fts.PG_CONFIG[lang]}', {fts.PG_DOCUMENT[lang]}) "
-                f"@@ to_tsquery('{fts.PG_CONFIG[lang]}', :q)"
-                for lang in ("de", "fr")
-            )
             rows = session.execute(
-                text(f"SELECT id FROM directory_service WHERE {condition}"), {"q": fts.pg_tsquery(words)}
+                text(f"SELECT s.id FROM directory_service s WHERE {fts.pg_condition('s')}"),
+                {"tsq": fts.pg_tsquery(words)},
             )
         matching = {row[0] for row in rows}
         ids = [i for i in ids if i in matching and i in ids_set]

@@ -83,6 +83,8 @@ def import_services(
         else:
             report.created += 1
     report.applied = True
+    if report.created + report.updated > 100:
+        repository.refresh_statistics(session)
     return report
 
 

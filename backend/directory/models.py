@@ -62,6 +62,8 @@ class DirectoryService(SQLModel, table=True):
     capacity_until: date | None = Field(default=None)
     # Organisation name and tag labels in both languages, so that full-text search finds them.
     keywords: str = Field(default="", max_length=2000)
+    # Needs, phases, languages, access, cost and areas as search tokens (fts.tags_of).
+    search_tags: str = Field(default="", max_length=2000)
     last_reviewed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     modified_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     is_demo: bool = Field(default=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlmodel import Session, col, delete, select
 
 from backend.db.types import utcnow
@@ -99,6 +100,7 @@ def save(session: Session, record: ServiceRecord, user_id: int | None, action: s
         for language in ("de", "fr"):
             setattr(row, f"{name}_{language}", record.text(name, language))
     row.keywords = _keywords(organization, record)
+    row.search_tags = fts.tags_of(record)
     row.modified_at = utcnow()
     if before is None:
         row.last_reviewed_at = row.modified_at
@@ -159,3 +161,10 @@ def upsert_organization(session: Session, organization: DirectoryOrganization) -
     for name in ("name", "description_de", "description_fr", "email", "website", "is_demo"):
         setattr(existing, name, getattr(organization, name))
     return existing
+
+
+def refresh_statistics(session: Session) -> None:
+    """After a bulk load: fresh planner statistics, or the planner guesses tiny tables and
+    picks nested loops (seen as 2 s instead of 14 ms per search on PostgreSQL)."""
+    for table in ("directory_service", "directory_service_tag", "directory_service_area"):
+        session.execute(text(f"ANALYZE {table}"))

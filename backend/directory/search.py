@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlmodel import Session
 
 from backend.directory import fts
@@ -89,66 +89,58 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
     relevance: str | None = None
 
     words = fts.terms(query.text)
-    if words:
-        if dialect == "sqlite":
-            # bm25() only works in a plain query over the FTS table, hence the subquery.
-            joins.append(
-                f"JOIN (SELECT service_id, bm25({fts.SQLITE_TABLE}) AS score FROM {fts.SQLITE_TABLE} "
-                f"WHERE {fts.SQLITE_TABLE} MATCH :match) f ON f.service_id = s.id"
-            )
-            params["match"] = fts.sqlite_match(words)
-            relevance = "f.score"
-        else:
-            params["tsq"] = fts.pg_tsquery(words)
-            vectors = {
-                lang: f"to_tsvector('{fts.PG_CONFIG[lang]}', {fts.pg_document(lang, 's')})"
-                for lang in ("de", "fr")
-            }
-            queries = {lang: f"to_tsquery('{fts.PG_CONFIG[lang]}', :tsq)" for lang in ("de", "fr")}
-            where.append(f"({vectors['de']} @@ {queries['de']} OR {vectors['fr']} @@ {queries['fr']})")
-            ranks = [f"ts_rank({vectors[lang]}, {queries[lang]})" for lang in ("de", "fr")]
-            relevance = f"-GREATEST({', '.join(ranks)})"
-
-    def has_tag(kind: str, values: list[str], name: str) -> None:
-        params[f"{name}_kind"] = kind
-        params[name] = values
-        where.append(
-            "EXISTS (SELECT 1 FROM directory_service_tag t WHERE t.service_id = s.id "
-            f"AND t.kind = :{name}_kind AND t.value IN :{name})"
-        )
-
-    if query.need_domains:
-        has_tag("need_domain", list(query.need_domains), "domains")
-    if query.language:
-        has_tag("language", [query.language], "language")
     phase = query.life_phase or (life_phase_for_age(query.age) if query.age is not None else None)
-    if phase:
-        has_tag("life_phase", [phase], "phase")
+    municipality = MUNICIPALITIES.get(query.municipality) if query.municipality is not None else None
+    if query.municipality is not None and municipality is None:
+        return SearchPage(hits=[], total=0, page=1, per_page=query.per_page)
+
+    # Filters are tag tokens (fts.tags_of): within a group any, across groups all.
+    groups = [
+        [fts.tag("need", d) for d in query.need_domains],
+        [fts.tag("lang", query.language)] if query.language else [],
+        [fts.tag("phase", phase)] if phase else [],
+        [fts.tag("access", query.access_mode)] if query.access_mode else [],
+        ["free"] if query.free_only else [],
+        fts.area_tags(municipality.bfs_number, municipality.district) if municipality else [],
+    ]
+    if dialect == "sqlite":
+        match = fts.sqlite_filter_match(words, groups)
+        if match:
+            # bm25() only works in a plain query over the FTS table, hence the subquery;
+            # it weighs the two text columns only.
+            joins.append(
+                f"JOIN (SELECT service_id, bm25({fts.SQLITE_TABLE}, 0.0, 1.0, 1.0, 0.0) AS score "
+                f"FROM {fts.SQLITE_TABLE} WHERE {fts.SQLITE_TABLE} MATCH :match) f ON f.service_id = s.id"
+            )
+            params["match"] = match
+            relevance = "f.score" if words else None
+    else:
+        if words:
+            params["tsq"] = fts.pg_tsquery(words)
+            where.append(f"({fts.pg_condition('s')})")
+            relevance = f"-{fts.pg_rank('s')}"
+        if tags := fts.pg_tags_query(groups):
+            params["tags"] = tags
+            where.append("s.fts_tags @@ to_tsquery('simple', :tags)")
+
     if query.age is not None:
         params["age"] = query.age
         where.append("(s.minimum_age IS NULL OR s.minimum_age <= :age)")
         where.append("(s.maximum_age IS NULL OR s.maximum_age >= :age)")
-    if query.access_mode:
-        has_tag("access_mode", [query.access_mode], "access")
-    if query.free_only:
-        where.append("s.free_of_charge = :free")
-        params["free"] = True
     if query.organization_id:
         where.append("s.organization_id = :org")
         params["org"] = query.organization_id
 
     area_rank = "0"
-    if query.municipality is not None:
-        municipality = MUNICIPALITIES.get(query.municipality)
-        params["municipality"] = str(query.municipality)
-        params["district"] = municipality.district if municipality else ""
+    if municipality:
+        params["municipality"] = str(municipality.bfs_number)
+        params["district"] = municipality.district
         area_rank = (
             "(SELECT MIN(CASE a.scope WHEN 'municipality' THEN 0 WHEN 'district' THEN 1 ELSE 2 END) "
             "FROM directory_service_area a WHERE a.service_id = s.id AND ("
             "(a.scope = 'municipality' AND a.code = :municipality) OR "
             "(a.scope = 'district' AND a.code = :district) OR a.scope = 'canton'))"
         )
-        where.append(f"{area_rank} IS NOT NULL")
 
     aggregate = (
         "group_concat(t.kind || ':' || t.value, ',')"
@@ -173,11 +165,7 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
                  area_rank, {relevance + ", " if relevance else ""}COALESCE(s.name_de, s.name_fr), s.id
         LIMIT :limit OFFSET :offset
     """
-    statement = text(sql)
-    for name in ("domains", "language", "phase", "access"):
-        if name in params:
-            statement = statement.bindparams(bindparam(name, expanding=True))
-    rows = session.execute(statement, params).mappings().all()
+    rows = session.execute(text(sql), params).mappings().all()
     hits = [_hit(row) for row in rows]
     total = rows[0]["total"] if rows else 0
     return SearchPage(hits=hits, total=total, page=page, per_page=per_page)

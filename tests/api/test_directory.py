@@ -391,3 +391,29 @@ def test_review_updates_the_date(server, staff):
             == 303
         )
         assert "2020" not in httpx.get(f"{server.url}/hsds/services/{service_id}").json()["assured_date"]
+
+
+def test_admin_imports_through_the_page(server):
+    services = json.loads(cli("directory", "export", env=server.env).stdout)
+    changed = json.loads(json.dumps(services[5]))
+    changed["passerelle"]["translations"].setdefault("fr", {})["name"] = "Nom changé par import"
+    broken = dict(services[6], service_areas=[{"id": services[6]["id"], "uri": "urn:passerelle:be:district:ZZ"}])
+    with httpx.Client(base_url=server.url) as client:
+        login(client, "admin")
+        page = client.get("/admin/directory/import")
+        assert page.status_code == 200
+        token = csrf_from(page.text)
+        refused = client.post("/admin/directory/import", data={"csrf_token": token},
+                              files={"file": ("x.json", json.dumps([changed, broken]).encode(), "application/json")})
+        assert refused.status_code == 422
+        assert services[6]["id"] in refused.text and "existiert" not in refused.text
+        assert "Diese Gemeinde oder diesen Verwaltungskreis gibt es im Kanton Bern nicht." in refused.text
+        accepted = client.post("/admin/directory/import", data={"csrf_token": token},
+                               files={"file": ("x.json", json.dumps([changed]).encode(), "application/json")})
+        assert accepted.status_code == 200
+        assert "0 neu, 1 aktualisiert, 0 unverändert" in accepted.text
+        garbage = client.post("/admin/directory/import", data={"csrf_token": token},
+                              files={"file": ("x.json", b"\xff\xfe not json", "application/json")})
+        assert garbage.status_code == 422 and "kein gültiges JSON" in garbage.text
+    fr_name = httpx.get(f"{server.url}/hsds/services/{changed['id']}").json()["passerelle"]["translations"]["fr"]["name"]
+    assert fr_name == "Nom changé par import"

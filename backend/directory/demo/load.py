@@ -171,4 +171,5 @@ def generate_directory(session: Session, count: int, seed: int = 7) -> int:
         repository.save(session, record, None, "import")
         if index % 500 == 499:
             session.flush()
+    repository.refresh_statistics(session)
     return count
