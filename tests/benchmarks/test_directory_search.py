@@ -1,8 +1,10 @@
 """Directory search over 10,000 generated services, on SQLite and PostgreSQL (`make bench`).
 
 Server-side latency: `search()` in-process against the database (one SQL round trip returns
-the page, its tags and the total), 300 filtered full-text queries per backend. Then the same
-queries as whole HTTP requests to the live server's results fragment. Goal: p95 < 15 ms.
+the page, its tags and the total), 300 filtered full-text queries per backend: a word, a
+municipality, a need, and often a language and an age. Then the same queries as whole HTTP
+requests to the live server's results fragment. Goal: p95 < 15 ms server-side. The
+generated texts are adversarial: each search word occurs in about 40 % of the offers.
 """
 
 from __future__ import annotations
@@ -54,6 +56,14 @@ def test_search_latency(backend, factories, tmp_path):
     started = time.perf_counter()
     cli("directory", "generate", "--count", str(SERVICES), env=server.env)
     generated = time.perf_counter() - started
+    if backend == "postgresql":
+        # A live database has been through autovacuum; a freshly bulk-loaded one has not.
+        from sqlalchemy import create_engine, text
+
+        maintenance = create_engine(database.url, isolation_level="AUTOCOMMIT")
+        with maintenance.connect() as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+        maintenance.dispose()
 
     engine = make_engine(database.url)
     queries = _queries()

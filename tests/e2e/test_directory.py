@@ -62,3 +62,20 @@ def test_search_works_without_javascript(e2e_server, browser):
         expect(page.locator(".offer-list > li").first).to_be_visible()
     finally:
         context.close()
+
+
+def test_admin_edits_an_offer_and_sees_it_in_the_history(e2e_server, page):
+    log_in(page, e2e_server.url, "admin")
+    page.get_by_role("navigation").get_by_role("link", name="Unsere Angebote").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Unsere Angebote")
+    assert serious_violations(page) == []
+    page.locator("table a").first.click()
+    page.get_by_role("link", name="Angebot bearbeiten").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Angebot bearbeiten")
+    assert serious_violations(page) == []
+    page.get_by_label("Öffnungszeiten (Deutsch)").fill("Di und Do 14–17 Uhr")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_text("Di und Do 14–17 Uhr")).to_be_visible()
+    expect(page.locator(".history li").first).to_contain_text("Demo Admin")
+    expect(page.locator(".history li").first).to_contain_text("hours_de")
+    assert serious_violations(page) == []
