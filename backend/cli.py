@@ -303,6 +303,30 @@ def directory_import(file, partial: bool) -> None:  # noqa: ANN001
     click.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}")
 
 
+@directory.command("link")
+@click.argument("directory_organization")
+@click.option("--organisation", required=True, help="Name or id of the Passerelle organisation.")
+@_fail_on_domain_error
+def directory_link(directory_organization: str, organisation: str) -> None:
+    """Let an organisation's staff keep a directory organisation's offers (and, later, receive
+    its referrals). DIRECTORY_ORGANIZATION is its HSDS id or exact name."""
+    from sqlmodel import select
+
+    from backend.accounts import service
+    from backend.db.engine import session_scope
+    from backend.directory.models import DirectoryOrganization
+
+    with session_scope(_engine()) as session:
+        account = service.find_organisation(session, organisation)
+        found = session.get(DirectoryOrganization, directory_organization) or session.exec(
+            select(DirectoryOrganization).where(DirectoryOrganization.name == directory_organization)
+        ).first()
+        if found is None:
+            raise click.ClickException(f"no directory organization {directory_organization!r}")
+        found.organisation_id = account.id
+        click.echo(f"{account.name} now keeps the offers of {found.name}")
+
+
 @directory.command("generate")
 @click.option("--count", default=10_000, show_default=True, type=int)
 def directory_generate(count: int) -> None:

@@ -417,3 +417,16 @@ def test_admin_imports_through_the_page(server):
         assert garbage.status_code == 422 and "kein gültiges JSON" in garbage.text
     fr_name = httpx.get(f"{server.url}/hsds/services/{changed['id']}").json()["passerelle"]["translations"]["fr"]["name"]
     assert fr_name == "Nom changé par import"
+
+
+def test_admin_links_a_directory_organisation_on_the_command_line(server):
+    cli("users", "create", "caritas-staff", "--role", "org_staff", "--organisation", "Kanton Bern Demo",
+        env=server.env, input="caritas-password\n")
+    with httpx.Client(base_url=server.url) as client:
+        login(client, "caritas-staff", "caritas-password")
+        assert "noch keinen Eintrag im Verzeichnis" in client.get("/directory/manage").text
+        linked = cli("directory", "link", "Caritas Bern", "--organisation", "Kanton Bern Demo", env=server.env)
+        assert "now keeps the offers of Caritas Bern" in linked.stdout
+        assert "Caritas Bern" in client.get("/directory/manage").text
+    missing = cli("directory", "link", "Nobody", "--organisation", "Kanton Bern Demo", env=server.env, check=False)
+    assert missing.returncode != 0 and "no directory organization" in missing.stderr
