@@ -12,6 +12,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.support import NullTranslations, Translations
@@ -78,6 +79,13 @@ def format_date(value: date | datetime, language: str, format: str = "medium") -
     if isinstance(value, datetime):
         return dates.format_datetime(value, format=format, tzinfo=TIMEZONE, locale=locale)
     return dates.format_date(value, format=format, locale=locale)
+
+
+def format_day(value: date | datetime, language: str) -> str:
+    """The calendar day in Bern (a UTC timestamp just after midnight is already tomorrow there)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(TIMEZONE)).date()
+    return dates.format_date(value, format="medium", locale=Locale.parse(FORMAT_LOCALES[language]))
 
 
 def format_number(value: int | float | Decimal, language: str) -> str:

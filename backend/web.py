@@ -82,6 +82,11 @@ def _format_date(ctx: Any, value: Any, format: str = "medium") -> str:
 
 
 @pass_context
+def _format_day(ctx: Any, value: Any) -> str:
+    return i18n.format_day(value, ctx.get("locale") or i18n.DEFAULT_LANGUAGE)
+
+
+@pass_context
 def _format_number(ctx: Any, value: Any) -> str:
     return i18n.format_number(value, ctx.get("locale") or i18n.DEFAULT_LANGUAGE)
 
@@ -112,7 +117,7 @@ def make_environment(assets: Assets) -> Environment:
         severities=SEVERITIES,
         districts=DISTRICTS,
     )
-    env.filters.update(date=_format_date, number=_format_number, money=_format_money)
+    env.filters.update(date=_format_date, day=_format_day, number=_format_number, money=_format_money)
     return env
 
 

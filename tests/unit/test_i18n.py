@@ -113,3 +113,9 @@ def test_translate_fills_parameters():
         "fr", "Too many failed attempts. Please wait %(minutes)s minutes and try again.", minutes=3
     )
     assert "3 minutes" in text and text.startswith("Trop")
+
+
+def test_days_are_bern_days():
+    late = datetime(2026, 3, 5, 23, 30, tzinfo=UTC)  # already 6 March in Bern
+    assert i18n.format_day(late, "de") == "06.03.2026"
+    assert "6 mars 2026" in i18n.format_day(late, "fr")
