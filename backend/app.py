@@ -22,6 +22,8 @@ from backend.directory import routes as directory_routes
 from backend.home import routes as home_routes
 from backend.pwa import routes as pwa_routes
 from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
+from backend.screening import routes as screening_routes
+from backend.screening.instruments import all_instruments
 from backend.security.csrf import CSRFMiddleware
 from backend.security.headers import security_headers
 from backend.settings import Settings, load_settings
@@ -33,6 +35,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 def create_app(settings: Settings) -> Litestar:
+    all_instruments()  # an invalid instrument file stops the start, naming file and item
     assets = Assets.scan()
     engine = make_engine(settings.database_url)
     static = create_static_files_router(
@@ -67,6 +70,7 @@ def create_app(settings: Settings) -> Litestar:
                     *directory_routes.ROUTES,
                     *upkeep_routes.ROUTES,
                     *hsds_api.ROUTES,
+                    *screening_routes.ROUTES,
                     *import_routes.ROUTES,
                     *pwa_routes.ROUTES,
                     *system_routes.ROUTES,

@@ -318,9 +318,12 @@ def directory_link(directory_organization: str, organisation: str) -> None:
 
     with session_scope(_engine()) as session:
         account = service.find_organisation(session, organisation)
-        found = session.get(DirectoryOrganization, directory_organization) or session.exec(
-            select(DirectoryOrganization).where(DirectoryOrganization.name == directory_organization)
-        ).first()
+        found = (
+            session.get(DirectoryOrganization, directory_organization)
+            or session.exec(
+                select(DirectoryOrganization).where(DirectoryOrganization.name == directory_organization)
+            ).first()
+        )
         if found is None:
             raise click.ClickException(f"no directory organization {directory_organization!r}")
         found.organisation_id = account.id

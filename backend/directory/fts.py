@@ -137,8 +137,7 @@ def reindex(session: Session, service: DirectoryService) -> None:
     session.execute(text(f"DELETE FROM {SQLITE_TABLE} WHERE service_id = :id"), {"id": service.id})
     session.execute(
         text(
-            f"INSERT INTO {SQLITE_TABLE} (service_id, text_de, text_fr, tags) "
-            "VALUES (:id, :de, :fr, :tags)"
+            f"INSERT INTO {SQLITE_TABLE} (service_id, text_de, text_fr, tags) VALUES (:id, :de, :fr, :tags)"
         ),
         {
             "id": service.id,

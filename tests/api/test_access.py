@@ -49,6 +49,8 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/hsds/organizations/{organization_id:str}"): ANYONE,
     ("GET", "/hsds/taxonomies"): ANYONE,
     ("GET", "/hsds/taxonomy_terms"): ANYONE,
+    ("GET", "/api/v1/instruments"): ANYONE,
+    ("GET", "/api/v1/instruments/{instrument_id:str}"): ANYONE,
     ("GET", "/schema"): ANYONE,
     ("GET", "/schema/openapi.json"): ANYONE,
     ("GET", "/schema/{path:str}"): ANYONE,

@@ -397,36 +397,62 @@ def test_admin_imports_through_the_page(server):
     services = json.loads(cli("directory", "export", env=server.env).stdout)
     changed = json.loads(json.dumps(services[5]))
     changed["passerelle"]["translations"].setdefault("fr", {})["name"] = "Nom changé par import"
-    broken = dict(services[6], service_areas=[{"id": services[6]["id"], "uri": "urn:passerelle:be:district:ZZ"}])
+    broken = dict(
+        services[6], service_areas=[{"id": services[6]["id"], "uri": "urn:passerelle:be:district:ZZ"}]
+    )
     with httpx.Client(base_url=server.url) as client:
         login(client, "admin")
         page = client.get("/admin/directory/import")
         assert page.status_code == 200
         token = csrf_from(page.text)
-        refused = client.post("/admin/directory/import", data={"csrf_token": token},
-                              files={"file": ("x.json", json.dumps([changed, broken]).encode(), "application/json")})
+        refused = client.post(
+            "/admin/directory/import",
+            data={"csrf_token": token},
+            files={"file": ("x.json", json.dumps([changed, broken]).encode(), "application/json")},
+        )
         assert refused.status_code == 422
         assert services[6]["id"] in refused.text and "existiert" not in refused.text
         assert "Diese Gemeinde oder diesen Verwaltungskreis gibt es im Kanton Bern nicht." in refused.text
-        accepted = client.post("/admin/directory/import", data={"csrf_token": token},
-                               files={"file": ("x.json", json.dumps([changed]).encode(), "application/json")})
+        accepted = client.post(
+            "/admin/directory/import",
+            data={"csrf_token": token},
+            files={"file": ("x.json", json.dumps([changed]).encode(), "application/json")},
+        )
         assert accepted.status_code == 200
         assert "0 neu, 1 aktualisiert, 0 unverändert" in accepted.text
-        garbage = client.post("/admin/directory/import", data={"csrf_token": token},
-                              files={"file": ("x.json", b"\xff\xfe not json", "application/json")})
+        garbage = client.post(
+            "/admin/directory/import",
+            data={"csrf_token": token},
+            files={"file": ("x.json", b"\xff\xfe not json", "application/json")},
+        )
         assert garbage.status_code == 422 and "kein gültiges JSON" in garbage.text
-    fr_name = httpx.get(f"{server.url}/hsds/services/{changed['id']}").json()["passerelle"]["translations"]["fr"]["name"]
+    fr_name = httpx.get(f"{server.url}/hsds/services/{changed['id']}").json()["passerelle"]["translations"][
+        "fr"
+    ]["name"]
     assert fr_name == "Nom changé par import"
 
 
 def test_admin_links_a_directory_organisation_on_the_command_line(server):
-    cli("users", "create", "caritas-staff", "--role", "org_staff", "--organisation", "Kanton Bern Demo",
-        env=server.env, input="caritas-password\n")
+    cli(
+        "users",
+        "create",
+        "caritas-staff",
+        "--role",
+        "org_staff",
+        "--organisation",
+        "Kanton Bern Demo",
+        env=server.env,
+        input="caritas-password\n",
+    )
     with httpx.Client(base_url=server.url) as client:
         login(client, "caritas-staff", "caritas-password")
         assert "noch keinen Eintrag im Verzeichnis" in client.get("/directory/manage").text
-        linked = cli("directory", "link", "Caritas Bern", "--organisation", "Kanton Bern Demo", env=server.env)
+        linked = cli(
+            "directory", "link", "Caritas Bern", "--organisation", "Kanton Bern Demo", env=server.env
+        )
         assert "now keeps the offers of Caritas Bern" in linked.stdout
         assert "Caritas Bern" in client.get("/directory/manage").text
-    missing = cli("directory", "link", "Nobody", "--organisation", "Kanton Bern Demo", env=server.env, check=False)
+    missing = cli(
+        "directory", "link", "Nobody", "--organisation", "Kanton Bern Demo", env=server.env, check=False
+    )
     assert missing.returncode != 0 and "no directory organization" in missing.stderr

@@ -24,8 +24,18 @@ from tests.support import LiveServer, cli, login
 pytestmark = pytest.mark.bench
 SERVICES = 10_000
 ROUNDS = 300
-WORDS = ["Beratung", "Besuch", "Entlastung", "Budget", "Einsamkeit", "repas", "soutien", "proches aidants",
-         "Fahrdienst", "Familie"]
+WORDS = [
+    "Beratung",
+    "Besuch",
+    "Entlastung",
+    "Budget",
+    "Einsamkeit",
+    "repas",
+    "soutien",
+    "proches aidants",
+    "Fahrdienst",
+    "Familie",
+]
 NEEDS = ["loneliness", "finances", "caring_relatives", "mobility", "food", "housing"]
 
 
@@ -33,9 +43,13 @@ def _queries(seed: int = 1) -> list[SearchQuery]:
     rng = random.Random(seed)
     municipalities = list(MUNICIPALITIES)
     return [
-        SearchQuery(text=rng.choice(WORDS), municipality=rng.choice(municipalities),
-                    need_domains=(rng.choice(NEEDS),), language=rng.choice(["de", "fr", None]),
-                    age=rng.choice([None, 34, 72, 85]))
+        SearchQuery(
+            text=rng.choice(WORDS),
+            municipality=rng.choice(municipalities),
+            need_domains=(rng.choice(NEEDS),),
+            language=rng.choice(["de", "fr", None]),
+            age=rng.choice([None, 34, 72, 85]),
+        )
         for _ in range(ROUNDS)
     ]
 
@@ -86,10 +100,17 @@ def test_search_latency(backend, factories, tmp_path):
             login(client, "pflege")
             http = []
             for query in queries[:100]:
-                params = {"q": query.text, "place": str(query.municipality), "need": query.need_domains[0],
-                          "language": query.language or "", "age": query.age or ""}
+                params = {
+                    "q": query.text,
+                    "place": str(query.municipality),
+                    "need": query.need_domains[0],
+                    "language": query.language or "",
+                    "age": query.age or "",
+                }
                 start = time.perf_counter()
-                response = client.get("/directory", params=params, headers={"HX-Request": "true", "HX-Target": "results"})
+                response = client.get(
+                    "/directory", params=params, headers={"HX-Request": "true", "HX-Target": "results"}
+                )
                 http.append((time.perf_counter() - start) * 1000)
                 assert response.status_code == 200
     finally:

@@ -58,7 +58,9 @@ def test_search_works_without_javascript(e2e_server, browser):
         page.goto(e2e_server.url + "/directory")
         page.get_by_label("Suchbegriffe").fill("Budget")
         page.get_by_role("button", name="Suchen").click()
-        expect(page).to_have_url(e2e_server.url + "/directory?q=Budget&place=&need=&language=&phase=&age=&access=")
+        expect(page).to_have_url(
+            e2e_server.url + "/directory?q=Budget&place=&need=&language=&phase=&age=&access="
+        )
         expect(page.locator(".offer-list > li").first).to_be_visible()
     finally:
         context.close()

@@ -1,0 +1,1 @@
+"""Screening: instruments as data, the shared rule language, the nurse's screening."""
