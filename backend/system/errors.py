@@ -76,7 +76,11 @@ def error_response(request: Request, exc: Exception) -> Response:
         # Type and route only: request bodies and query strings may hold personal data.
         log.error("%s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
     locale = request_locale(request)
-    params = exc.params if isinstance(exc, DomainError) else {}
+    # String parameters may be msgids themselves (a status label): they are translated too.
+    params = {
+        key: i18n.translate(locale, value) if isinstance(value, str) else value
+        for key, value in (exc.params if isinstance(exc, DomainError) else {}).items()
+    }
     message = i18n.translate(locale, _message(exc, status), **params)
     title = i18n.translate(locale, TITLES.get(status, TITLES[500]))
     headers: dict[str, str] = {}

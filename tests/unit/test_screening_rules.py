@@ -219,3 +219,26 @@ def test_extractor_finds_every_text():
         assert item["text"] in extracted
         for option in item.get("options", []):
             assert option["text"] in extracted
+
+
+@pytest.mark.parametrize(
+    ("answers", "bad"),
+    [
+        ({"home": "ok"}, set()),
+        ({"home": None}, set()),  # skipped
+        ({"home": "palace"}, {"home"}),
+        ({"home": ["ok"]}, {"home"}),
+        ({"home": "none", "home-problems": ["cold"]}, {"home-problems"}),  # answer to a disabled item
+        ({"home": "ok", "home-problems": ["cold", "cold"]}, {"home-problems"}),
+        ({"home": "ok", "home-problems": ["mould"]}, {"home-problems"}),
+        ({"age": 130}, {"age"}),
+        ({"age": "40"}, {"age"}),
+        ({"age": True}, {"age"}),
+        ({"afraid": "yes"}, {"afraid"}),
+        ({"unknown": 1}, {"unknown"}),
+    ],
+)
+def test_answers_must_fit_their_items(answers, bad):
+    from backend.screening.answers import answer_problems
+
+    assert set(answer_problems(TOY, answers)) == bad

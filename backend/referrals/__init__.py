@@ -1,0 +1,1 @@
+"""Referrals (Zuweisungen / orientations): the FHIR Task lifecycle of the Gravity SDOH pattern."""
