@@ -16,6 +16,7 @@ from backend.accounts import routes as accounts_routes
 from backend.accounts.access import public
 from backend.accounts.auth import AuthMiddleware, access_guard
 from backend.admin import routes as admin_routes
+from backend.clients import routes as client_routes
 from backend.db.engine import make_engine
 from backend.directory import hsds_api, import_routes, upkeep_routes
 from backend.directory import routes as directory_routes
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> Litestar:
                     *upkeep_routes.ROUTES,
                     *hsds_api.ROUTES,
                     *screening_routes.ROUTES,
+                    *client_routes.ROUTES,
                     *import_routes.ROUTES,
                     *pwa_routes.ROUTES,
                     *system_routes.ROUTES,

@@ -1,0 +1,1 @@
+"""Who looked at or changed which personal data, and when (Swiss data protection law)."""

@@ -1,0 +1,40 @@
+"""The audit log: one row per access to personal data. It names the record, never its content."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, Session, SQLModel
+
+from backend.db.types import UTCDateTime, utcnow
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    action: str = Field(max_length=30)  # view | create | update | export | erase
+    subject_type: str = Field(max_length=30)  # client | referral | screening
+    subject_id: str = Field(max_length=36, index=True)
+
+
+def record(
+    session: Session,
+    user_id: int | None,
+    organisation_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+) -> None:
+    session.add(
+        AuditEvent(
+            user_id=user_id,
+            organisation_id=organisation_id,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+        )
+    )

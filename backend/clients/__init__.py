@@ -1,0 +1,1 @@
+"""Clients: the people a home-care organisation screens, with minimal data."""

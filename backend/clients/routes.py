@@ -1,0 +1,86 @@
+"""Client pages for nurses: list and search, create, open (audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from backend.accounts.access import allow
+from backend.accounts.roles import Role
+from backend.clients import service
+from backend.db.engine import session_scope
+from backend.directory.routes import PLACE_SUGGESTIONS
+from backend.geo.reference import MUNICIPALITIES
+from backend.web import render
+
+NURSES = allow(Role.NURSE)
+
+
+@dataclass
+class ClientFormData:
+    display_name: str = ""
+    birth_year: str = ""
+    municipality: str = ""
+    language: str = "de"
+    phone: str = ""
+
+
+@dataclass
+class SearchData:
+    q: str = ""
+
+
+def _list(request: Request, query: str) -> Template:
+    with session_scope(request.app.state.engine) as session:
+        clients = service.search(session, request.scope["user"], query)
+    template = (
+        "clients/_rows.html" if request.headers.get("hx-target") == "client-rows" else "clients/list.html"
+    )
+    return render(request, template, {"clients": clients, "q": query, "municipalities": MUNICIPALITIES})
+
+
+@get("/clients", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def client_list(request: Request) -> Template:
+    return _list(request, "")
+
+
+# Searching posts the name: names never travel in URLs (history, proxies, logs).
+@post("/clients", opt=NURSES, sync_to_thread=True, include_in_schema=False, status_code=200)
+def client_search(
+    request: Request, data: Annotated[SearchData, Body(media_type=RequestEncodingType.URL_ENCODED)]
+) -> Template:
+    return _list(request, data.q[:80])
+
+
+@get("/clients/new", opt=NURSES, include_in_schema=False)
+async def new_client(request: Request) -> Template:
+    return render(request, "clients/form.html", {"form": service.ClientForm(), "places": PLACE_SUGGESTIONS})
+
+
+@post("/clients/new", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def create_client(
+    request: Request, data: Annotated[ClientFormData, Body(media_type=RequestEncodingType.URL_ENCODED)]
+) -> Template | Redirect:
+    form = service.ClientForm(**{k: str(v)[:200] for k, v in data.__dict__.items()})
+    with session_scope(request.app.state.engine) as session:
+        client = service.create(session, request.scope["user"], form)
+    if client is None:
+        return render(
+            request, "clients/form.html", {"form": form, "places": PLACE_SUGGESTIONS}, status_code=422
+        )
+    return Redirect(f"/clients/{client.id}", status_code=303)
+
+
+@get("/clients/{client_id:str}", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def client_detail(request: Request, client_id: FromPath[str]) -> Template:
+    with session_scope(request.app.state.engine) as session:
+        client = service.open_client(session, request.scope["user"], client_id)
+    return render(request, "clients/detail.html", {"client": client, "municipalities": MUNICIPALITIES})
+
+
+ROUTES = [client_list, client_search, new_client, create_client, client_detail]
