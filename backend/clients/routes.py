@@ -16,6 +16,7 @@ from backend.clients import service
 from backend.db.engine import session_scope
 from backend.directory.routes import PLACE_SUGGESTIONS
 from backend.geo.reference import MUNICIPALITIES
+from backend.screening.service import of_client
 from backend.web import render
 
 NURSES = allow(Role.NURSE)
@@ -80,7 +81,12 @@ def create_client(
 def client_detail(request: Request, client_id: FromPath[str]) -> Template:
     with session_scope(request.app.state.engine) as session:
         client = service.open_client(session, request.scope["user"], client_id)
-    return render(request, "clients/detail.html", {"client": client, "municipalities": MUNICIPALITIES})
+        screenings = of_client(session, request.scope["user"], client_id)
+    return render(
+        request,
+        "clients/detail.html",
+        {"client": client, "municipalities": MUNICIPALITIES, "screenings": screenings},
+    )
 
 
 ROUTES = [client_list, client_search, new_client, create_client, client_detail]

@@ -29,3 +29,29 @@ def test_nurse_records_a_client(e2e_server, page):
     expect(page.get_by_text("Langnau im Emmental")).to_be_visible()
     assert "R. B." not in page.url and "R.%20B." not in page.url
     assert serious_violations(page) == []
+
+
+def test_nurse_screens_a_client_and_sees_needs_with_offers(e2e_server, page):
+    log_in(page, e2e_server.url, "pflege")
+    page.goto(e2e_server.url + "/clients/new")
+    page.get_by_label("Name oder Initialen").fill("M. M.")
+    page.get_by_label("Geburtsjahr").fill("1944")
+    page.get_by_label("Gemeinde oder Postleitzahl").fill("Langnau im Emmental")
+    page.get_by_role("button", name="Speichern").click()
+    page.get_by_role("button", name="Abklärung beginnen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Soziale Situation – Kurzabklärung")
+    assert serious_violations(page) == []
+    # A follow-up appears after the answer that calls for it, and focus stays where it was.
+    follow_up = page.locator("#q-housing-problems")
+    expect(follow_up).to_have_count(0)
+    first = page.locator("#q-housing-situation input[type=radio]").nth(1)
+    first.check()
+    expect(follow_up).to_have_count(1)
+    assert page.evaluate("() => document.activeElement && document.activeElement.name") == "a-housing-situation"
+    for name in ("ucla-companionship", "ucla-left-out", "ucla-isolated"):
+        page.locator(f"#q-{name} input[type=radio]").last.check()
+    page.get_by_role("button", name="Abschliessen und Bedarf anzeigen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bedarf und Angebote")
+    expect(page.get_by_role("heading", level=2, name="Einsamkeit und soziale Isolation")).to_be_visible()
+    expect(page.locator(".need .offer").first).to_be_visible()
+    assert serious_violations(page) == []

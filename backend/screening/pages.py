@@ -1,0 +1,155 @@
+"""The nurse's screening pages: answer (htmx saves each change), finish, summary with offers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import anyio.to_thread
+from litestar import Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from backend.accounts.access import allow
+from backend.accounts.roles import Role
+from backend.clients.service import open_client
+from backend.db.engine import session_scope
+from backend.directory.search import SearchQuery, search
+from backend.geo.reference import MUNICIPALITIES
+from backend.i18n import translate
+from backend.screening import form as answer_form
+from backend.screening import rules, service
+from backend.screening.instruments import translated
+from backend.web import render
+
+NURSES = allow(Role.NURSE)
+SEVERITY_RANK = {"urgent": 0, "needed": 1, "wish": 2}
+
+
+def _form_data(form) -> dict[str, list[str]]:  # noqa: ANN001
+    return {key: [v for v in form.getall(key) if isinstance(v, str)] for key in form.keys()}
+
+
+def _questions_context(screening, locale: str, problems: dict[str, str] | None = None) -> dict:  # noqa: ANN001
+    instrument = service.instrument_of(screening)
+    shown = set(rules.enabled_items(instrument, screening.answers))
+    return {
+        "screening": screening,
+        "instrument": translated(instrument, locale),
+        "shown": shown,
+        "answers": screening.answers,
+        "problems": {k: translate(locale, v) for k, v in (problems or {}).items()},
+    }
+
+
+@post("/clients/{client_id:str}/screenings", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def start_screening(request: Request, client_id: FromPath[str]) -> Redirect:
+    with session_scope(request.app.state.engine) as session:
+        screening = service.start(session, request.scope["user"], client_id)
+    return Redirect(f"/screenings/{screening.id}", status_code=303)
+
+
+@get("/screenings/{screening_id:str}", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def screening_page(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
+    with session_scope(request.app.state.engine) as session:
+        screening = service.open_screening(session, request.scope["user"], screening_id)
+        if screening.status != "draft":
+            return Redirect(f"/screenings/{screening_id}/summary", status_code=303)
+        client = open_client(session, request.scope["user"], screening.client_id)
+    context = _questions_context(screening, request.state.locale)
+    return render(request, "screening/answer.html", {**context, "client": client})
+
+
+@post("/screenings/{screening_id:str}/answers", opt=NURSES, include_in_schema=False, status_code=200)
+async def save_answers(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
+    user = request.scope["user"]
+    data = _form_data(await request.form())
+    engine = request.app.state.engine
+
+    def work():  # noqa: ANN202
+        with session_scope(engine) as session:
+            screening = service.open_screening(session, user, screening_id)
+            answers = answer_form.parse(service.instrument_of(screening), data)
+            problems = service.save_answers(session, user, screening_id, answers)
+            client = open_client(session, user, screening.client_id)
+            return screening, problems, client
+
+    screening, problems, client = await anyio.to_thread.run_sync(work)
+    context = {**_questions_context(screening, request.state.locale, problems), "client": client}
+    if request.headers.get("hx-request") and not request.headers.get("hx-boosted"):
+        return render(request, "screening/_questions.html", context)
+    if problems:
+        return render(request, "screening/answer.html", context, status_code=422)
+    return Redirect(f"/screenings/{screening_id}", status_code=303)
+
+
+@post("/screenings/{screening_id:str}/complete", opt=NURSES, include_in_schema=False)
+async def complete_screening(request: Request, screening_id: FromPath[str]) -> Redirect:
+    user = request.scope["user"]
+    data = _form_data(await request.form())
+    engine = request.app.state.engine
+
+    def work() -> None:
+        with session_scope(engine) as session:
+            screening = service.open_screening(session, user, screening_id)
+            answers = answer_form.parse(service.instrument_of(screening), data)
+            service.save_answers(session, user, screening_id, answers)
+        with session_scope(engine) as session:
+            service.complete(session, user, screening_id, (data.get("strengths") or [""])[0])
+
+    await anyio.to_thread.run_sync(work)
+    return Redirect(f"/screenings/{screening_id}/summary", status_code=303)
+
+
+@post("/screenings/{screening_id:str}/discard", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def discard_screening(request: Request, screening_id: FromPath[str]) -> Redirect:
+    with session_scope(request.app.state.engine) as session:
+        client_id = service.discard(session, request.scope["user"], screening_id)
+    return Redirect(f"/clients/{client_id}", status_code=303)
+
+
+@get("/screenings/{screening_id:str}/summary", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def screening_summary(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
+    user = request.scope["user"]
+    with session_scope(request.app.state.engine) as session:
+        screening = service.open_screening(session, user, screening_id)
+        if screening.status == "draft":
+            return Redirect(f"/screenings/{screening_id}", status_code=303)
+        client = open_client(session, user, screening.client_id)
+        age = date.today().year - client.birth_year
+        language = client.language if client.language in ("de", "fr", "it", "en") else None
+        needs = sorted(screening.needs.items(), key=lambda kv: (SEVERITY_RANK[kv[1]], kv[0]))
+        offers = {
+            domain: search(
+                session,
+                SearchQuery(
+                    need_domains=(domain,),
+                    municipality=client.municipality,
+                    language=language,
+                    age=age,
+                    per_page=5,
+                ),
+            ).hits
+            for domain, _ in needs
+        }
+    return render(
+        request,
+        "screening/summary.html",
+        {
+            "screening": screening,
+            "client": client,
+            "needs": needs,
+            "offers": offers,
+            "municipality": MUNICIPALITIES[client.municipality],
+            "age": age,
+        },
+    )
+
+
+ROUTES = [
+    start_screening,
+    screening_page,
+    save_answers,
+    complete_screening,
+    discard_screening,
+    screening_summary,
+]

@@ -1,0 +1,110 @@
+"""The nurse's screening: start, save answers as a draft, complete, discard. No HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend.accounts.service import CurrentUser
+from backend.audit.models import record
+from backend.clients.service import open_client
+from backend.db.types import utcnow
+from backend.errors import Conflict, InvalidInput, NotFound
+from backend.i18n import N_
+from backend.screening import rules
+from backend.screening.answers import answer_problems
+from backend.screening.instruments import all_instruments
+from backend.screening.models import Screening
+
+NURSE_INSTRUMENT = "social-situation-short"
+
+
+def instrument_of(screening: Screening) -> dict[str, Any]:
+    instrument = all_instruments().get(screening.instrument_id)
+    if instrument is None or instrument["version"] != screening.instrument_version:
+        raise InvalidInput(N_("This screening uses an instrument version that no longer exists."))
+    return instrument
+
+
+def start(
+    session: Session, user: CurrentUser, client_id: str, instrument_id: str = NURSE_INSTRUMENT
+) -> Screening:
+    client = open_client(session, user, client_id)
+    instrument = all_instruments().get(instrument_id)
+    if instrument is None:
+        raise InvalidInput(N_("Unknown instrument."))
+    screening = Screening(
+        id=str(uuid.uuid4()),
+        organisation_id=client.organisation_id,
+        client_id=client.id,
+        instrument_id=instrument["id"],
+        instrument_version=instrument["version"],
+        created_by=user.id,
+    )
+    session.add(screening)
+    session.flush()
+    record(session, user.id, user.organisation_id, "create", "screening", screening.id)
+    return screening
+
+
+def open_screening(session: Session, user: CurrentUser, screening_id: str) -> Screening:
+    screening = session.get(Screening, screening_id)
+    if screening is None or screening.organisation_id != user.organisation_id:
+        raise NotFound(N_("No such screening in your organisation."))
+    record(session, user.id, user.organisation_id, "view", "screening", screening.id)
+    return screening
+
+
+def save_answers(
+    session: Session, user: CurrentUser, screening_id: str, answers: dict[str, Any]
+) -> dict[str, str]:
+    """Keeps the answers that fit (a draft never loses what was typed correctly) and returns
+    the problems of the others, linkId → msgid."""
+    screening = open_screening(session, user, screening_id)
+    if screening.status != "draft":
+        raise Conflict(N_("This screening is completed and can no longer change."))
+    instrument = instrument_of(screening)
+    merged = {**screening.answers, **answers}
+    merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
+    problems = answer_problems(instrument, merged)
+    kept = {k: v for k, v in merged.items() if k not in problems}
+    # Answers to follow-ups that no longer apply are dropped, not kept hidden.
+    screening.answers = rules.enabled_answers(instrument, kept)
+    screening.updated_at = utcnow()
+    return {k: v for k, v in problems.items() if k in answers}
+
+
+def complete(session: Session, user: CurrentUser, screening_id: str, strengths: str | None) -> Screening:
+    screening = open_screening(session, user, screening_id)
+    if screening.status != "draft":
+        return screening
+    instrument = instrument_of(screening)
+    problems = answer_problems(instrument, screening.answers)
+    if problems:
+        raise InvalidInput(N_("Some answers do not fit their question. Please check them."))
+    result = rules.evaluate(instrument, screening.answers)
+    screening.needs, screening.emergency = result["needs"], result["emergency"]
+    screening.strengths = (strengths or "").strip()[:2000] or None
+    screening.status, screening.completed_at = "completed", utcnow()
+    return screening
+
+
+def discard(session: Session, user: CurrentUser, screening_id: str) -> str:
+    screening = open_screening(session, user, screening_id)
+    if screening.status != "draft":
+        raise Conflict(N_("Only drafts can be discarded."))
+    client_id = screening.client_id
+    session.delete(screening)
+    record(session, user.id, user.organisation_id, "erase", "screening", screening_id)
+    return client_id
+
+
+def of_client(session: Session, user: CurrentUser, client_id: str) -> list[Screening]:
+    query = (
+        select(Screening)
+        .where(Screening.client_id == client_id, Screening.organisation_id == user.organisation_id)
+        .order_by(col(Screening.created_at).desc())
+    )
+    return list(session.exec(query).all())
