@@ -42,11 +42,6 @@ def translate(language: str, message: str, **params: Any) -> str:
     return text % params if params else text
 
 
-def ntranslate(language: str, singular: str, plural: str, n: int, **params: Any) -> str:
-    text = translations(language).ungettext(singular, plural, n)
-    return text % {"num": n, **params}
-
-
 def parse_accept_language(header: str | None) -> str | None:
     """The first of our languages the browser asks for, honouring q-values."""
     if not header:

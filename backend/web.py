@@ -37,6 +37,11 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def form_lists(form: Any) -> dict[str, list[str]]:
+    """A submitted form as name → every text value (checkbox groups send several)."""
+    return {key: [v for v in form.getall(key) if isinstance(v, str)] for key in form.keys()}
+
+
 def render(
     request: Request,
     template: str,
@@ -53,7 +58,6 @@ def render(
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "current_path": request.url.path,
         "demo": bool(user and user.is_demo),
-        "is_htmx": bool(request.headers.get("hx-request")) and not request.headers.get("hx-boosted"),
         **(context or {}),
     }
     return Template(

@@ -14,8 +14,7 @@ from backend.accounts.access import allow
 from backend.accounts.roles import Role
 from backend.clients import service
 from backend.db.engine import session_scope
-from backend.directory.routes import PLACE_SUGGESTIONS
-from backend.geo.reference import MUNICIPALITIES
+from backend.geo.reference import MUNICIPALITIES, PLACE_SUGGESTIONS
 from backend.screening.service import of_client
 from backend.web import render
 

@@ -146,8 +146,3 @@ def reindex(session: Session, service: DirectoryService) -> None:
             "tags": service.search_tags,
         },
     )
-
-
-def remove(session: Session, service_id: str) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text(f"DELETE FROM {SQLITE_TABLE} WHERE service_id = :id"), {"id": service_id})

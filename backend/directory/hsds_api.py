@@ -99,7 +99,17 @@ def _service_ids(session: Session, request: Request) -> list[str]:
 def _services(session: Session, ids: list[str]) -> list[dict[str, Any]]:
     rows = session.exec(select(DirectoryService).where(col(DirectoryService.id).in_(ids))).all()
     by_id = {row.id: row for row in rows}
-    organizations = {o.id: o for o in session.exec(select(DirectoryOrganization)).all()}
+    needed = {row.organization_id for row in rows}
+    organizations = (
+        {
+            o.id: o
+            for o in session.exec(
+                select(DirectoryOrganization).where(col(DirectoryOrganization.id).in_(needed))
+            ).all()
+        }
+        if needed
+        else {}
+    )
     return [
         hsds.service_to_hsds(
             repository.to_record(session, by_id[i]),

@@ -16,8 +16,6 @@ CAPACITY = ("accepting", "waitlist", "not_accepting")
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 AREA_SCOPES = ("canton", "district", "municipality")
 CANTON = "BE"
-# ISO 639-1 codes offered in forms; imports may carry any two-letter code.
-COMMON_LANGUAGES = ("de", "fr", "it", "en", "es", "pt", "sq", "sr", "hr", "tr", "ar", "ti", "ta", "uk")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{3,25}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LIMITS = {

@@ -16,7 +16,7 @@ from backend.db.engine import session_scope
 from backend.directory import repository, upkeep
 from backend.directory.models import DirectoryChange, DirectoryOrganization, DirectoryService
 from backend.directory.search import SearchPage, SearchQuery, search
-from backend.geo.reference import MUNICIPALITIES, POSTAL_CODES, find_municipality
+from backend.geo.reference import MUNICIPALITIES, PLACE_SUGGESTIONS, find_municipality
 from backend.i18n import N_
 from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS
 from backend.web import render
@@ -104,15 +104,6 @@ class SearchForm:
         if self.free:
             values["free"] = "1"
         return "/directory?" + urlencode({k: v for k, v in values.items() if v})
-
-
-def _place_suggestions() -> list[str]:
-    names = sorted(m.name for m in MUNICIPALITIES.values())
-    by_code = [f"{code} {MUNICIPALITIES[numbers[0]].name}" for code, numbers in sorted(POSTAL_CODES.items())]
-    return names + by_code
-
-
-PLACE_SUGGESTIONS = _place_suggestions()
 
 
 @get("/directory", opt=allow(), sync_to_thread=True, include_in_schema=False, name="directory")

@@ -13,7 +13,7 @@ from backend.db.types import utcnow
 from backend.directory import repository
 from backend.directory.hsds import stable_id
 from backend.directory.models import DirectoryChange, DirectoryOrganization, DirectoryService
-from backend.directory.records import CAPACITY, STATUSES, TEXT_FIELDS, ServiceRecord, clean, validate
+from backend.directory.records import CAPACITY, TEXT_FIELDS, ServiceRecord, clean, validate
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES, find_municipality
 from backend.i18n import N_
@@ -181,17 +181,3 @@ def release_ended_pauses(session: Session, today: date | None = None) -> int:
         record.capacity_status, record.capacity_until, record.capacity_note = "accepting", None, None
         repository.save(session, record, None, "capacity")
     return len(rows)
-
-
-__all__ = [
-    "STATUSES",
-    "ServiceForm",
-    "can_edit",
-    "editable_organizations",
-    "is_stale",
-    "mark_reviewed",
-    "release_ended_pauses",
-    "save_form",
-    "service_for_change",
-    "set_capacity",
-]

@@ -16,13 +16,9 @@ from backend.directory.models import DirectoryService
 from backend.directory.records import ServiceRecord
 from backend.errors import Forbidden, InvalidInput
 from backend.i18n import N_
-from backend.web import render
+from backend.web import form_lists, render
 
 EDITORS = allow(Role.ORG_STAFF, Role.ADMIN)
-
-
-def _form_data(form) -> dict[str, list[str]]:  # noqa: ANN001
-    return {key: [v for v in form.getall(key) if isinstance(v, str)] for key in form.keys()}
 
 
 @get("/directory/manage", opt=EDITORS, sync_to_thread=True, include_in_schema=False)
@@ -70,7 +66,6 @@ def _edit_page(
             "record": form.record,
             "organizations": organizations,
             "is_new": is_new,
-            "statuses": upkeep.STATUSES,
         },
         status_code=status,
     )
@@ -92,7 +87,7 @@ def new_service(request: Request) -> Template:
 @post("/directory/services/new", opt=EDITORS, include_in_schema=False)
 async def create_service(request: Request) -> Template | Redirect:
     user = request.scope["user"]
-    data = _form_data(await request.form())
+    data = form_lists(await request.form())
     engine = request.app.state.engine
 
     def work() -> tuple[upkeep.ServiceForm, list, str | None]:
@@ -129,7 +124,7 @@ def edit_service(request: Request, service_id: FromPath[str]) -> Template:
 @post("/directory/services/{service_id:str}/edit", opt=EDITORS, include_in_schema=False)
 async def update_service(request: Request, service_id: FromPath[str]) -> Template | Redirect:
     user = request.scope["user"]
-    data = _form_data(await request.form())
+    data = form_lists(await request.form())
     engine = request.app.state.engine
 
     def work() -> tuple[upkeep.ServiceForm, list]:

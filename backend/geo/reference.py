@@ -88,3 +88,10 @@ def find_municipality(value: str) -> Municipality | None:
         if head.isdigit():
             number = _BY_NAME.get(rest.strip().casefold())
     return MUNICIPALITIES.get(number) if number else None
+
+
+# What a place field suggests as one types: every name, and every postal code with its main
+# municipality ("3550 Langnau im Emmental"), which find_municipality() reads back.
+PLACE_SUGGESTIONS = sorted(m.name for m in MUNICIPALITIES.values()) + [
+    f"{code} {MUNICIPALITIES[numbers[0]].name}" for code, numbers in sorted(POSTAL_CODES.items())
+]

@@ -19,14 +19,10 @@ from backend.i18n import translate
 from backend.screening import form as answer_form
 from backend.screening import rules, service
 from backend.screening.instruments import translated
-from backend.web import render
+from backend.web import form_lists, render
 
 NURSES = allow(Role.NURSE)
 SEVERITY_RANK = {"urgent": 0, "needed": 1, "wish": 2}
-
-
-def _form_data(form) -> dict[str, list[str]]:  # noqa: ANN001
-    return {key: [v for v in form.getall(key) if isinstance(v, str)] for key in form.keys()}
 
 
 def _questions_context(screening, locale: str, problems: dict[str, str] | None = None) -> dict:  # noqa: ANN001
@@ -62,20 +58,23 @@ def screening_page(request: Request, screening_id: FromPath[str]) -> Template | 
 @post("/screenings/{screening_id:str}/answers", opt=NURSES, include_in_schema=False, status_code=200)
 async def save_answers(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
     user = request.scope["user"]
-    data = _form_data(await request.form())
+    data = form_lists(await request.form())
     engine = request.app.state.engine
+
+    fragment = bool(request.headers.get("hx-request")) and not request.headers.get("hx-boosted")
 
     def work():  # noqa: ANN202
         with session_scope(engine) as session:
-            screening = service.open_screening(session, user, screening_id)
+            screening = service.own_screening(session, user, screening_id)
             answers = answer_form.parse(service.instrument_of(screening), data)
-            problems = service.save_answers(session, user, screening_id, answers)
-            client = open_client(session, user, screening.client_id)
+            problems = service.save_answers(session, user, screening, answers)
+            # The whole page (shown again with its problems) names the client; a fragment does not.
+            client = open_client(session, user, screening.client_id) if problems and not fragment else None
             return screening, problems, client
 
     screening, problems, client = await anyio.to_thread.run_sync(work)
     context = {**_questions_context(screening, request.state.locale, problems), "client": client}
-    if request.headers.get("hx-request") and not request.headers.get("hx-boosted"):
+    if fragment:
         return render(request, "screening/_questions.html", context)
     if problems:
         return render(request, "screening/answer.html", context, status_code=422)
@@ -85,16 +84,15 @@ async def save_answers(request: Request, screening_id: FromPath[str]) -> Templat
 @post("/screenings/{screening_id:str}/complete", opt=NURSES, include_in_schema=False)
 async def complete_screening(request: Request, screening_id: FromPath[str]) -> Redirect:
     user = request.scope["user"]
-    data = _form_data(await request.form())
+    data = form_lists(await request.form())
     engine = request.app.state.engine
 
     def work() -> None:
         with session_scope(engine) as session:
-            screening = service.open_screening(session, user, screening_id)
+            screening = service.own_screening(session, user, screening_id)
             answers = answer_form.parse(service.instrument_of(screening), data)
-            service.save_answers(session, user, screening_id, answers)
-        with session_scope(engine) as session:
-            service.complete(session, user, screening_id, (data.get("strengths") or [""])[0])
+            service.save_answers(session, user, screening, answers)
+            service.complete(session, user, screening, (data.get("strengths") or [""])[0])
 
     await anyio.to_thread.run_sync(work)
     return Redirect(f"/screenings/{screening_id}/summary", status_code=303)

@@ -49,20 +49,27 @@ def start(
     return screening
 
 
-def open_screening(session: Session, user: CurrentUser, screening_id: str) -> Screening:
+def own_screening(session: Session, user: CurrentUser, screening_id: str) -> Screening:
+    """A screening of the user's own organisation (another's is 'not found'). Not audited by
+    itself: callers record what they do with it (view, update, erase)."""
     screening = session.get(Screening, screening_id)
     if screening is None or screening.organisation_id != user.organisation_id:
         raise NotFound(N_("No such screening in your organisation."))
+    return screening
+
+
+def open_screening(session: Session, user: CurrentUser, screening_id: str) -> Screening:
+    """A screening to show: every opening is written to the audit log."""
+    screening = own_screening(session, user, screening_id)
     record(session, user.id, user.organisation_id, "view", "screening", screening.id)
     return screening
 
 
 def save_answers(
-    session: Session, user: CurrentUser, screening_id: str, answers: dict[str, Any]
+    session: Session, user: CurrentUser, screening: Screening, answers: dict[str, Any]
 ) -> dict[str, str]:
     """Keeps the answers that fit (a draft never loses what was typed correctly) and returns
     the problems of the others, linkId → msgid."""
-    screening = open_screening(session, user, screening_id)
     if screening.status != "draft":
         raise Conflict(N_("This screening is completed and can no longer change."))
     instrument = instrument_of(screening)
@@ -73,11 +80,11 @@ def save_answers(
     # Answers to follow-ups that no longer apply are dropped, not kept hidden.
     screening.answers = rules.enabled_answers(instrument, kept)
     screening.updated_at = utcnow()
+    record(session, user.id, user.organisation_id, "update", "screening", screening.id)
     return {k: v for k, v in problems.items() if k in answers}
 
 
-def complete(session: Session, user: CurrentUser, screening_id: str, strengths: str | None) -> Screening:
-    screening = open_screening(session, user, screening_id)
+def complete(session: Session, user: CurrentUser, screening: Screening, strengths: str | None) -> Screening:
     if screening.status != "draft":
         return screening
     instrument = instrument_of(screening)
@@ -88,11 +95,12 @@ def complete(session: Session, user: CurrentUser, screening_id: str, strengths: 
     screening.needs, screening.emergency = result["needs"], result["emergency"]
     screening.strengths = (strengths or "").strip()[:2000] or None
     screening.status, screening.completed_at = "completed", utcnow()
+    record(session, user.id, user.organisation_id, "update", "screening", screening.id)
     return screening
 
 
 def discard(session: Session, user: CurrentUser, screening_id: str) -> str:
-    screening = open_screening(session, user, screening_id)
+    screening = own_screening(session, user, screening_id)
     if screening.status != "draft":
         raise Conflict(N_("Only drafts can be discarded."))
     client_id = screening.client_id

@@ -47,7 +47,9 @@ def test_nurse_screens_a_client_and_sees_needs_with_offers(e2e_server, page):
     first = page.locator("#q-housing-situation input[type=radio]").nth(1)
     first.check()
     expect(follow_up).to_have_count(1)
-    assert page.evaluate("() => document.activeElement && document.activeElement.name") == "a-housing-situation"
+    assert (
+        page.evaluate("() => document.activeElement && document.activeElement.name") == "a-housing-situation"
+    )
     for name in ("ucla-companionship", "ucla-left-out", "ucla-isolated"):
         page.locator(f"#q-{name} input[type=radio]").last.check()
     page.get_by_role("button", name="Abschliessen und Bedarf anzeigen").click()
