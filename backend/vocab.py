@@ -46,6 +46,9 @@ SERVICE_TYPES: dict[str, str] = {
     "information": N_("Information"),
 }
 
+# Languages an offer can be given in, or a client prefers; names in their own language.
+SPOKEN_LANGUAGES: dict[str, str] = {"de": "Deutsch", "fr": "Français", "it": "Italiano", "en": "English"}
+
 ACCESS_MODES: dict[str, str] = {
     "home_visit": N_("Home visit"),
     "phone": N_("By phone"),

@@ -16,7 +16,7 @@ from backend.accounts.auth import LANGUAGE_COOKIE
 from backend.accounts.roles import ORG_TYPE_LABELS, ROLE_LABELS
 from backend.geo.reference import DISTRICTS
 from backend.pwa.assets import TEMPLATES_DIR, Assets
-from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SEVERITIES
+from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SEVERITIES, SPOKEN_LANGUAGES
 
 
 def request_locale(request: Request) -> str:
@@ -119,6 +119,7 @@ def make_environment(assets: Assets) -> Environment:
         service_types=SERVICE_TYPES,
         access_modes=ACCESS_MODES,
         severities=SEVERITIES,
+        spoken_languages=SPOKEN_LANGUAGES,
         districts=DISTRICTS,
     )
     env.filters.update(date=_format_date, day=_format_day, number=_format_number, money=_format_money)

@@ -15,8 +15,9 @@ from backend.clients.models import Client
 from backend.errors import NotFound
 from backend.geo.reference import find_municipality
 from backend.i18n import N_
+from backend.vocab import SPOKEN_LANGUAGES
 
-LANGUAGES = ("de", "fr", "it", "en", "other")
+LANGUAGES = (*SPOKEN_LANGUAGES, "other")
 SWISS_PHONE = re.compile(r"^(\+41|0041|0)[1-9][0-9]{8}$")
 INTERNATIONAL_PHONE = re.compile(r"^(\+|00)[1-9][0-9]{6,14}$")
 

@@ -18,7 +18,7 @@ from backend.directory.models import DirectoryChange, DirectoryOrganization, Dir
 from backend.directory.search import SearchPage, SearchQuery, search
 from backend.geo.reference import MUNICIPALITIES, PLACE_SUGGESTIONS, find_municipality
 from backend.i18n import N_
-from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS
+from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS, SPOKEN_LANGUAGES
 from backend.web import render
 
 MAX_QUERY = 200
@@ -51,7 +51,7 @@ class SearchForm:
             q=params.get("q", "")[:MAX_QUERY],
             need=params.get("need", "") if params.get("need") in NEED_DOMAINS else "",
             place=params.get("place", "")[:100],
-            language=params.get("language", "") if params.get("language") in ("de", "fr", "it", "en") else "",
+            language=params.get("language", "") if params.get("language") in SPOKEN_LANGUAGES else "",
             phase=params.get("phase", "") if params.get("phase") in LIFE_PHASES else "",
             age=params.get("age", "")[:3],
             free=params.get("free") == "1",

@@ -19,6 +19,7 @@ from backend.i18n import translate
 from backend.screening import form as answer_form
 from backend.screening import rules, service
 from backend.screening.instruments import translated
+from backend.vocab import SPOKEN_LANGUAGES
 from backend.web import form_lists, render
 
 NURSES = allow(Role.NURSE)
@@ -114,7 +115,7 @@ def screening_summary(request: Request, screening_id: FromPath[str]) -> Template
             return Redirect(f"/screenings/{screening_id}", status_code=303)
         client = open_client(session, user, screening.client_id)
         age = date.today().year - client.birth_year
-        language = client.language if client.language in ("de", "fr", "it", "en") else None
+        language = client.language if client.language in SPOKEN_LANGUAGES else None
         needs = sorted(screening.needs.items(), key=lambda kv: (SEVERITY_RANK[kv[1]], kv[0]))
         offers = {
             domain: search(
