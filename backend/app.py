@@ -23,6 +23,7 @@ from backend.directory import routes as directory_routes
 from backend.home import routes as home_routes
 from backend.pwa import routes as pwa_routes
 from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
+from backend.referrals import pages as referral_pages
 from backend.screening import pages as screening_pages
 from backend.screening import routes as screening_routes
 from backend.screening.instruments import all_instruments
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Litestar:
                     *screening_routes.ROUTES,
                     *client_routes.ROUTES,
                     *screening_pages.ROUTES,
+                    *referral_pages.ROUTES,
                     *import_routes.ROUTES,
                     *pwa_routes.ROUTES,
                     *system_routes.ROUTES,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import Engine
 from sqlmodel import select
 
 from backend.accounts import service
 from backend.accounts.models import User
 from backend.accounts.roles import OrgType, Role
+from backend.clients.models import Client
 from backend.db.engine import session_scope
 from backend.errors import NotFound
 
@@ -30,6 +33,16 @@ USERS = [
     ("coordination", Role.COORDINATOR, "Association Démo Entraide Biel/Bienne", "Claire Coordination", "fr"),
     ("analyse", Role.ANALYST, "Kanton Bern Demo", "Andreas Analyse", "de"),
     ("admin", Role.ADMIN, None, "Demo Admin", None),
+]
+
+
+# Invented clients, so that a nurse can screen someone at once: organisation, name, born,
+# municipality (BFS number), language. Fixed ids keep seeding idempotent.
+CLIENTS = [
+    ("Spitex Demo Emmental", "H. M.", 1941, 902, "de"),  # Langnau im Emmental
+    ("Spitex Demo Emmental", "W. S.", 1936, 908, "de"),  # Trub
+    ("Spitex Démo Jura bernois", "J. R.", 1938, 446, "fr"),  # Tramelan
+    ("Spitex Démo Jura bernois", "M.-L. G.", 1946, 431, "fr"),  # Corgémont
 ]
 
 
@@ -70,6 +83,20 @@ def seed_demo(engine: Engine, only_if_empty: bool = False) -> bool:
                     orgs[org_name] if org_name else None,
                     language,
                     is_demo=True,
+                )
+        for org_name, display_name, born, municipality, language in CLIENTS:
+            key = f"passerelle:demo-client:{org_name}:{display_name}"
+            client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+            if session.get(Client, client_id) is None:
+                session.add(
+                    Client(
+                        id=client_id,
+                        organisation_id=orgs[org_name].id,
+                        display_name=display_name,
+                        birth_year=born,
+                        municipality=municipality,
+                        language=language,
+                    )
                 )
     load_directory(engine)
     return True

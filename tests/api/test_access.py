@@ -62,6 +62,12 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/screenings/{screening_id:str}/complete"): {Role.NURSE},
     ("POST", "/screenings/{screening_id:str}/discard"): {Role.NURSE},
     ("GET", "/screenings/{screening_id:str}/summary"): {Role.NURSE},
+    ("POST", "/screenings/{screening_id:str}/consent"): {Role.NURSE},
+    ("POST", "/screenings/{screening_id:str}/referrals"): {Role.NURSE},
+    ("GET", "/screenings/{screening_id:str}/handout"): {Role.NURSE},
+    ("GET", "/referrals"): {Role.NURSE},
+    ("GET", "/referrals/{referral_id:str}"): {Role.NURSE},
+    ("POST", "/referrals/{referral_id:str}/cancel"): {Role.NURSE},
     ("GET", "/schema"): ANYONE,
     ("GET", "/schema/openapi.json"): ANYONE,
     ("GET", "/schema/{path:str}"): ANYONE,
@@ -139,6 +145,7 @@ def test_who_gets_in(server, org_staff, role):
             url = SAMPLE_PATHS.get(path, path)
             # The org_staff and coordinator accounts belong to Pro Senectute: use one of its offers.
             url = url.replace("{screening_id:str}", "00000000-0000-4000-8000-000000000000")
+            url = url.replace("{referral_id:str}", "00000000-0000-4000-8000-000000000000")
             url = url.replace("{service_id:str}", own_service).replace("{organization_id:str}", PRO_SENECTUTE)
             if method == "GET":
                 response = client.get(url)

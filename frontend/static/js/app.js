@@ -19,9 +19,50 @@ function fallBackToNavigationWhenOffline() {
   });
 }
 
+// "Keep the draft?" when a nurse leaves a screening in progress by a link. The draft is
+// already saved after every answer; the question is whether to keep it or throw it away.
+// Without JavaScript nothing asks, and the draft is kept.
+
+function askBeforeLeavingDraft(root = document) {
+  const dialog = root.querySelector("dialog#leave-draft");
+  const form = root.querySelector("form[data-draft]");
+  if (!dialog || !form) return;
+  let target = null;
+
+  root.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href]");
+    if (!link || dialog.contains(link) || link.target || event.defaultPrevented) return;
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (link.getAttribute("href").startsWith("#")) return;
+    if (!form.querySelector("input:checked, textarea:not(:placeholder-shown), input[type=text]:not([value=''])")) return;
+    event.preventDefault();
+    target = link.href;
+    dialog.showModal();
+  });
+
+  dialog.querySelector("[data-keep]").addEventListener("click", () => {
+    dialog.close();
+    if (target) window.location.assign(target);
+  });
+  dialog.querySelector("[data-stay]").addEventListener("click", () => dialog.close());
+  // "Discard" is a real form button (POST /screenings/{id}/discard) inside the dialog.
+}
+
+function printButtons(root = document) {
+  for (const button of root.querySelectorAll("[data-print]")) {
+    button.addEventListener("click", () => window.print());
+  }
+}
+
+function start() {
+  fallBackToNavigationWhenOffline();
+  askBeforeLeavingDraft();
+  printButtons();
+}
+
 registerServiceWorker();
 if (document.readyState === "loading") {
-  document.addEventListener("DOMContentLoaded", fallBackToNavigationWhenOffline);
+  document.addEventListener("DOMContentLoaded", start);
 } else {
-  fallBackToNavigationWhenOffline();
+  start();
 }

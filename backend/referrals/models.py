@@ -1,0 +1,67 @@
+"""Consent, referrals and their status history.
+
+A referral carries `shared`: a copy, made when it is sent, of exactly the client data the
+consent allows. The receiving organisation reads that copy and never the client record."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from backend.db.types import UTCDateTime, utcnow
+
+
+class Consent(SQLModel, table=True):
+    __tablename__ = "consent"
+
+    id: str = Field(primary_key=True, max_length=36)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)  # that recorded it
+    client_id: str = Field(foreign_key="client.id", index=True, max_length=36)
+    screening_id: str | None = Field(default=None, foreign_key="screening.id", max_length=36)
+    given_by: str = Field(max_length=20)  # client | representative
+    method: str = Field(max_length=20)  # verbal | written
+    given_on: date
+    # Which data leave the organisation (referrals.consent.SCOPE_ITEMS) and to whom.
+    scope: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recipients: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recorded_by: int | None = Field(default=None, foreign_key="user_account.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Referral(SQLModel, table=True):
+    __tablename__ = "referral"
+
+    id: str = Field(primary_key=True, max_length=36)  # uuid; made on the device when offline
+    source: str = Field(default="nurse", max_length=20)  # nurse | self-check
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    client_id: str | None = Field(default=None, foreign_key="client.id", index=True, max_length=36)
+    screening_id: str | None = Field(default=None, foreign_key="screening.id", max_length=36)
+    consent_id: str | None = Field(default=None, foreign_key="consent.id", max_length=36)
+    service_id: str = Field(foreign_key="directory_service.id", index=True, max_length=36)
+    directory_organization_id: str = Field(foreign_key="directory_organization.id", max_length=36)
+    # The Passerelle organisation that receives it (None until the directory entry is linked).
+    receiving_organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    need_domain: str = Field(max_length=30)
+    status: str = Field(default="requested", max_length=20, index=True)
+    status_reason: str | None = Field(default=None, max_length=1000)
+    shared: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReferralEvent(SQLModel, table=True):
+    """One status change: who, when, from what to what, why."""
+
+    __tablename__ = "referral_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: str = Field(foreign_key="referral.id", index=True, max_length=36)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=1000)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,214 @@
+"""The nurse's referral pages: choose offers on the summary, record consent, send; her list,
+a referral's history and cancelling; the printable summary for the client."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import anyio.to_thread
+from litestar import Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from backend.accounts.access import allow
+from backend.accounts.roles import Role
+from backend.clients.models import Client
+from backend.clients.service import open_client
+from backend.db.engine import session_scope
+from backend.directory.models import DirectoryOrganization, DirectoryService
+from backend.errors import InvalidInput
+from backend.geo.reference import MUNICIPALITIES
+from backend.i18n import LANGUAGES, format_day, translate
+from backend.referrals import service
+from backend.referrals.consent import GIVEN_BY, METHODS, SCOPE_ITEMS, ConsentForm
+from backend.referrals.states import OPEN, STATUS_LABELS, Status
+from backend.screening import service as screenings
+from backend.screening.pages import summary_context
+from backend.web import form_lists, render
+
+NURSES = allow(Role.NURSE)
+
+
+def _first(data: dict[str, list[str]], name: str, default: str = "") -> str:
+    return (data.get(name) or [default])[0]
+
+
+def consent_form(data: dict[str, list[str]]) -> ConsentForm:
+    return ConsentForm(
+        confirmed=_first(data, "confirmed") == "yes",
+        given_by=_first(data, "given_by", "client"),
+        method=_first(data, "method", "verbal"),
+        given_on=_first(data, "given_on"),
+        scope=data.get("scope", []),
+        note=_first(data, "note"),
+    )
+
+
+def _say(locale: str, message: service.Message) -> str:
+    text, params = message
+    params = {k: format_day(v, locale) if isinstance(v, date) else v for k, v in params.items()}
+    return translate(locale, text, **params)
+
+
+def _messages(checks: list[service.Check], locale: str) -> list[dict]:
+    """Each chosen offer with its problem and warnings in the user's language."""
+    return [
+        {
+            "check": c,
+            "problem": _say(locale, c.problem) if c.problem else None,
+            "warnings": [_say(locale, m) for m in c.warnings],
+        }
+        for c in checks
+    ]
+
+
+def _consent_page(request: Request, context: dict, status_code: int = 200) -> Template:
+    locale = request.state.locale
+    return render(
+        request,
+        "referrals/consent.html",
+        {
+            **context,
+            "items": _messages(context["checks"], locale),
+            "given_by_labels": GIVEN_BY,
+            "method_labels": METHODS,
+            "scope_items": SCOPE_ITEMS,
+            "today": date.today().isoformat(),
+        },
+        status_code=status_code,
+    )
+
+
+@post("/screenings/{screening_id:str}/consent", opt=NURSES, include_in_schema=False, status_code=200)
+async def consent_page(request: Request, screening_id: FromPath[str]) -> Template:
+    """Step two: the chosen offers with their warnings, and the consent form."""
+    user = request.scope["user"]
+    data = form_lists(await request.form())
+    engine = request.app.state.engine
+
+    def work() -> tuple[str, dict]:
+        with session_scope(engine) as session:
+            try:
+                choices = service.parse_choices(data.get("offer", []))
+            except InvalidInput as error:
+                context = summary_context(session, user, screening_id)
+                return "summary", {**context, "choice_error": error.message}
+            screening = screenings.own_screening(session, user, screening_id)
+            client = open_client(session, user, screening.client_id)
+            checks = service.check_choices(session, screening, client, choices, date.today())
+            context = {"screening": screening, "client": client, "checks": checks}
+            return "consent", {**context, "form": ConsentForm()}
+
+    page, context = await anyio.to_thread.run_sync(work)
+    if page == "summary":
+        return render(request, "screening/summary.html", context, status_code=422)
+    return _consent_page(request, context)
+
+
+@post("/screenings/{screening_id:str}/referrals", opt=NURSES, include_in_schema=False)
+async def send_referrals(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
+    user = request.scope["user"]
+    data = form_lists(await request.form())
+    engine = request.app.state.engine
+    form = consent_form(data)
+
+    def work() -> tuple[service.Outcome, dict]:
+        with session_scope(engine) as session:
+            screening = screenings.own_screening(session, user, screening_id)
+            client = open_client(session, user, screening.client_id)
+            choices = service.parse_choices(data.get("offer", []))
+            confirmed = _first(data, "accept_warnings") == "yes"
+            outcome = service.send(session, user, screening, client, choices, form, confirmed, date.today())
+            return outcome, {"screening": screening, "client": client}
+
+    outcome, context = await anyio.to_thread.run_sync(work)
+    if outcome.sent:
+        return Redirect(f"/screenings/{screening_id}/summary#sent-title", status_code=303)
+    return _consent_page(
+        request,
+        {**context, "checks": outcome.checks, "form": form, "needs_confirmation": outcome.needs_confirmation},
+        status_code=422,
+    )
+
+
+STATUS_FILTERS = {"open": True, "closed": False, "all": None}
+
+
+@get("/referrals", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def referral_list(request: Request) -> Template:
+    shown = request.query_params.get("status", "open")
+    shown = shown if shown in STATUS_FILTERS else "open"
+    with session_scope(request.app.state.engine) as session:
+        rows = service.sent_by_organisation(session, request.scope["user"], open_only=STATUS_FILTERS[shown])
+    context = {"rows": rows, "shown": shown, "status_labels": STATUS_LABELS}
+    return render(request, "referrals/list.html", context)
+
+
+def _detail_context(session, user, referral_id: str) -> dict:  # noqa: ANN001
+    referral = service.own_referral(session, user, referral_id)
+    service.record_view(session, user, referral)
+    return {
+        "referral": referral,
+        "client": session.get(Client, referral.client_id),
+        "offer": session.get(DirectoryService, referral.service_id),
+        "organization": session.get(DirectoryOrganization, referral.directory_organization_id),
+        "events": service.history(session, referral.id),
+        "status_labels": STATUS_LABELS,
+        "is_open": Status(referral.status) in OPEN,
+        "scope_items": SCOPE_ITEMS,
+        "municipalities": MUNICIPALITIES,
+    }
+
+
+@get("/referrals/{referral_id:str}", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def referral_page(request: Request, referral_id: FromPath[str]) -> Template:
+    with session_scope(request.app.state.engine) as session:
+        context = _detail_context(session, request.scope["user"], referral_id)
+    return render(request, "referrals/detail.html", context)
+
+
+@post("/referrals/{referral_id:str}/cancel", opt=NURSES, include_in_schema=False)
+async def cancel_referral(request: Request, referral_id: FromPath[str]) -> Template | Redirect:
+    user = request.scope["user"]
+    reason = _first(form_lists(await request.form()), "reason")
+    engine = request.app.state.engine
+
+    def work() -> dict | None:
+        with session_scope(engine) as session:
+            try:
+                service.cancel(session, user, referral_id, reason)
+            except InvalidInput as error:
+                session.rollback()
+                return {**_detail_context(session, user, referral_id), "cancel_error": error.message}
+        return None
+
+    problem = await anyio.to_thread.run_sync(work)
+    if problem is not None:
+        return render(request, "referrals/detail.html", problem, status_code=422)
+    return Redirect(f"/referrals/{referral_id}", status_code=303)
+
+
+@get("/screenings/{screening_id:str}/handout", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def client_handout(request: Request, screening_id: FromPath[str]) -> Template:
+    """The summary the client keeps, in the client's language (the nurse's when it is neither)."""
+    user = request.scope["user"]
+    with session_scope(request.app.state.engine) as session:
+        screening = screenings.open_screening(session, user, screening_id)
+        client = open_client(session, user, screening.client_id)
+        rows = [
+            row
+            for row in service.sent_by_organisation(session, user, screening_id=screening.id)
+            if Status(row.referral.status) in OPEN
+        ]
+        org_ids = {row.offer.organization_id for row in rows}
+        organizations = {org_id: session.get(DirectoryOrganization, org_id) for org_id in org_ids}
+    locale = client.language if client.language in LANGUAGES else request.state.locale
+    return render(
+        request,
+        "referrals/handout.html",
+        {"screening": screening, "client": client, "rows": rows, "organizations": organizations},
+        locale=locale,
+    )
+
+
+ROUTES = [consent_page, send_referrals, referral_list, referral_page, cancel_referral, client_handout]

@@ -1,0 +1,321 @@
+"""Sending referrals with consent, the duplicate and area checks, cancelling. No HTTP.
+
+One call to `send` is one transaction: the consent, every referral and their first status
+events are saved together, or nothing is."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend.accounts.service import CurrentUser
+from backend.audit.models import record
+from backend.clients.models import Client
+from backend.db.types import utcnow
+from backend.directory.models import DirectoryOrganization, DirectoryService, DirectoryServiceArea
+from backend.errors import Conflict, InvalidInput, NotFound
+from backend.geo.reference import MUNICIPALITIES
+from backend.i18n import N_
+from backend.referrals import states
+from backend.referrals.consent import ConsentForm, shared_data
+from backend.referrals.models import Consent, Referral, ReferralEvent
+from backend.screening.models import Screening
+
+Message = tuple[str, dict[str, Any]]  # msgid and its parameters, translated when shown
+MAX_CHOICES = 10
+
+
+@dataclass(frozen=True)
+class Choice:
+    need_domain: str
+    service_id: str
+
+    @classmethod
+    def parse(cls, value: str) -> Choice | None:
+        """'loneliness:<service uuid>' as the summary's checkboxes send it."""
+        domain, _, service_id = value.partition(":")
+        return cls(domain, service_id) if domain and service_id else None
+
+
+@dataclass
+class Check:
+    """One chosen offer as the nurse must see it before sending."""
+
+    choice: Choice
+    service: DirectoryService | None = None
+    organization: DirectoryOrganization | None = None
+    problem: Message | None = None  # blocks sending
+    warnings: list[Message] = field(default_factory=list)  # sending needs a confirmation
+    duplicates: list[Referral] = field(default_factory=list)
+
+    def offer_name(self, locale: str) -> str:
+        return offer_name(self.service, locale) if self.service else ""
+
+
+@dataclass
+class Outcome:
+    referrals: list[Referral] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    consent_errors: dict[str, str] = field(default_factory=dict)
+    needs_confirmation: bool = False
+
+    @property
+    def sent(self) -> bool:
+        return bool(self.referrals)
+
+
+def serves(session: Session, service_id: str, bfs_number: int) -> bool:
+    municipality = MUNICIPALITIES.get(bfs_number)
+    query = select(DirectoryServiceArea).where(DirectoryServiceArea.service_id == service_id)
+    for area in session.exec(query).all():
+        if area.scope == "canton":
+            return True
+        if municipality and area.scope == "district" and area.code == municipality.district:
+            return True
+        if area.scope == "municipality" and area.code == str(bfs_number):
+            return True
+    return False
+
+
+def paused(service: DirectoryService, today: date) -> bool:
+    """Not accepting, until the end date (inclusive) if one was given."""
+    if service.capacity_status != "not_accepting":
+        return False
+    return service.capacity_until is None or service.capacity_until >= today
+
+
+def open_duplicates(session: Session, client_id: str, choice: Choice, organization_id: str) -> list[Referral]:
+    """Open referrals of the client to the same offer, or for the same need to the same organisation."""
+    query = select(Referral).where(
+        Referral.client_id == client_id,
+        col(Referral.status).in_([s.value for s in states.OPEN]),
+        (Referral.service_id == choice.service_id)
+        | (
+            (Referral.need_domain == choice.need_domain)
+            & (Referral.directory_organization_id == organization_id)
+        ),
+    )
+    return list(session.exec(query.order_by(col(Referral.created_at))).all())
+
+
+def check_choices(
+    session: Session, screening: Screening, client: Client, choices: list[Choice], today: date
+) -> list[Check]:
+    checks = []
+    for choice in dict.fromkeys(choices):  # the same offer ticked twice counts once
+        check = Check(choice)
+        checks.append(check)
+        service = session.get(DirectoryService, choice.service_id)
+        if service is None or service.status != "active":
+            check.problem = (N_("This offer is no longer in the directory."), {})
+            continue
+        check.service = service
+        check.organization = session.get(DirectoryOrganization, service.organization_id)
+        if choice.need_domain not in screening.needs:
+            check.problem = (N_("This need was not flagged in the screening."), {})
+        elif paused(service, today):
+            check.problem = (
+                (N_("This offer takes no new referrals until %(date)s."), {"date": service.capacity_until})
+                if service.capacity_until
+                else (N_("This offer takes no new referrals at the moment."), {})
+            )
+        if not serves(session, service.id, client.municipality):
+            municipality = MUNICIPALITIES.get(client.municipality)
+            check.warnings.append(
+                (
+                    N_("This offer does not list %(municipality)s in its service area."),
+                    {"municipality": municipality.name if municipality else str(client.municipality)},
+                )
+            )
+        check.duplicates = open_duplicates(session, client.id, choice, service.organization_id)
+        if check.duplicates:
+            check.warnings.append((N_("An open referral already exists for this client."), {}))
+    return checks
+
+
+def parse_choices(values: list[str]) -> list[Choice]:
+    choices = [c for c in (Choice.parse(v) for v in values) if c is not None]
+    if not choices:
+        raise InvalidInput(N_("Choose at least one offer."), field="offer")
+    if len(choices) > MAX_CHOICES:
+        raise InvalidInput(N_("Choose at most 10 offers at a time."), field="offer")
+    return choices
+
+
+def send(
+    session: Session,
+    user: CurrentUser,
+    screening: Screening,
+    client: Client,
+    choices: list[Choice],
+    consent_form: ConsentForm,
+    accept_warnings: bool,
+    today: date,
+    referral_ids: list[str] | None = None,
+) -> Outcome:
+    """Creates the consent and one referral per choice with status `requested`, or nothing
+    (and says why). `referral_ids` lets an offline device choose the ids."""
+    if screening.status != "completed":
+        raise Conflict(N_("Finish the screening before sending referrals."))
+    if screening.client_id != client.id:
+        raise InvalidInput(N_("This screening belongs to another client."))
+    outcome = Outcome(checks=check_choices(session, screening, client, choices, today))
+    values = consent_form.validate(today)
+    outcome.consent_errors = consent_form.errors
+    if consent_form.errors or any(c.problem for c in outcome.checks):
+        return outcome
+    if any(c.warnings for c in outcome.checks) and not accept_warnings:
+        outcome.needs_confirmation = True
+        return outcome
+
+    consent = Consent(
+        id=str(uuid.uuid4()),
+        organisation_id=client.organisation_id,
+        client_id=client.id,
+        screening_id=screening.id,
+        given_by=values["given_by"],
+        method=values["method"],
+        given_on=values["given_on"],
+        scope=values["scope"],
+        recipients=sorted({c.service.organization_id for c in outcome.checks if c.service}),
+        recorded_by=user.id,
+    )
+    session.add(consent)
+    client_data = {
+        "display_name": client.display_name,
+        "phone": client.phone,
+        "birth_year": client.birth_year,
+        "municipality": client.municipality,
+        "language": client.language,
+    }
+    ids = list(referral_ids or [])
+    for check in outcome.checks:
+        assert check.service and check.organization  # no problem means both were found
+        referral = Referral(
+            id=ids.pop(0) if ids else str(uuid.uuid4()),
+            organisation_id=client.organisation_id,
+            client_id=client.id,
+            screening_id=screening.id,
+            consent_id=consent.id,
+            service_id=check.service.id,
+            directory_organization_id=check.organization.id,
+            receiving_organisation_id=check.organization.organisation_id,
+            need_domain=check.choice.need_domain,
+            status=states.transition(states.Status.DRAFT, states.Status.REQUESTED).value,
+            shared=shared_data(
+                values["scope"],
+                check.choice.need_domain,
+                screening.needs,
+                client_data,
+                screening.strengths,
+                values["note"],
+            ),
+            created_by=user.id,
+        )
+        session.add(referral)
+        session.flush()
+        session.add(
+            ReferralEvent(
+                referral_id=referral.id,
+                from_status=None,
+                to_status=referral.status,
+                user_id=user.id,
+                organisation_id=user.organisation_id,
+            )
+        )
+        record(session, user.id, user.organisation_id, "create", "referral", referral.id)
+        outcome.referrals.append(referral)
+    return outcome
+
+
+def own_referral(session: Session, user: CurrentUser, referral_id: str) -> Referral:
+    """A referral the user's organisation sent (another's is 'not found')."""
+    referral = session.get(Referral, referral_id)
+    if referral is None or not referral.organisation_id or referral.organisation_id != user.organisation_id:
+        raise NotFound(N_("No such referral in your organisation."))
+    return referral
+
+
+def record_view(session: Session, user: CurrentUser, referral: Referral) -> None:
+    record(session, user.id, user.organisation_id, "view", "referral", referral.id)
+
+
+def change_status(
+    session: Session, user: CurrentUser, referral: Referral, target: str, reason: str | None = None
+) -> Referral:
+    """Every status change goes through the state machine and is attributed and timestamped."""
+    reason = (reason or "").strip()[:1000] or None
+    new = states.transition(referral.status, target, reason)
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            from_status=referral.status,
+            to_status=new.value,
+            reason=reason,
+            user_id=user.id,
+            organisation_id=user.organisation_id,
+        )
+    )
+    referral.status, referral.status_reason = new.value, reason
+    referral.updated_at = utcnow()
+    record(session, user.id, user.organisation_id, "update", "referral", referral.id)
+    return referral
+
+
+def cancel(session: Session, user: CurrentUser, referral_id: str, reason: str | None) -> Referral:
+    referral = own_referral(session, user, referral_id)
+    return change_status(session, user, referral, states.Status.CANCELLED, reason)
+
+
+def history(session: Session, referral_id: str) -> list[ReferralEvent]:
+    query = select(ReferralEvent).where(ReferralEvent.referral_id == referral_id)
+    return list(session.exec(query.order_by(col(ReferralEvent.at), col(ReferralEvent.id))).all())
+
+
+@dataclass
+class Row:
+    referral: Referral
+    client_name: str
+    offer: DirectoryService
+    organization: str
+
+    def offer_name(self, locale: str) -> str:
+        return offer_name(self.offer, locale)
+
+
+def offer_name(offer: DirectoryService, locale: str) -> str:
+    preferred = offer.name_fr if locale == "fr" else offer.name_de
+    return preferred or offer.name_de or offer.name_fr or ""
+
+
+def sent_by_organisation(
+    session: Session,
+    user: CurrentUser,
+    open_only: bool | None = None,
+    client_id: str | None = None,
+    screening_id: str | None = None,
+    limit: int = 200,
+) -> list[Row]:
+    """The referrals the user's organisation sent, newest first, with what a list shows."""
+    query = (
+        select(Referral, Client.display_name, DirectoryService, DirectoryOrganization.name)
+        .join(Client, col(Client.id) == col(Referral.client_id))
+        .join(DirectoryService, col(DirectoryService.id) == col(Referral.service_id))
+        .join(DirectoryOrganization, col(DirectoryOrganization.id) == col(Referral.directory_organization_id))
+        .where(Referral.organisation_id == user.organisation_id)
+    )
+    statuses = [s.value for s in states.OPEN]
+    if open_only is True:
+        query = query.where(col(Referral.status).in_(statuses))
+    elif open_only is False:
+        query = query.where(col(Referral.status).not_in(statuses))
+    if client_id:
+        query = query.where(Referral.client_id == client_id)
+    if screening_id:
+        query = query.where(Referral.screening_id == screening_id)
+    rows = session.exec(query.order_by(col(Referral.created_at).desc()).limit(limit)).all()
+    return [Row(r, name, offer, org) for r, name, offer, org in rows]
