@@ -16,6 +16,7 @@ from backend.accounts import routes as accounts_routes
 from backend.accounts.access import public
 from backend.accounts.auth import AuthMiddleware, access_guard
 from backend.admin import routes as admin_routes
+from backend.clients import api as client_api
 from backend.clients import routes as client_routes
 from backend.db.engine import make_engine
 from backend.directory import hsds_api, import_routes, upkeep_routes
@@ -23,7 +24,9 @@ from backend.directory import routes as directory_routes
 from backend.home import routes as home_routes
 from backend.pwa import routes as pwa_routes
 from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
+from backend.referrals import api as referral_api
 from backend.referrals import pages as referral_pages
+from backend.screening import api as screening_api
 from backend.screening import pages as screening_pages
 from backend.screening import routes as screening_routes
 from backend.screening.instruments import all_instruments
@@ -77,6 +80,9 @@ def create_app(settings: Settings) -> Litestar:
                     *client_routes.ROUTES,
                     *screening_pages.ROUTES,
                     *referral_pages.ROUTES,
+                    *client_api.ROUTES,
+                    *screening_api.ROUTES,
+                    *referral_api.ROUTES,
                     *import_routes.ROUTES,
                     *pwa_routes.ROUTES,
                     *system_routes.ROUTES,

@@ -18,9 +18,12 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     status_code = 422
 
-    def __init__(self, message: str, field: str | None = None, **params: Any) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, fields: dict[str, str] | None = None, **params: Any
+    ) -> None:
         super().__init__(message, **params)
         self.field = field
+        self.fields = fields or {}  # field → msgid, when several are wrong at once
 
 
 class NotFound(DomainError):

@@ -18,7 +18,7 @@ from backend.db.engine import session_scope
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.errors import InvalidInput
 from backend.geo.reference import MUNICIPALITIES
-from backend.i18n import LANGUAGES, format_day, translate
+from backend.i18n import LANGUAGES
 from backend.referrals import service
 from backend.referrals.consent import GIVEN_BY, METHODS, SCOPE_ITEMS, ConsentForm
 from backend.referrals.states import OPEN, STATUS_LABELS, Status
@@ -44,19 +44,13 @@ def consent_form(data: dict[str, list[str]]) -> ConsentForm:
     )
 
 
-def _say(locale: str, message: service.Message) -> str:
-    text, params = message
-    params = {k: format_day(v, locale) if isinstance(v, date) else v for k, v in params.items()}
-    return translate(locale, text, **params)
-
-
 def _messages(checks: list[service.Check], locale: str) -> list[dict]:
     """Each chosen offer with its problem and warnings in the user's language."""
     return [
         {
             "check": c,
-            "problem": _say(locale, c.problem) if c.problem else None,
-            "warnings": [_say(locale, m) for m in c.warnings],
+            "problem": service.say(locale, c.problem) if c.problem else None,
+            "warnings": [service.say(locale, m) for m in c.warnings],
         }
         for c in checks
     ]

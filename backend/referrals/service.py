@@ -19,13 +19,21 @@ from backend.db.types import utcnow
 from backend.directory.models import DirectoryOrganization, DirectoryService, DirectoryServiceArea
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.geo.reference import MUNICIPALITIES
-from backend.i18n import N_
+from backend.i18n import N_, format_day, translate
 from backend.referrals import states
 from backend.referrals.consent import ConsentForm, shared_data
 from backend.referrals.models import Consent, Referral, ReferralEvent
 from backend.screening.models import Screening
 
 Message = tuple[str, dict[str, Any]]  # msgid and its parameters, translated when shown
+
+
+def say(locale: str, message: Message) -> str:
+    text, params = message
+    params = {k: format_day(v, locale) if isinstance(v, date) else v for k, v in params.items()}
+    return translate(locale, text, **params)
+
+
 MAX_CHOICES = 10
 
 
@@ -230,6 +238,29 @@ def send(
         record(session, user.id, user.organisation_id, "create", "referral", referral.id)
         outcome.referrals.append(referral)
     return outcome
+
+
+def received_by_organisation(session: Session, user: CurrentUser, limit: int = 200) -> list[Referral]:
+    """The referrals addressed to the user's organisation, newest first."""
+    query = select(Referral).where(
+        Referral.receiving_organisation_id == user.organisation_id,
+        col(Referral.receiving_organisation_id).is_not(None),
+    )
+    return list(session.exec(query.order_by(col(Referral.created_at).desc()).limit(limit)).all())
+
+
+def open_for(session: Session, user: CurrentUser, referral_id: str) -> tuple[Referral, bool]:
+    """A referral the user's organisation sent (True) or receives (False); the opening is audited."""
+    referral = session.get(Referral, referral_id)
+    org = user.organisation_id
+    if (
+        referral is None
+        or org is None
+        or org not in (referral.organisation_id, referral.receiving_organisation_id)
+    ):
+        raise NotFound(N_("No such referral in your organisation."))
+    record_view(session, user, referral)
+    return referral, referral.organisation_id == org
 
 
 def own_referral(session: Session, user: CurrentUser, referral_id: str) -> Referral:

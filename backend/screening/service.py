@@ -29,14 +29,18 @@ def instrument_of(screening: Screening) -> dict[str, Any]:
 
 
 def start(
-    session: Session, user: CurrentUser, client_id: str, instrument_id: str = NURSE_INSTRUMENT
+    session: Session,
+    user: CurrentUser,
+    client_id: str,
+    instrument_id: str = NURSE_INSTRUMENT,
+    screening_id: str | None = None,
 ) -> Screening:
     client = open_client(session, user, client_id)
     instrument = all_instruments().get(instrument_id)
     if instrument is None:
-        raise InvalidInput(N_("Unknown instrument."))
+        raise InvalidInput(N_("Unknown instrument."), field="instrument_id")
     screening = Screening(
-        id=str(uuid.uuid4()),
+        id=screening_id or str(uuid.uuid4()),
         organisation_id=client.organisation_id,
         client_id=client.id,
         instrument_id=instrument["id"],
@@ -46,6 +50,43 @@ def start(
     session.add(screening)
     session.flush()
     record(session, user.id, user.organisation_id, "create", "screening", screening.id)
+    return screening
+
+
+def record_whole(
+    session: Session,
+    user: CurrentUser,
+    client_id: str,
+    instrument_id: str,
+    instrument_version: str,
+    answers: dict[str, Any],
+    strengths: str | None = None,
+    completed: bool = False,
+    screening_id: str | None = None,
+) -> Screening:
+    """A whole screening at once (the API, an offline device): every answer is checked first,
+    so a rejected one saves nothing."""
+    instrument = all_instruments().get(instrument_id)
+    if instrument is None:
+        raise InvalidInput(N_("Unknown instrument."), field="instrument_id")
+    if instrument["version"] != instrument_version:
+        raise InvalidInput(
+            N_("Unknown version %(version)s of this instrument; the current one is %(current)s."),
+            field="instrument_version",
+            version=str(instrument_version)[:20],
+            current=instrument["version"],
+        )
+    answers = {k: v for k, v in answers.items() if v not in (None, "", [])}
+    problems = answer_problems(instrument, answers)
+    if problems:
+        raise InvalidInput(
+            N_("Some answers do not fit their question. Please check them."),
+            fields={f"answers.{k}": v for k, v in problems.items()},
+        )
+    screening = start(session, user, client_id, instrument_id, screening_id)
+    screening.answers = answers
+    if completed:
+        complete(session, user, screening, strengths)
     return screening
 
 

@@ -47,6 +47,7 @@ DEFAULT_MESSAGES = {
     500: N_("Your data is safe. Please try again in a moment; if it happens again, tell your administrator."),
     503: N_("Please try again in a moment."),
 }
+WRONG_SHAPE = N_("This value is missing or has the wrong type.")
 # Details we raise ourselves (msgids); Litestar's own English details are never shown as such.
 _KNOWN_MESSAGES = frozenset({BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED, CSRF_FAILED})
 
@@ -91,6 +92,12 @@ def error_response(request: Request, exc: Exception) -> Response:
         body: dict[str, object] = {"error": title, "message": message, "status": status}
         if isinstance(exc, InvalidInput) and exc.field:
             body["field"] = exc.field
+        if isinstance(exc, InvalidInput) and exc.fields:
+            body["errors"] = {k: i18n.translate(locale, v) for k, v in exc.fields.items()}
+        if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+            # Which fields did not fit the schema; Litestar's English wording is replaced.
+            keys = [str(e.get("key")) for e in exc.extra if isinstance(e, dict) and e.get("key")]
+            body["errors"] = {k: i18n.translate(locale, WRONG_SHAPE) for k in keys}
         if status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="passerelle"'
         return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)

@@ -1,0 +1,95 @@
+"""/api/v1/clients: the nurse's clients as JSON (cookie session with CSRF, or a bearer token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar import Request, get, post
+from litestar.params import FromPath, JSONBody
+
+from backend.accounts.access import allow
+from backend.accounts.roles import Role
+from backend.api_types import checked_uuid
+from backend.clients import service
+from backend.clients.models import Client
+from backend.db.engine import session_scope
+from backend.errors import Conflict, InvalidInput
+from backend.i18n import N_
+
+NURSES = allow(Role.NURSE)
+
+
+@dataclass
+class ClientIn:
+    display_name: str
+    birth_year: int
+    municipality: int | str  # BFS number, name or postal code
+    language: str
+    phone: str | None = None
+    id: str | None = None  # a UUID made on the device, or none to let the server choose
+
+
+@dataclass
+class ClientOut:
+    id: str
+    display_name: str
+    birth_year: int
+    municipality: int
+    language: str
+    phone: str | None
+
+    @classmethod
+    def of(cls, client: Client) -> ClientOut:
+        return cls(
+            client.id,
+            client.display_name,
+            client.birth_year,
+            client.municipality,
+            client.language,
+            client.phone,
+        )
+
+
+def form_of(data: JSONBody[ClientIn]) -> service.ClientForm:
+    """The API's body as the same form the page validates, so both reject the same things."""
+    return service.ClientForm(
+        display_name=str(data.display_name)[:200],
+        birth_year=str(data.birth_year),
+        municipality=str(data.municipality)[:200],
+        language=str(data.language)[:10],
+        phone=str(data.phone or "")[:40],
+    )
+
+
+def create_client(session, user, data: JSONBody[ClientIn]) -> Client:  # noqa: ANN001
+    """Validates and creates, or raises InvalidInput naming every wrong field."""
+    client_id = checked_uuid(data.id)
+    if client_id and session.get(Client, client_id) is not None:
+        raise Conflict(N_("A record with this id exists already."))
+    form = form_of(data)
+    client = service.create(session, user, form, client_id)
+    if client is None:
+        raise InvalidInput(N_("Please check the marked fields."), fields=form.errors)
+    return client
+
+
+@get("/api/v1/clients", opt=NURSES, sync_to_thread=True, tags=["Clients"])
+def list_clients(request: Request) -> list[ClientOut]:
+    """The organisation's clients, newest first (at most 200). Names are never searched by URL."""
+    with session_scope(request.app.state.engine) as session:
+        return [ClientOut.of(c) for c in service.search(session, request.scope["user"], limit=200)]
+
+
+@post("/api/v1/clients", opt=NURSES, sync_to_thread=True, tags=["Clients"], status_code=201)
+def post_client(request: Request, data: JSONBody[ClientIn]) -> ClientOut:
+    with session_scope(request.app.state.engine) as session:
+        return ClientOut.of(create_client(session, request.scope["user"], data))
+
+
+@get("/api/v1/clients/{client_id:str}", opt=NURSES, sync_to_thread=True, tags=["Clients"])
+def get_client(request: Request, client_id: FromPath[str]) -> ClientOut:
+    with session_scope(request.app.state.engine) as session:
+        return ClientOut.of(service.open_client(session, request.scope["user"], client_id))
+
+
+ROUTES = [list_clients, post_client, get_client]
