@@ -1,4 +1,4 @@
-"""GET /: what each role starts from. Later capabilities fill in the empty states."""
+"""GET /: what each role starts from."""
 
 from __future__ import annotations
 
@@ -6,13 +6,24 @@ from litestar import Request, get
 from litestar.response import Template
 
 from backend.accounts.access import allow
+from backend.accounts.roles import Role
+from backend.db.engine import session_scope
+from backend.referrals.service import sent_by_organisation
+from backend.referrals.states import STATUS_LABELS
 from backend.web import render
 
 
-@get("/", opt=allow(), name="home", include_in_schema=False)
-async def home(request: Request) -> Template:
+def _nurse_context(request: Request) -> dict:
+    with session_scope(request.app.state.engine) as session:
+        recent = sent_by_organisation(session, request.scope["user"], open_only=True, limit=5)
+    return {"recent": recent, "status_labels": STATUS_LABELS}
+
+
+@get("/", opt=allow(), name="home", include_in_schema=False, sync_to_thread=True)
+def home(request: Request) -> Template:
     user = request.scope["user"]
-    return render(request, f"home/{user.role.value}.html")
+    context = _nurse_context(request) if user.role == Role.NURSE else {}
+    return render(request, f"home/{user.role.value}.html", context)
 
 
 ROUTES = [home]
