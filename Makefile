@@ -27,7 +27,7 @@ i18n-compile: $(VENV)/.installed
 
 ## Extract messages, merge them into de/fr catalogs, compile.
 i18n: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -o locales/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -k ntranslate:2,3 -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 	$(MAKE) i18n-compile
 
@@ -38,6 +38,7 @@ seed: migrate
 	$(PY) -m backend demo seed --if-empty
 
 run: i18n-compile seed
+	$(PY) -m backend vapid init
 	$(PY) -m backend serve --host $(HOST) --port $(PORT)
 
 chromium:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from litestar import Litestar, Router
@@ -22,9 +23,12 @@ from backend.db.engine import make_engine
 from backend.directory import hsds_api, import_routes, upkeep_routes
 from backend.directory import routes as directory_routes
 from backend.home import routes as home_routes
+from backend.jobs import run_in_process
+from backend.push import routes as push_routes
 from backend.pwa import routes as pwa_routes
 from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
 from backend.referrals import api as referral_api
+from backend.referrals import inbox_routes
 from backend.referrals import pages as referral_pages
 from backend.screening import api as screening_api
 from backend.screening import pages as screening_pages
@@ -60,7 +64,15 @@ def create_app(settings: Settings) -> Litestar:
         openapi_router=Router(path="/schema", route_handlers=[], opt=public()),
     )
 
-    async def dispose_engine() -> None:
+    background: list[asyncio.Task] = []
+
+    async def start_worker() -> None:
+        if settings.worker_in_process:
+            background.append(asyncio.create_task(run_in_process(engine, settings)))
+
+    async def stop_worker_and_dispose() -> None:
+        for task in background:
+            task.cancel()
         engine.dispose()
 
     return Litestar(
@@ -83,6 +95,8 @@ def create_app(settings: Settings) -> Litestar:
                     *client_api.ROUTES,
                     *screening_api.ROUTES,
                     *referral_api.ROUTES,
+                    *inbox_routes.ROUTES,
+                    *push_routes.ROUTES,
                     *import_routes.ROUTES,
                     *pwa_routes.ROUTES,
                     *system_routes.ROUTES,
@@ -111,7 +125,8 @@ def create_app(settings: Settings) -> Litestar:
                 "service_worker": pwa_routes.service_worker_source(assets),
             }
         ),
-        on_shutdown=[dispose_engine],
+        on_startup=[start_worker],
+        on_shutdown=[stop_worker_and_dispose],
         debug=False,
     )
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
-from datetime import timedelta
 
 import click
 
@@ -74,19 +72,36 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Run one round and exit.")
-@click.option("--interval", default=60, type=int, show_default=True, help="Seconds between rounds.")
-def worker(once: bool, interval: int) -> None:
-    """Run background jobs (housekeeping now; outbox delivery later)."""
-    from backend.jobs import housekeeping
+@click.option("--interval", default=2.0, type=float, show_default=True, help="Seconds between outbox rounds.")
+def worker(once: bool, interval: float) -> None:
+    """Run background jobs: push notifications from the outbox every few seconds,
+    housekeeping and overdue reminders every minute."""
+    from backend.jobs import one_round, run_forever
 
     settings = _settings()
     engine = _engine()
-    while True:
-        counts = housekeeping(engine, timedelta(minutes=settings.session_idle_minutes))
-        click.echo(f"housekeeping: {counts}")
-        if once:
-            return
-        time.sleep(interval)
+    if once:
+        click.echo(f"worker: {one_round(engine, settings, with_housekeeping=True)}")
+        return
+    run_forever(engine, settings, push_every=interval)
+
+
+@main.group()
+def vapid() -> None:
+    """Web Push keys."""
+
+
+@vapid.command("init")
+def vapid_init() -> None:
+    """Create the VAPID key pair (kept where VAPID_KEY_FILE says, outside the repository)."""
+    from backend.push import vapid as keys
+
+    settings = _settings()
+    made = keys.init(settings.vapid_key_file)
+    signer = keys.load(settings.vapid_key_file)
+    assert signer is not None
+    click.echo(("created " if made else "kept existing ") + str(settings.vapid_key_file))
+    click.echo(f"public key: {keys.public_key(signer)}")
 
 
 @main.group()

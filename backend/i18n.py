@@ -42,6 +42,11 @@ def translate(language: str, message: str, **params: Any) -> str:
     return text % params if params else text
 
 
+def ntranslate(language: str, singular: str, plural: str, num: int) -> str:
+    """A message with a count (`%(num)s`), in the language's plural form (French has three)."""
+    return translations(language).ungettext(singular, plural, num) % {"num": num}
+
+
 def parse_accept_language(header: str | None) -> str | None:
     """The first of our languages the browser asks for, honouring q-values."""
     if not header:

@@ -1,22 +1,76 @@
-"""Background jobs run by `python -m backend worker`."""
+"""Background jobs, run by `python -m backend worker` or (in development) inside the web
+process: housekeeping, overdue reminders, and delivery of the notification outbox."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from datetime import timedelta
 
+import anyio.to_thread
 from sqlalchemy import Engine
 
 from backend.accounts.service import purge_idle_sessions
 from backend.db.engine import session_scope
 from backend.db.types import utcnow
 from backend.directory.upkeep import release_ended_pauses
+from backend.push.sender import deliver_due
+from backend.referrals.cases import remind_overdue
 from backend.security import ratelimit
+from backend.settings import Settings
+
+log = logging.getLogger("passerelle.jobs")
+PUSH_EVERY = 2.0  # seconds: a coordinator sees a new referral "within seconds"
+HOUSEKEEPING_EVERY = 60.0
 
 
 def housekeeping(engine: Engine, idle: timedelta) -> dict[str, int]:
-    """Forget idle sessions and old rate-limit counters; reopen offers whose pause has ended."""
+    """Forget idle sessions and old rate-limit counters; reopen offers whose pause has ended;
+    remind organisations of overdue referrals (once a day at most)."""
     with session_scope(engine) as session:
         sessions = purge_idle_sessions(session, idle)
         ratelimit.purge(session, utcnow() - timedelta(days=1))
         released = release_ended_pauses(session)
-    return {"sessions_removed": sessions, "pauses_ended": released}
+        reminded = remind_overdue(session)
+    return {"sessions_removed": sessions, "pauses_ended": released, "overdue_reminders": reminded}
+
+
+def one_round(engine: Engine, settings: Settings, with_housekeeping: bool) -> dict[str, object]:
+    counts: dict[str, object] = {}
+    if with_housekeeping:
+        counts.update(housekeeping(engine, timedelta(minutes=settings.session_idle_minutes)))
+    pushed = deliver_due(engine, settings)
+    counts.update(sent=pushed.sent, retried=pushed.retried, failed=pushed.failed, merged=pushed.merged)
+    return counts
+
+
+def run_forever(engine: Engine, settings: Settings, push_every: float = PUSH_EVERY) -> None:
+    """The worker process: the outbox every few seconds, housekeeping every minute."""
+    last_housekeeping = 0.0
+    while True:
+        due = time.monotonic() - last_housekeeping >= HOUSEKEEPING_EVERY
+        try:
+            counts = one_round(engine, settings, due)
+        except Exception:  # noqa: BLE001 - a failed round is logged and tried again
+            log.exception("worker round failed")
+        else:
+            if due:
+                last_housekeeping = time.monotonic()
+            if any(counts.get(k) for k in ("sent", "retried", "failed")) or due:
+                log.info("worker: %s", counts)
+        time.sleep(push_every)
+
+
+async def run_in_process(engine: Engine, settings: Settings) -> None:
+    """The same rounds inside the web process (development, `make run`)."""
+    last_housekeeping = 0.0
+    while True:
+        due = time.monotonic() - last_housekeeping >= HOUSEKEEPING_EVERY
+        try:
+            await anyio.to_thread.run_sync(one_round, engine, settings, due)
+            if due:
+                last_housekeeping = time.monotonic()
+        except Exception:  # noqa: BLE001
+            log.exception("in-process worker round failed")
+        await asyncio.sleep(PUSH_EVERY)

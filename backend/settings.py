@@ -32,6 +32,12 @@ class Settings:
     """PASSERELLE_VAR_DIR: where local state lives (SQLite file, dev secret, keys)."""
     session_idle_minutes: int
     """SESSION_IDLE_MINUTES: a session ends after this long without a request."""
+    vapid_key_file: Path
+    """VAPID_KEY_FILE: the Web Push private key (PEM), made by `vapid init`; default var/vapid_private.pem."""
+    vapid_subject: str
+    """VAPID_SUBJECT: contact for push services (`mailto:` or `https:`); has a placeholder default."""
+    worker_in_process: bool
+    """WORKER_IN_PROCESS: `1` runs the outbox worker inside the web process (default in development)."""
 
     @property
     def production(self) -> bool:
@@ -103,4 +109,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         base_url=base_url,
         var_dir=var_dir,
         session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30, environ),
+        vapid_key_file=Path(environ.get("VAPID_KEY_FILE") or var_dir / "vapid_private.pem").resolve(),
+        vapid_subject=environ.get("VAPID_SUBJECT", "mailto:admin@passerelle.invalid"),
+        worker_in_process=environ.get("WORKER_IN_PROCESS", "0" if env == "production" else "1") == "1",
     )

@@ -77,3 +77,50 @@ async function preferredLanguage() {
   const language = saved ? await saved.text() : (self.navigator.language || "de").slice(0, 2);
   return BUILD.languages.includes(language) ? language : BUILD.languages[0];
 }
+
+// ---- Web Push (issue 6) -------------------------------------------------------------------
+// A push carries no personal data: {id, title, body, url, tag, count}. Delivery is
+// at-least-once, so a repeat of an id already shown is dropped. One tag per topic: a device
+// shows one entry per topic, replaced by the newest (a summary such as "3 new referrals").
+
+self.addEventListener("push", (event) => {
+  event.waitUntil(showPush(event));
+});
+
+async function showPush(event) {
+  let message;
+  try {
+    message = event.data ? event.data.json() : null;
+  } catch (error) {
+    message = null;
+  }
+  if (!message || !message.title) return;
+  const shown = await self.registration.getNotifications();
+  if (shown.some((n) => n.data && n.data.id === message.id)) return;
+  await self.registration.showNotification(message.title, {
+    body: message.body || "",
+    tag: message.tag || undefined,
+    renotify: Boolean(message.tag),
+    icon: BUILD.icon || undefined,
+    data: { id: message.id, url: message.url || "/" },
+  });
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil(openOrFocus(target.href));
+});
+
+// Focus a Passerelle window and take it to the referral (the page asks for a login if needed).
+async function openOrFocus(url) {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const client of windows) {
+    if (new URL(client.url).origin === self.location.origin && "focus" in client) {
+      await client.focus();
+      return client.navigate ? client.navigate(url) : undefined;
+    }
+  }
+  return self.clients.openWindow(url);
+}

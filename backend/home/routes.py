@@ -8,6 +8,7 @@ from litestar.response import Template
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
 from backend.db.engine import session_scope
+from backend.referrals import cases
 from backend.referrals.service import sent_by_organisation
 from backend.referrals.states import STATUS_LABELS
 from backend.web import render
@@ -19,10 +20,20 @@ def _nurse_context(request: Request) -> dict:
     return {"recent": recent, "status_labels": STATUS_LABELS}
 
 
+def _coordinator_context(request: Request) -> dict:
+    with session_scope(request.app.state.engine) as session:
+        counts = cases.counts(session, request.scope["user"])
+    return {"counts": counts, "tabs": cases.TAB_LABELS}
+
+
 @get("/", opt=allow(), name="home", include_in_schema=False, sync_to_thread=True)
 def home(request: Request) -> Template:
     user = request.scope["user"]
-    context = _nurse_context(request) if user.role == Role.NURSE else {}
+    context = {}
+    if user.role == Role.NURSE:
+        context = _nurse_context(request)
+    elif user.role == Role.COORDINATOR:
+        context = _coordinator_context(request)
     return render(request, f"home/{user.role.value}.html", context)
 
 

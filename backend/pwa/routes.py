@@ -28,6 +28,7 @@ def service_worker_source(assets: Assets) -> str:
         "shell": assets.shell_urls(),
         "offline": {language: f"/offline/{language}" for language in LANGUAGES},
         "languages": list(LANGUAGES),
+        "icon": assets.url("icons/icon-192.png"),
     }
     source = SERVICE_WORKER.read_text(encoding="utf-8")
     return source.replace(BUILD_MARKER, f"/*BUILD*/ {json.dumps(build)}; //", 1)

@@ -44,9 +44,23 @@ class Referral(SQLModel, table=True):
     # The Passerelle organisation that receives it (None until the directory entry is linked).
     receiving_organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     need_domain: str = Field(max_length=30)
+    # Not personal on their own; kept as columns so that inbox filters and reports stay in SQL.
+    district: str | None = Field(default=None, max_length=10, index=True)
+    language: str | None = Field(default=None, max_length=5)
     status: str = Field(default="requested", max_length=20, index=True)
     status_reason: str | None = Field(default=None, max_length=1000)
     shared: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Case handling at the receiving organisation (cases.py).
+    assigned_to: int | None = Field(default=None, foreign_key="user_account.id")
+    outcome: str | None = Field(default=None, max_length=30)  # cases.OUTCOMES
+    reject_reason: str | None = Field(default=None, max_length=30)  # cases.REJECT_REASONS
+    forwarded_from: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)  # see deadlines.py
+    overdue_reminded_on: date | None = Field(default=None)
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -64,4 +78,31 @@ class ReferralEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=1000)
     user_id: int | None = Field(default=None, foreign_key="user_account.id")
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContactAttempt(SQLModel, table=True):
+    """The receiving organisation tried to reach the person: when, how, with what result."""
+
+    __tablename__ = "contact_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: str = Field(foreign_key="referral.id", index=True, max_length=36)
+    on: date
+    channel: str = Field(max_length=20)  # cases.CHANNELS
+    reached: bool
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseNote(SQLModel, table=True):
+    """An internal note: only the receiving organisation sees it, never the referrer."""
+
+    __tablename__ = "case_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: str = Field(foreign_key="referral.id", index=True, max_length=36)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    text: str = Field(max_length=2000)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

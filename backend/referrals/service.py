@@ -20,8 +20,10 @@ from backend.directory.models import DirectoryOrganization, DirectoryService, Di
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import N_, format_day, translate
+from backend.push import notify
 from backend.referrals import states
 from backend.referrals.consent import ConsentForm, shared_data
+from backend.referrals.deadlines import FIRST_CONTACT_WITHIN, RECEIVE_WITHIN, add_working_days
 from backend.referrals.models import Consent, Referral, ReferralEvent
 from backend.screening.models import Screening
 
@@ -201,6 +203,7 @@ def send(
         "language": client.language,
     }
     ids = list(referral_ids or [])
+    municipality = MUNICIPALITIES.get(client.municipality)
     for check in outcome.checks:
         assert check.service and check.organization  # no problem means both were found
         referral = Referral(
@@ -213,7 +216,10 @@ def send(
             directory_organization_id=check.organization.id,
             receiving_organisation_id=check.organization.organisation_id,
             need_domain=check.choice.need_domain,
+            district=municipality.district if municipality else None,
+            language=client.language,
             status=states.transition(states.Status.DRAFT, states.Status.REQUESTED).value,
+            due_at=add_working_days(utcnow(), RECEIVE_WITHIN),
             shared=shared_data(
                 values["scope"],
                 check.choice.need_domain,
@@ -236,6 +242,7 @@ def send(
             )
         )
         record(session, user.id, user.organisation_id, "create", "referral", referral.id)
+        notify.new_referral(session, referral)
         outcome.referrals.append(referral)
     return outcome
 
@@ -291,9 +298,20 @@ def change_status(
             organisation_id=user.organisation_id,
         )
     )
+    now = utcnow()
     referral.status, referral.status_reason = new.value, reason
-    referral.updated_at = utcnow()
+    referral.updated_at = now
+    if new == states.Status.RECEIVED:
+        referral.received_at, referral.due_at = now, None
+    elif new == states.Status.ACCEPTED:
+        referral.accepted_at = now
+        referral.due_at = None if referral.first_contact_at else add_working_days(now, FIRST_CONTACT_WITHIN)
+    elif new in states.CLOSED:
+        referral.closed_at, referral.due_at = now, None
+    else:
+        referral.due_at = None
     record(session, user.id, user.organisation_id, "update", "referral", referral.id)
+    notify.status_changed(session, referral, by_organisation_id=user.organisation_id)
     return referral
 
 

@@ -39,6 +39,8 @@ def test_template_is_current(tmp_path):
             "--no-location",
             "-k",
             "N_",
+            "-k",
+            "ntranslate:2,3",
             "-o",
             str(fresh),
             ".",

@@ -1,0 +1,1 @@
+"""Web Push: subscriptions, the notification outbox and its sender."""

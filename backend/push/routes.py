@@ -1,0 +1,129 @@
+"""Web Push for users: the server's public key, one subscription per device, a test push,
+and the settings page that turns notifications on and off."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+from litestar import Request, Response, delete, get, post
+from litestar.params import JSONBody
+from litestar.response import Template
+from sqlmodel import select
+
+from backend.accounts.access import allow
+from backend.accounts.roles import Role
+from backend.db.engine import session_scope
+from backend.errors import InvalidInput
+from backend.i18n import N_
+from backend.push import notify, vapid
+from backend.push.guard import check_endpoint
+from backend.push.models import PushSubscription
+from backend.web import render
+
+SUBSCRIBERS = allow(Role.NURSE, Role.COORDINATOR)
+
+
+@dataclass
+class SubscriptionKeys:
+    p256dh: str
+    auth: str
+
+
+@dataclass
+class SubscriptionIn:
+    """What the browser's `PushSubscription.toJSON()` gives."""
+
+    endpoint: str
+    keys: SubscriptionKeys
+    expirationTime: int | None = None  # noqa: N815 - the browser's own name
+
+
+@dataclass
+class EndpointIn:
+    endpoint: str
+
+
+@dataclass
+class PushKey:
+    public_key: str
+
+
+@dataclass
+class Queued:
+    devices: int
+    notifications: list[str] = field(default_factory=list)
+
+
+def _key_bytes(value: str, length: int, field_name: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError):
+        raw = b""
+    if len(raw) != length:
+        raise InvalidInput(N_("This push subscription has invalid keys."), field=field_name)
+    return value
+
+
+def _device_count(session, user_id: int) -> int:  # noqa: ANN001
+    return len(session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user_id)).all())
+
+
+@get("/api/v1/push/key", opt=allow(), tags=["Push"])
+async def push_key(request: Request) -> PushKey:
+    """The VAPID public key for `pushManager.subscribe({applicationServerKey})`."""
+    signer = vapid.load(request.app.state.settings.vapid_key_file)
+    if signer is None:
+        raise InvalidInput(N_("Push notifications are not set up on this server yet."))
+    return PushKey(vapid.public_key(signer))
+
+
+@post("/api/v1/push/subscriptions", opt=SUBSCRIBERS, sync_to_thread=True, tags=["Push"], status_code=201)
+def subscribe(request: Request, data: JSONBody[SubscriptionIn]) -> Response:
+    user = request.scope["user"]
+    endpoint = check_endpoint(str(data.endpoint), request.app.state.settings.production)
+    p256dh = _key_bytes(str(data.keys.p256dh), 65, "keys.p256dh")
+    auth = _key_bytes(str(data.keys.auth), 16, "keys.auth")
+    with session_scope(request.app.state.engine) as session:
+        existing = session.exec(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).first()
+        # The same device after another login belongs to whoever subscribed last.
+        row = existing or PushSubscription(user_id=user.id, endpoint=endpoint, p256dh=p256dh, auth=auth)
+        row.user_id, row.p256dh, row.auth = user.id, p256dh, auth
+        session.add(row)
+    return Response({"subscribed": True}, status_code=201)
+
+
+@delete("/api/v1/push/subscriptions", opt=SUBSCRIBERS, sync_to_thread=True, tags=["Push"], status_code=204)
+def unsubscribe(request: Request, data: JSONBody[EndpointIn]) -> None:
+    user = request.scope["user"]
+    with session_scope(request.app.state.engine) as session:
+        query = select(PushSubscription).where(
+            PushSubscription.endpoint == str(data.endpoint), PushSubscription.user_id == user.id
+        )
+        for row in session.exec(query).all():
+            session.delete(row)
+
+
+@post("/api/v1/push/test", opt=SUBSCRIBERS, sync_to_thread=True, tags=["Push"], status_code=202)
+def test_push(request: Request) -> Queued:
+    """Queues one test notification for each of the caller's own devices."""
+    user = request.scope["user"]
+    with session_scope(request.app.state.engine) as session:
+        devices = len(
+            session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user.id)).all()
+        )
+        rows = notify.queue(session, [user.id], "test", f"test:{user.id}", None, {}) if devices else []
+        return Queued(devices, [r.id for r in rows])
+
+
+@get("/settings/notifications", opt=SUBSCRIBERS, sync_to_thread=True, include_in_schema=False)
+def settings_page(request: Request) -> Template:
+    user = request.scope["user"]
+    with session_scope(request.app.state.engine) as session:
+        devices = len(
+            session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user.id)).all()
+        )
+    return render(request, "settings/notifications.html", {"devices": devices})
+
+
+ROUTES = [push_key, subscribe, unsubscribe, test_push, settings_page]

@@ -1,0 +1,142 @@
+"""A local Web Push service for tests that speaks the real protocol: it checks the VAPID
+`Authorization: vapid t=<JWT>, k=<key>` header (ES256 signature by the key, audience, expiry)
+and decrypts the `aes128gcm` body (RFC 8291) with the fake subscription's private key and auth
+secret. Answers are scripted per request (201 by default)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import http_ece
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass
+class Device:
+    """A fake browser subscription: its endpoint on the stub and its keys."""
+
+    endpoint: str
+    private_key: ec.EllipticCurvePrivateKey
+    auth: bytes
+
+    def subscription_json(self) -> dict:
+        public = self.private_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return {
+            "endpoint": self.endpoint,
+            "expirationTime": None,
+            "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)},
+        }
+
+
+@dataclass
+class Received:
+    path: str
+    payload: dict
+    headers: dict
+
+
+@dataclass
+class PushStub:
+    server: ThreadingHTTPServer
+    devices: dict[str, Device] = field(default_factory=dict)
+    received: list[Received] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # why a request failed the protocol checks
+    script: dict[str, list[int]] = field(default_factory=dict)  # path → statuses to answer in turn
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def origin(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def device(self) -> Device:
+        path = f"/push/{os.urandom(8).hex()}"
+        device = Device(self.origin + path, ec.generate_private_key(ec.SECP256R1()), os.urandom(16))
+        self.devices[path] = device
+        return device
+
+    def payloads(self, device: Device) -> list[dict]:
+        path = device.endpoint.removeprefix(self.origin)
+        return [r.payload for r in self.received if r.path == path]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.received) < count:
+            time.sleep(0.05)
+        return list(self.received)
+
+    def check(self, path: str, headers: dict, body: bytes) -> dict:
+        device = self.devices.get(path)
+        if device is None:
+            raise ValueError("unknown subscription")
+        scheme, _, params = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "vapid":
+            raise ValueError("not a VAPID Authorization header")
+        fields = dict(part.strip().split("=", 1) for part in params.split(","))
+        token, key = fields["t"], fields["k"]
+        head, claims, signature = token.split(".")
+        header = json.loads(unb64url(head))
+        if header.get("alg") != "ES256":
+            raise ValueError("JWT not ES256")
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(key))
+        raw = unb64url(signature)
+        der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+        public.verify(der, f"{head}.{claims}".encode(), ec.ECDSA(hashes.SHA256()))
+        decoded = json.loads(unb64url(claims))
+        if decoded.get("aud") != self.origin:
+            raise ValueError("wrong audience")
+        if not (time.time() < decoded.get("exp", 0) <= time.time() + 24 * 3600 + 60):
+            raise ValueError("bad expiry")
+        if headers.get("content-encoding") != "aes128gcm":
+            raise ValueError("not aes128gcm")
+        plain = http_ece.decrypt(
+            body, private_key=device.private_key, auth_secret=device.auth, version="aes128gcm"
+        )
+        return json.loads(plain)
+
+
+def start_push_stub() -> PushStub:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            with stub.lock:
+                statuses = stub.script.get(self.path)
+                status = statuses.pop(0) if statuses else 201
+            if status == 201:
+                try:
+                    payload = stub.check(self.path, headers, body)
+                except Exception as error:  # noqa: BLE001
+                    stub.rejected.append(f"{type(error).__name__}: {error}")
+                    status = 400
+                else:
+                    stub.received.append(Received(self.path, payload, headers))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:  # noqa: ANN002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    stub = PushStub(server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return stub
