@@ -31,6 +31,8 @@ USERS = [
     ("soins", Role.NURSE, "Spitex Démo Jura bernois", "Sophie Soins", "fr"),
     ("koordination", Role.COORDINATOR, "Pro Senectute Demo Bern", "Karin Koordination", "de"),
     ("coordination", Role.COORDINATOR, "Association Démo Entraide Biel/Bienne", "Claire Coordination", "fr"),
+    ("besuchsdienst", Role.COORDINATOR, "Pro Senectute Demo Bern", "Beat Besuchsdienst", "de"),
+    ("benevoles", Role.COORDINATOR, "Association Démo Entraide Biel/Bienne", "Bernadette Bénévoles", "fr"),
     ("analyse", Role.ANALYST, "Kanton Bern Demo", "Andreas Analyse", "de"),
     ("admin", Role.ADMIN, None, "Demo Admin", None),
 ]

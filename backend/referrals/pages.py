@@ -19,6 +19,7 @@ from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.errors import InvalidInput
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import LANGUAGES
+from backend.push.messages import OUTCOME_LABELS
 from backend.referrals import service
 from backend.referrals.consent import GIVEN_BY, METHODS, SCOPE_ITEMS, ConsentForm
 from backend.referrals.states import OPEN, STATUS_LABELS, Status
@@ -151,7 +152,24 @@ def _detail_context(session, user, referral_id: str) -> dict:  # noqa: ANN001
         "is_open": Status(referral.status) in OPEN,
         "scope_items": SCOPE_ITEMS,
         "municipalities": MUNICIPALITIES,
+        "outcome_labels": OUTCOME_LABELS,
+        "given_by_labels": GIVEN_BY,
+        "method_labels": METHODS,
+        "form": ConsentForm(),
+        "today": date.today().isoformat(),
+        "forwarded_by": _forwarded_by(session, referral),
     }
+
+
+def _forwarded_by(session, referral) -> str | None:  # noqa: ANN001
+    """The organisation that declined the original referral and proposed this one."""
+    if not referral.forwarded_from:
+        return None
+    original = session.get(service.Referral, referral.forwarded_from)
+    if original is None:
+        return None
+    organization = session.get(DirectoryOrganization, original.directory_organization_id)
+    return organization.name if organization else None
 
 
 @get("/referrals/{referral_id:str}", opt=NURSES, sync_to_thread=True, include_in_schema=False)
@@ -174,6 +192,27 @@ async def cancel_referral(request: Request, referral_id: FromPath[str]) -> Templ
             except InvalidInput as error:
                 session.rollback()
                 return {**_detail_context(session, user, referral_id), "cancel_error": error.message}
+        return None
+
+    problem = await anyio.to_thread.run_sync(work)
+    if problem is not None:
+        return render(request, "referrals/detail.html", problem, status_code=422)
+    return Redirect(f"/referrals/{referral_id}", status_code=303)
+
+
+@post("/referrals/{referral_id:str}/send", opt=NURSES, include_in_schema=False)
+async def send_proposal(request: Request, referral_id: FromPath[str]) -> Template | Redirect:
+    """A proposal from the receiving side, sent once the client agreed to the new organisation."""
+    user = request.scope["user"]
+    form = consent_form(form_lists(await request.form()))
+    engine = request.app.state.engine
+
+    def work() -> dict | None:
+        with session_scope(engine) as session:
+            errors = service.send_proposal(session, user, referral_id, form, date.today())
+            if errors:
+                session.rollback()
+                return {**_detail_context(session, user, referral_id), "form": form}
         return None
 
     problem = await anyio.to_thread.run_sync(work)
@@ -205,4 +244,12 @@ def client_handout(request: Request, screening_id: FromPath[str]) -> Template:
     )
 
 
-ROUTES = [consent_page, send_referrals, referral_list, referral_page, cancel_referral, client_handout]
+ROUTES = [
+    consent_page,
+    send_referrals,
+    referral_list,
+    referral_page,
+    cancel_referral,
+    send_proposal,
+    client_handout,
+]

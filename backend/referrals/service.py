@@ -315,6 +315,56 @@ def change_status(
     return referral
 
 
+def send_proposal(
+    session: Session, user: CurrentUser, referral_id: str, consent_form: ConsentForm, today: date
+) -> dict[str, str]:
+    """Sends a referral another organisation proposed (status draft) once the client agreed:
+    the same data as the declined referral, to the proposed organisation. Returns the consent
+    form's problems (nothing is saved then)."""
+    referral = own_referral(session, user, referral_id)
+    if referral.status != states.Status.DRAFT:
+        raise Conflict(N_("This referral was sent already."))
+    values = consent_form.validate(today)
+    if consent_form.errors:
+        return consent_form.errors
+    client = session.get(Client, referral.client_id)
+    screening = session.get(Screening, referral.screening_id) if referral.screening_id else None
+    if client is None:
+        raise NotFound(N_("No such client in your organisation."))
+    consent = Consent(
+        id=str(uuid.uuid4()),
+        organisation_id=client.organisation_id,
+        client_id=client.id,
+        screening_id=referral.screening_id,
+        given_by=values["given_by"],
+        method=values["method"],
+        given_on=values["given_on"],
+        scope=values["scope"],
+        recipients=[referral.directory_organization_id],
+        recorded_by=user.id,
+    )
+    session.add(consent)
+    referral.consent_id = consent.id
+    referral.shared = shared_data(
+        values["scope"],
+        referral.need_domain,
+        screening.needs if screening else {},
+        {
+            "display_name": client.display_name,
+            "phone": client.phone,
+            "birth_year": client.birth_year,
+            "municipality": client.municipality,
+            "language": client.language,
+        },
+        screening.strengths if screening else None,
+        values["note"],
+    )
+    change_status(session, user, referral, states.Status.REQUESTED)
+    referral.due_at = add_working_days(utcnow(), RECEIVE_WITHIN)
+    notify.new_referral(session, referral)
+    return {}
+
+
 def cancel(session: Session, user: CurrentUser, referral_id: str, reason: str | None) -> Referral:
     referral = own_referral(session, user, referral_id)
     return change_status(session, user, referral, states.Status.CANCELLED, reason)

@@ -85,6 +85,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/referrals/{referral_id:str}/cancel"): {Role.NURSE},
     ("GET", "/referrals/{referral_id:str}"): {Role.NURSE},
     ("POST", "/referrals/{referral_id:str}/cancel"): {Role.NURSE},
+    ("POST", "/referrals/{referral_id:str}/send"): {Role.NURSE},
     ("GET", "/schema"): ANYONE,
     ("GET", "/schema/openapi.json"): ANYONE,
     ("GET", "/schema/{path:str}"): ANYONE,

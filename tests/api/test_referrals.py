@@ -294,3 +294,52 @@ def test_handout_is_in_the_clients_language(server, nurse):
     assert handout.status_code == 200 and '<html lang="fr">' in handout.text
     assert "Vos offres de soutien" in handout.text and "Ce qui se passe ensuite" in handout.text
     assert handout.headers["cache-control"] == "no-store"
+
+
+def test_a_forward_proposal_is_sent_only_with_new_consent(server, nurse):
+    """The receiving side rejects and proposes another offer: a draft the nurse sends after asking."""
+    client_id = nurse.client(name="Q. R.")
+    screening_id = nurse.screening(client_id, LONELY)
+    service_id = _rows(
+        server,
+        "SELECT s.id FROM directory_service s JOIN directory_organization o ON o.id = s.organization_id "
+        "JOIN directory_service_tag t ON t.service_id = s.id WHERE o.name = 'Pro Senectute Kanton Bern' "
+        "AND t.kind = 'need_domain' AND t.value = 'loneliness' AND s.capacity_status = 'accepting' ORDER BY s.id LIMIT 1",
+    )[0][0]
+    assert nurse.send(screening_id, [f"loneliness:{service_id}"], accept_warnings="yes").status_code == 303
+    referral_id = _rows(server, "SELECT id FROM referral WHERE client_id = :c", c=client_id)[0][0]
+    other = next(o.split(":", 1)[1] for o in nurse.offers(screening_id) if o.split(":", 1)[1] != service_id)
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        login(http, "koordination")
+        token = csrf_from(http.get(f"/inbox/{referral_id}").text)
+        no_reason = http.post(f"/inbox/{referral_id}/reject", data={"csrf_token": token, "forward_to": other})
+        assert no_reason.status_code == 422 and "Wählen Sie einen Grund" in no_reason.text
+        rejected = http.post(
+            f"/inbox/{referral_id}/reject",
+            data={"csrf_token": token, "reason": "no_capacity", "forward_to": other},
+        )
+        assert rejected.status_code == 303
+    proposal = _rows(
+        server, "SELECT id, status, shared, service_id FROM referral WHERE forwarded_from = :r", r=referral_id
+    )[0]
+    assert proposal[1] == "draft" and _json(proposal[2]) == {} and proposal[3] == other
+    page = nurse.http.get(f"/referrals/{proposal[0]}").text
+    assert "Vorgeschlagen von Pro Senectute Kanton Bern" in page
+    refused = nurse.http.post(f"/referrals/{proposal[0]}/send", data={"csrf_token": nurse.token})
+    assert refused.status_code == 422 and "Ohne Einwilligung" in refused.text
+    assert _rows(server, "SELECT status FROM referral WHERE id = :r", r=proposal[0])[0][0] == "draft"
+    sent = nurse.http.post(
+        f"/referrals/{proposal[0]}/send",
+        data={
+            "csrf_token": nurse.token,
+            "confirmed": "yes",
+            "given_by": "client",
+            "method": "verbal",
+            "scope": "contact",
+        },
+    )
+    assert sent.status_code == 303
+    status, shared = _rows(server, "SELECT status, shared FROM referral WHERE id = :r", r=proposal[0])[0]
+    assert status == "requested" and _json(shared)["display_name"] == "Q. R."
+    reason = _rows(server, "SELECT reject_reason, status FROM referral WHERE id = :r", r=referral_id)[0]
+    assert reason == ("no_capacity", "rejected")

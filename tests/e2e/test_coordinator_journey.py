@@ -1,0 +1,131 @@
+"""Journey 2 of PRODUCT.md in the browser: a referral arrives, the coordinator opens it
+(received), accepts, assigns a colleague, logs two call attempts and closes it as "help
+started"; the referring nurse sees the outcome. In German and in French; axe on every page."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from backend.i18n import translate
+from tests.e2e.helpers import log_in, serious_violations
+from tests.support import cli
+
+pytestmark = pytest.mark.e2e
+
+ANSWERS = {
+    "loneliness": {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolated": "often"},
+    "administration": {"admin": "piling-up"},
+}
+PAIRS = {
+    # nurse, coordinator, colleague, directory organisation, client municipality, need
+    "de": ("pflege", "koordination", "Beat Besuchsdienst", "Pro Senectute Kanton Bern", 902, "loneliness"),
+    "fr": (
+        "soins",
+        "coordination",
+        "Bernadette Bénévoles",
+        "Pro Senectute Arc jurassien",
+        446,
+        "administration",
+    ),
+}
+
+
+def send_referral(server, nurse: str, organization: str, municipality: int, language: str, need: str) -> str:  # noqa: ANN001
+    service_id = server.database.execute(
+        "SELECT s.id FROM directory_service s JOIN directory_organization o ON o.id = s.organization_id "
+        "JOIN directory_service_tag t ON t.service_id = s.id WHERE o.name = :o "
+        "AND t.kind = 'need_domain' AND t.value = :n AND s.capacity_status = 'accepting' "
+        "ORDER BY s.id LIMIT 1",
+        o=organization,
+        n=need,
+    )[0][0]
+    token = cli("tokens", "create", "--user", nurse, "--name", "journey", env=server.env).stdout.strip()
+    with httpx.Client(base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {token}"}) as http:
+        client = http.post(
+            "/api/v1/clients",
+            json={
+                "display_name": "R. S.",
+                "birth_year": 1938,
+                "municipality": municipality,
+                "language": language,
+            },
+        ).json()
+        instrument = http.get("/api/v1/instruments/social-situation-short").json()
+        screening = http.post(
+            "/api/v1/screenings",
+            json={
+                "client_id": client["id"],
+                "instrument_id": instrument["id"],
+                "instrument_version": instrument["version"],
+                "answers": ANSWERS[need],
+            },
+        ).json()
+        sent = http.post(
+            "/api/v1/referrals",
+            json={
+                "screening_id": screening["id"],
+                "offers": [{"service_id": service_id, "need_domain": need}],
+                "consent": {"confirmed": True},
+                "accept_warnings": True,
+            },
+        )
+        assert sent.status_code == 201, sent.text
+        return sent.json()["referrals"][0]["id"]
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_coordinator_closes_the_loop(e2e_server, browser: Browser, page: Page, language: str):
+    def t(msgid: str) -> str:
+        return translate(language, msgid)
+
+    nurse, coordinator, colleague, organization, municipality, need = PAIRS[language]
+    referral_id = send_referral(e2e_server, nurse, organization, municipality, language, need)
+
+    log_in(page, e2e_server.url, coordinator)
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    page.get_by_role("link", name=t("Open the inbox")).click()
+    assert serious_violations(page) == []
+    page.locator(f'a[href="/inbox/{referral_id}"]').click()
+    expect(page.locator(".page-head .status")).to_have_text(t("Received"))
+    expect(page.get_by_text("R. S.")).to_be_visible()
+    assert serious_violations(page) == []
+
+    page.get_by_role("button", name=t("Accept"), exact=True).click()
+    expect(page.locator(".page-head .status")).to_have_text(t("Accepted"))
+    page.get_by_label(t("Colleague")).select_option(label=colleague)
+    page.get_by_role("button", name=t("Assign")).click()
+    expect(page.get_by_label(t("Colleague"))).to_have_value(
+        str(
+            e2e_server.database.execute("SELECT id FROM user_account WHERE display_name = :n", n=colleague)[
+                0
+            ][0]
+        )
+    )
+    page.get_by_role("button", name=t("Log contact attempt")).click()  # tried, not reached
+    page.get_by_label(t("The person was reached")).check()
+    page.get_by_role("button", name=t("Log contact attempt")).click()
+    expect(page.locator("#contacts-title + ul li")).to_have_count(2)
+    page.get_by_label(t("New note")).fill("Tochter als Kontakt")
+    page.get_by_role("button", name=t("Add note")).click()
+    assert serious_violations(page) == []
+    # Closing without an outcome is refused with a message; nothing changes.
+    page.get_by_role("button", name=t("Close referral")).click()
+    expect(page.get_by_text(t("Choose an outcome."))).to_be_visible()
+    assert serious_violations(page) == []
+    page.get_by_label(t("Help started")).check()
+    page.get_by_role("button", name=t("Close referral")).click()
+    expect(page.locator(".page-head")).to_contain_text(f"{t('Completed')} · {t('Help started')}")
+
+    # The nurse sees the outcome, not the internal note.
+    nurse_page = browser.new_page(locale="fr-CH" if language == "fr" else "de-CH")
+    log_in(nurse_page, e2e_server.url, nurse)
+    nurse_page.goto(f"{e2e_server.url}/referrals?status=closed")
+    expect(nurse_page.locator(f'a[href="/referrals/{referral_id}"]')).to_be_visible()
+    nurse_page.goto(f"{e2e_server.url}/referrals/{referral_id}")
+    expect(nurse_page.locator(".page-head")).to_contain_text(f"{t('Completed')}: {t('Help started')}")
+    expect(nurse_page.locator(".history")).to_contain_text(t("Accepted"))
+    expect(nurse_page.get_by_text("Tochter als Kontakt")).to_have_count(0)
+    assert serious_violations(nurse_page) == []
+    nurse_page.close()
