@@ -117,9 +117,10 @@ self.addEventListener("notificationclick", (event) => {
 async function openOrFocus(url) {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   for (const client of windows) {
-    if (new URL(client.url).origin === self.location.origin && "focus" in client) {
-      await client.focus();
-      return client.navigate ? client.navigate(url) : undefined;
+    if (new URL(client.url).origin === self.location.origin) {
+      // focus() needs the click's user activation; navigate even where focusing is refused.
+      await client.focus().catch(() => undefined);
+      if (client.navigate) return client.navigate(url);
     }
   }
   return self.clients.openWindow(url);
