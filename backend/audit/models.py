@@ -7,6 +7,16 @@ from datetime import datetime
 from sqlmodel import Field, Session, SQLModel
 
 from backend.db.types import UTCDateTime, utcnow
+from backend.i18n import N_
+
+ACTIONS = {
+    "view": N_("Viewed"),
+    "create": N_("Created"),
+    "update": N_("Changed"),
+    "export": N_("Exported"),
+    "erase": N_("Erased"),
+}
+SUBJECTS = {"client": N_("Client"), "referral": N_("Referral"), "screening": N_("Screening")}
 
 
 class AuditEvent(SQLModel, table=True):

@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from litestar import Request, get, post
+import anyio.to_thread
+from litestar import MediaType, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.clients import service
+from backend.clients import erasure, service
 from backend.db.engine import session_scope
 from backend.geo.reference import MUNICIPALITIES, PLACE_SUGGESTIONS
+from backend.i18n import N_
 from backend.screening.service import of_client
 from backend.web import render
 
@@ -88,4 +90,41 @@ def client_detail(request: Request, client_id: FromPath[str]) -> Template:
     )
 
 
-ROUTES = [client_list, client_search, new_client, create_client, client_detail]
+@get("/clients/{client_id:str}/export", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+def export_client(request: Request, client_id: FromPath[str]) -> Response:
+    """Everything held about the client, as a JSON file (the right of access)."""
+    with session_scope(request.app.state.engine) as session:
+        data = erasure.export(session, request.scope["user"], client_id)
+    return Response(
+        data,
+        media_type=MediaType.JSON,
+        headers={"Content-Disposition": 'attachment; filename="passerelle-client.json"'},
+    )
+
+
+@post("/clients/{client_id:str}/erase", opt=NURSES, include_in_schema=False)
+async def erase_client(request: Request, client_id: FromPath[str]) -> Template | Redirect:
+    user = request.scope["user"]
+    confirmed = (await request.form()).get("confirm") == "yes"
+    engine = request.app.state.engine
+
+    def work() -> dict | None:
+        with session_scope(engine) as session:
+            if not confirmed:
+                client = service.open_client(session, user, client_id)
+                return {
+                    "client": client,
+                    "municipalities": MUNICIPALITIES,
+                    "screenings": of_client(session, user, client_id),
+                    "erase_error": N_("Tick the box to confirm that the client asked for erasure."),
+                }
+            erasure.erase(session, user, client_id)
+        return None
+
+    problem = await anyio.to_thread.run_sync(work)
+    if problem is not None:
+        return render(request, "clients/detail.html", problem, status_code=422)
+    return Redirect("/clients", status_code=303)
+
+
+ROUTES = [client_list, client_search, new_client, create_client, client_detail, export_client, erase_client]

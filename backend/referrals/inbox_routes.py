@@ -23,6 +23,7 @@ from backend.geo.reference import DISTRICTS, MUNICIPALITIES
 from backend.i18n import N_
 from backend.referrals import cases
 from backend.referrals.states import CLOSED, STATUS_LABELS, Status
+from backend.system.errors import message_of
 from backend.vocab import SPOKEN_LANGUAGES
 from backend.web import form_lists, render
 
@@ -156,6 +157,7 @@ async def case_action(
     request: Request, referral_id: FromPath[str], action: FromPath[str]
 ) -> Template | Redirect:
     user = request.scope["user"]
+    locale = request.state.locale
     data = form_lists(await request.form())
     engine = request.app.state.engine
     if action not in ACTIONS:
@@ -171,7 +173,7 @@ async def case_action(
                 referral = cases.received_referral(session, user, referral_id)
                 return {
                     **_case_context(session, user, referral),
-                    "error": error.message,
+                    "error": message_of(error, locale),
                     "error_action": action,
                 }
         return None

@@ -1,0 +1,185 @@
+"""The receiving side over HTTP: only the addressed organisation sees a referral and its notes;
+case actions validate; overdue referrals are listed and reminded once a day; the audit log
+for admins; a client's data exported and erased (anonymous statistics kept)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from tests.support import cli, csrf_from, login
+
+LONELY = {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolated": "often"}
+
+
+@pytest.fixture(scope="module")
+def nurse_token(server) -> str:  # noqa: ANN001
+    return cli("tokens", "create", "--user", "pflege", "--name", "cases", env=server.env).stdout.strip()
+
+
+def referral(server, token: str, name: str = "K. K.") -> tuple[str, str]:  # noqa: ANN001
+    """(client id, referral id): pflege refers to Pro Senectute Kanton Bern (koordination's)."""
+    service_id = server.database.execute(
+        "SELECT s.id FROM directory_service s JOIN directory_organization o ON o.id = s.organization_id "
+        "JOIN directory_service_tag t ON t.service_id = s.id WHERE o.name = 'Pro Senectute Kanton Bern' "
+        "AND t.kind = 'need_domain' AND t.value = 'loneliness' AND s.capacity_status = 'accepting' ORDER BY s.id LIMIT 1"
+    )[0][0]
+    with httpx.Client(base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {token}"}) as http:
+        client = http.post(
+            "/api/v1/clients",
+            json={
+                "display_name": name,
+                "birth_year": 1940,
+                "municipality": 902,
+                "language": "de",
+                "phone": "0791112233",
+            },
+        ).json()
+        instrument = http.get("/api/v1/instruments/social-situation-short").json()
+        screening = http.post(
+            "/api/v1/screenings",
+            json={
+                "client_id": client["id"],
+                "instrument_id": instrument["id"],
+                "instrument_version": instrument["version"],
+                "answers": LONELY,
+            },
+        ).json()
+        sent = http.post(
+            "/api/v1/referrals",
+            json={
+                "screening_id": screening["id"],
+                "offers": [{"service_id": service_id, "need_domain": "loneliness"}],
+                "consent": {"confirmed": True},
+                "accept_warnings": True,
+            },
+        )
+        assert sent.status_code == 201, sent.text
+        return client["id"], sent.json()["referrals"][0]["id"]
+
+
+@contextmanager
+def browser(server, user: str) -> Iterator[tuple[httpx.Client, str]]:  # noqa: ANN001
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        login(http, user)
+        yield http, csrf_from(http.get("/").text)
+
+
+def test_only_the_addressed_organisation_sees_the_case(server, nurse_token):
+    _, referral_id = referral(server, nurse_token)
+    with browser(server, "coordination") as (other, token):
+        assert other.get(f"/inbox/{referral_id}").status_code == 404
+        assert (
+            other.post(f"/inbox/{referral_id}/notes", data={"csrf_token": token, "note": "x"}).status_code
+            == 404
+        )
+        assert other.post(f"/inbox/{referral_id}/accept", data={"csrf_token": token}).status_code == 404
+        assert referral_id not in other.get("/inbox?tab=new").text
+        assert other.get("/admin/audit").status_code == 403
+    with browser(server, "koordination") as (own, token):
+        assert (
+            own.post(
+                f"/inbox/{referral_id}/notes", data={"csrf_token": token, "note": "Sohn anrufen"}
+            ).status_code
+            == 303
+        )
+        page = own.get(f"/inbox/{referral_id}").text
+        assert "Sohn anrufen" in page and "K. K." in page
+    with browser(server, "pflege") as (nurse, _):
+        assert nurse.get(f"/inbox/{referral_id}").status_code == 403
+        assert "Sohn anrufen" not in nurse.get(f"/referrals/{referral_id}").text
+
+
+def test_case_actions_explain_what_is_wrong(server, nurse_token):
+    _, referral_id = referral(server, nurse_token, "L. L.")
+    with browser(server, "koordination") as (http, token):
+        http.get(f"/inbox/{referral_id}")
+        assert http.post(f"/inbox/{referral_id}/accept", data={"csrf_token": token}).status_code == 303
+        future = http.post(
+            f"/inbox/{referral_id}/contacts",
+            data={"csrf_token": token, "on": "2999-01-01", "channel": "phone"},
+        )
+        assert future.status_code == 422 and "nicht in der Zukunft" in future.text
+        stranger = server.database.execute("SELECT id FROM user_account WHERE username = 'coordination'")[0][
+            0
+        ]
+        assign = http.post(
+            f"/inbox/{referral_id}/assign", data={"csrf_token": token, "assignee": str(stranger)}
+        )
+        assert assign.status_code == 422 and "aus Ihrer Organisation" in assign.text
+        wrong = http.post(f"/inbox/{referral_id}/progress", data={"csrf_token": token, "status": "completed"})
+        assert wrong.status_code == 422
+        again = http.post(f"/inbox/{referral_id}/accept", data={"csrf_token": token})
+        assert again.status_code == 422 and "kann nicht von" in again.text
+        assert http.post(f"/inbox/{referral_id}/unknown", data={"csrf_token": token}).status_code == 404
+        status = server.database.execute(
+            "SELECT status, assigned_to FROM referral WHERE id = :r", r=referral_id
+        )[0]
+        assert status[0] == "accepted" and status[1] is not None
+
+
+def test_overdue_referrals_are_listed_and_reminded_once_a_day(server, nurse_token):
+    _, referral_id = referral(server, nurse_token, "M. M.")
+    server.database.execute(
+        "UPDATE referral SET due_at = :t WHERE id = :r", t="2026-01-05 08:00:00+00:00", r=referral_id
+    )
+    with browser(server, "koordination") as (http, _):
+        assert f'href="/inbox/{referral_id}"' in http.get("/inbox?tab=overdue").text
+    before = server.database.execute("SELECT count(*) FROM notification WHERE kind = 'overdue'")[0][0]
+    cli("worker", "--once", env=server.env)
+    cli("worker", "--once", env=server.env)
+    after = server.database.execute("SELECT count(*) FROM notification WHERE kind = 'overdue'")
+    coordinators = server.database.execute(
+        "SELECT count(*) FROM user_account u JOIN organisation o ON o.id = u.organisation_id "
+        "WHERE o.name = 'Pro Senectute Demo Bern' AND u.role = 'coordinator'"
+    )[0][0]
+    assert after[0][0] - before == coordinators  # one reminder per coordinator, not two rounds' worth
+
+
+def test_audit_log_for_admins(server, nurse_token):
+    _, referral_id = referral(server, nurse_token, "N. N.")
+    with browser(server, "koordination") as (own, _):
+        own.get(f"/inbox/{referral_id}")
+    with browser(server, "admin") as (admin, _):
+        page = admin.get("/admin/audit", params={"subject": referral_id}).text
+        assert "koordination" in page and "Angesehen" in page and "Erstellt" in page
+        assert "N. N." not in page
+
+
+def test_client_data_is_exported_and_erased_keeping_anonymous_statistics(server, nurse_token):
+    client_id, referral_id = referral(server, nurse_token, "O. O.")
+    with browser(server, "pflege") as (nurse, token):
+        exported = nurse.get(f"/clients/{client_id}/export")
+        assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
+        data = exported.json()
+        assert data["client"]["display_name"] == "O. O." and data["referrals"][0]["id"] == referral_id
+        assert data["screenings"][0]["answers"] == LONELY and data["consents"]
+        unconfirmed = nurse.post(f"/clients/{client_id}/erase", data={"csrf_token": token})
+        assert unconfirmed.status_code == 422 and "Kreuzen Sie" in unconfirmed.text
+        assert (
+            nurse.post(
+                f"/clients/{client_id}/erase", data={"csrf_token": token, "confirm": "yes"}
+            ).status_code
+            == 303
+        )
+        assert nurse.get(f"/clients/{client_id}").status_code == 404
+    assert server.database.execute("SELECT count(*) FROM client WHERE id = :c", c=client_id)[0][0] == 0
+    assert (
+        server.database.execute("SELECT count(*) FROM screening WHERE client_id = :c", c=client_id)[0][0] == 0
+    )
+    kept = server.database.execute(
+        "SELECT client_id, shared, need_domain, district, status FROM referral WHERE id = :r", r=referral_id
+    )[0]
+    shared = kept[1] if isinstance(kept[1], dict) else json.loads(kept[1])
+    assert kept[0] is None and shared == {} and kept[2:] == ("loneliness", "EM", "cancelled")
+    actions = [
+        a[0]
+        for a in server.database.execute(
+            "SELECT action FROM audit_event WHERE subject_id = :c ORDER BY id", c=client_id
+        )
+    ]
+    assert "export" in actions and actions[-1] == "erase"
