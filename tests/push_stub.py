@@ -113,7 +113,7 @@ class PushStub:
         return json.loads(plain)
 
 
-def start_push_stub() -> PushStub:
+def start_push_stub(serve: bool = True) -> PushStub:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -138,5 +138,36 @@ def start_push_stub() -> PushStub:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     stub = PushStub(server)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    if serve:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
     return stub
+
+
+class _Counter(list):
+    """Counts what the stub appends, across a process boundary (benchmarks)."""
+
+    def __init__(self, value) -> None:  # noqa: ANN001
+        super().__init__()
+        self.value = value
+
+    def append(self, item) -> None:  # noqa: ANN001
+        with self.value.get_lock():
+            self.value.value += 1
+
+
+def serve_in_process(stub: PushStub):  # noqa: ANN201
+    """Runs the stub in a forked process, as a real push service runs apart from the worker
+    (in a thread it would compete with the worker for the GIL). Returns the process and the
+    shared counters of accepted and rejected pushes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    accepted, rejected = context.Value("i", 0), context.Value("i", 0)
+
+    def run() -> None:
+        stub.received, stub.rejected = _Counter(accepted), _Counter(rejected)  # type: ignore[assignment]
+        stub.server.serve_forever()
+
+    process = context.Process(target=run, daemon=True)
+    process.start()
+    return process, accepted, rejected

@@ -87,3 +87,25 @@ def test_push_shows_one_notification_and_click_opens_the_referral(make_server, c
     )
     expect(page).to_have_url(server.url + "/inbox?tab=new")
     expect(page.get_by_role("heading", level=1)).to_have_text("Eingang")
+
+
+@pytest.mark.parametrize("username", ["koordination", "soins"])
+def test_notification_settings_page(make_server, context, page, username):
+    from tests.e2e.helpers import serious_violations
+    from tests.support import cli
+
+    server = make_server()
+    cli("vapid", "init", env=server.env)
+    context.grant_permissions(["notifications"], origin=server.url)
+    log_in(page, server.url, username)
+    wait_for_service_worker_control(page)
+    page.goto(server.url + "/settings/notifications")
+    state = page.locator("[data-push-state]")
+    # Headless Chromium has no push service: the page must say so instead of hanging.
+    expect(page.locator("[data-push-on]")).to_be_visible()
+    expected = {
+        "koordination": "Benachrichtigungen sind für dieses Gerät ausgeschaltet.",
+        "soins": "Les notifications sont désactivées pour cet appareil.",
+    }[username]
+    expect(state).to_have_text(expected)
+    assert serious_violations(page) == []
