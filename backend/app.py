@@ -37,6 +37,7 @@ from backend.screening.instruments import all_instruments
 from backend.security.csrf import CSRFMiddleware
 from backend.security.headers import security_headers
 from backend.settings import Settings, load_settings
+from backend.sync import routes as sync_routes
 from backend.system import routes as system_routes
 from backend.system.errors import EXCEPTION_HANDLERS
 from backend.web import make_template_config
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> Litestar:
                     *referral_api.ROUTES,
                     *inbox_routes.ROUTES,
                     *push_routes.ROUTES,
+                    *sync_routes.ROUTES,
                     *import_routes.ROUTES,
                     *pwa_routes.ROUTES,
                     *system_routes.ROUTES,

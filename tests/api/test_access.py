@@ -77,6 +77,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("DELETE", "/api/v1/push/subscriptions"): {Role.NURSE, Role.COORDINATOR},
     ("POST", "/api/v1/push/test"): {Role.NURSE, Role.COORDINATOR},
     ("GET", "/settings/notifications"): {Role.NURSE, Role.COORDINATOR},
+    ("POST", "/api/v1/sync"): {Role.NURSE},
     ("GET", "/api/v1/clients"): {Role.NURSE},
     ("POST", "/api/v1/clients"): {Role.NURSE},
     ("GET", "/api/v1/clients/{client_id:str}"): {Role.NURSE},

@@ -1,0 +1,1 @@
+"""Offline sync: records made on a device arrive exactly once."""

@@ -1,0 +1,173 @@
+"""Applies a batch of offline records, each in its own transaction, with the same code as the
+online path. Exactly once: a record id already applied answers `duplicate` (or `rejected` if
+its content differs); the `sync_record` row is committed together with what it created.
+References inside a batch resolve by the device's ids, whatever the batch order: clients are
+applied first, then screenings, then referrals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from backend.accounts.service import CurrentUser
+from backend.clients.api import ClientIn, create_client
+from backend.db.engine import session_scope
+from backend.errors import DomainError, InvalidInput
+from backend.i18n import N_, translate
+from backend.referrals.api import ConsentIn, OfferChoice, ReferralsIn, send_referrals
+from backend.screening.api import ScreeningIn, create_screening
+from backend.sync.models import SyncRecord
+from backend.system.errors import message_of
+
+ORDER = {"client": 0, "screening": 1, "referral": 2}
+MAX_RECORDS = 500
+CHANGED = N_("This record was received before with different content. It was not changed.")
+
+
+@dataclass
+class Outcome:
+    id: str
+    status: str  # accepted | duplicate | rejected
+    error: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def digest(kind: str, data: dict[str, Any]) -> str:
+    canonical = json.dumps({"type": kind, "data": data}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _need(data: dict[str, Any], name: str) -> Any:
+    if name not in data or data[name] in (None, ""):
+        raise InvalidInput(N_("This value is missing or has the wrong type."), field=name)
+    return data[name]
+
+
+def _apply(session, user: CurrentUser, record_id: str, kind: str, data: dict[str, Any], locale: str) -> None:  # noqa: ANN001
+    """The online path's own functions, with the device's id."""
+    if kind == "client":
+        create_client(
+            session,
+            user,
+            ClientIn(
+                id=record_id,
+                display_name=str(_need(data, "display_name")),
+                birth_year=_need(data, "birth_year"),
+                municipality=_need(data, "municipality"),
+                language=str(_need(data, "language")),
+                phone=data.get("phone"),
+            ),
+        )
+    elif kind == "screening":
+        answers = data.get("answers") or {}
+        if not isinstance(answers, dict):
+            raise InvalidInput(N_("This value is missing or has the wrong type."), field="answers")
+        create_screening(
+            session,
+            user,
+            ScreeningIn(
+                id=record_id,
+                client_id=str(_need(data, "client_id")),
+                instrument_id=str(_need(data, "instrument_id")),
+                instrument_version=str(_need(data, "instrument_version")),
+                answers=answers,
+                strengths=data.get("strengths"),
+                status=str(data.get("status") or "completed"),
+            ),
+        )
+    else:
+        consent = data.get("consent") or {}
+        if not isinstance(consent, dict):
+            raise InvalidInput(N_("This value is missing or has the wrong type."), field="consent")
+        scope = consent.get("scope", ["contact", "birth_year"])
+        send_referrals(
+            session,
+            user,
+            ReferralsIn(
+                screening_id=str(_need(data, "screening_id")),
+                offers=[
+                    OfferChoice(
+                        service_id=str(_need(data, "service_id")),
+                        need_domain=str(_need(data, "need_domain")),
+                        id=record_id,
+                    )
+                ],
+                consent=ConsentIn(
+                    confirmed=consent.get("confirmed") is True,
+                    given_by=str(consent.get("given_by", "client")),
+                    method=str(consent.get("method", "verbal")),
+                    given_on=consent.get("given_on"),
+                    scope=scope if isinstance(scope, list) else [],
+                ),
+                note=data.get("note"),
+                accept_warnings=data.get("accept_warnings") is True,
+            ),
+            locale,
+            date.today(),
+        )
+
+
+def _one(engine: Engine, user: CurrentUser, record: dict[str, Any], locale: str) -> Outcome:
+    record_id, kind, data = record["id"], record["type"], record["data"]
+    fingerprint = digest(kind, data)
+    with session_scope(engine) as session:
+        seen = session.get(SyncRecord, record_id)
+        if seen is not None:
+            if seen.digest == fingerprint and seen.organisation_id == user.organisation_id:
+                return Outcome(record_id, "duplicate")
+            return Outcome(record_id, "rejected", translate(locale, CHANGED))
+    try:
+        with session_scope(engine) as session:
+            _apply(session, user, record_id, kind, data, locale)
+            session.add(
+                SyncRecord(
+                    id=record_id,
+                    type=kind,
+                    digest=fingerprint,
+                    user_id=user.id,
+                    organisation_id=user.organisation_id,
+                    device_created_at=parse_created_at(record.get("created_at")),
+                )
+            )
+    except InvalidInput as error:
+        errors = {k: translate(locale, v) for k, v in error.fields.items()}
+        return Outcome(record_id, "rejected", message_of(error, locale), errors)
+    except DomainError as error:
+        return Outcome(record_id, "rejected", message_of(error, locale))
+    except IntegrityError:  # another request applied the same id at the same moment
+        return (
+            _one(engine, user, record, locale)
+            if _known(engine, record_id)
+            else Outcome(record_id, "rejected", translate(locale, CHANGED))
+        )
+    return Outcome(record_id, "accepted")
+
+
+def _known(engine: Engine, record_id: str) -> bool:
+    with session_scope(engine) as session:
+        return session.get(SyncRecord, record_id) is not None
+
+
+def apply_batch(
+    engine: Engine, user: CurrentUser, records: list[dict[str, Any]], locale: str
+) -> list[Outcome]:
+    """Every record answered, in the batch's order; dependencies applied first."""
+    results: dict[int, Outcome] = {}
+    for index in sorted(range(len(records)), key=lambda i: ORDER.get(records[i]["type"], 9)):
+        results[index] = _one(engine, user, records[index], locale)
+    return [results[i] for i in range(len(records))]
+
+
+def parse_created_at(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

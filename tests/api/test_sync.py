@@ -1,0 +1,183 @@
+"""POST /api/v1/sync: offline records applied exactly once, in any order within a batch, each
+on its own; rejected ones say why in the nurse's language and block nothing else."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.support import cli, csrf_from, login
+
+LONELY = {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolated": "often"}
+
+
+@pytest.fixture(scope="module")
+def token(server) -> str:  # noqa: ANN001
+    return cli("tokens", "create", "--user", "pflege", "--name", "sync", env=server.env).stdout.strip()
+
+
+def nurse(server, token: str) -> httpx.Client:  # noqa: ANN001
+    return httpx.Client(base_url=server.url, timeout=20, headers={"Authorization": f"Bearer {token}"})
+
+
+def offer(server, need: str = "loneliness") -> str:  # noqa: ANN001
+    return server.database.execute(
+        "SELECT s.id FROM directory_service s JOIN directory_organization o ON o.id = s.organization_id "
+        "JOIN directory_service_tag t ON t.service_id = s.id WHERE o.name = 'Pro Senectute Kanton Bern' "
+        "AND t.kind = 'need_domain' AND t.value = :n AND s.capacity_status = 'accepting' ORDER BY s.id LIMIT 1",
+        n=need,
+    )[0][0]
+
+
+def visit(server, name: str = "S. T.") -> list[dict]:  # noqa: ANN001
+    """What a nurse's tablet holds after one offline visit: client, screening, referral."""
+    client_id, screening_id, referral_id = (str(uuid.uuid4()) for _ in range(3))
+    version = httpx.get(f"{server.url}/api/v1/instruments/social-situation-short").json()["version"]
+    return [
+        {
+            "id": client_id,
+            "type": "client",
+            "created_at": "2026-11-28T09:12:00Z",
+            "data": {"display_name": name, "birth_year": 1939, "municipality": 902, "language": "de"},
+        },
+        {
+            "id": screening_id,
+            "type": "screening",
+            "created_at": "2026-11-28T09:30:00Z",
+            "data": {
+                "client_id": client_id,
+                "instrument_id": "social-situation-short",
+                "instrument_version": version,
+                "answers": LONELY,
+                "status": "completed",
+            },
+        },
+        {
+            "id": referral_id,
+            "type": "referral",
+            "created_at": "2026-11-28T09:35:00Z",
+            "data": {
+                "screening_id": screening_id,
+                "service_id": offer(server),
+                "need_domain": "loneliness",
+                "consent": {
+                    "confirmed": True,
+                    "given_by": "client",
+                    "method": "verbal",
+                    "scope": ["contact"],
+                },
+                "accept_warnings": True,
+            },
+        },
+    ]
+
+
+def count(server, table: str, column: str, value: str) -> int:  # noqa: ANN001
+    return server.database.execute(f"SELECT count(*) FROM {table} WHERE {column} = :v", v=value)[0][0]  # noqa: S608
+
+
+def test_a_visit_arrives_exactly_once_in_any_order(server, token):
+    records = visit(server)
+    client_id, screening_id, referral_id = (r["id"] for r in records)
+    with nurse(server, token) as http:
+        first = http.post("/api/v1/sync", json={"records": list(reversed(records))})
+        assert first.status_code == 200, first.text
+        assert [(r["id"], r["status"]) for r in first.json()["results"]] == [
+            (referral_id, "accepted"),
+            (screening_id, "accepted"),
+            (client_id, "accepted"),
+        ]
+        again = http.post("/api/v1/sync", json={"records": records})
+        assert {r["status"] for r in again.json()["results"]} == {"duplicate"}
+    assert count(server, "client", "id", client_id) == 1
+    assert count(server, "screening", "client_id", client_id) == 1
+    assert count(server, "referral", "id", referral_id) == 1
+    status, shared = server.database.execute(
+        "SELECT status, shared FROM referral WHERE id = :r", r=referral_id
+    )[0]
+    assert status == "requested"
+    # Synced referrals notify the receiving coordinators exactly like online ones.
+    assert count(server, "notification", "referral_id", referral_id) >= 1
+    # ... and count in the nurse's lists like online ones.
+    with httpx.Client(base_url=server.url, timeout=10) as browser:
+        login(browser, "pflege")
+        assert referral_id in browser.get("/referrals").text
+
+
+def test_rejected_records_say_why_and_block_nothing_else(server, token):
+    good = visit(server, "U. V.")
+    bad = visit(server, "W. X.")
+    bad[1]["data"]["answers"] = {"carer": "tired"}  # not an option of the question
+    bad[2]["data"]["consent"] = {"confirmed": False}
+    with nurse(server, token) as http:
+        answer = http.post("/api/v1/sync", json={"records": bad + good}).json()["results"]
+    by_id = {r["id"]: r for r in answer}
+    assert by_id[bad[0]["id"]]["status"] == "accepted"
+    screening = by_id[bad[1]["id"]]
+    assert screening["status"] == "rejected" and "answers.carer" in screening["errors"]
+    assert "angebotenen Antworten" in screening["errors"]["answers.carer"]
+    referral = by_id[bad[2]["id"]]
+    assert referral["status"] == "rejected" and referral["error"]
+    assert [by_id[r["id"]]["status"] for r in good] == ["accepted"] * 3
+    assert count(server, "screening", "id", bad[1]["id"]) == 0
+    # Corrected on the tablet, the same ids go through.
+    bad[1]["data"]["answers"] = LONELY
+    bad[2]["data"]["consent"] = {"confirmed": True}
+    with nurse(server, token) as http:
+        fixed = http.post("/api/v1/sync", json={"records": bad}).json()["results"]
+    assert [r["status"] for r in fixed] == ["duplicate", "accepted", "accepted"]
+
+
+def test_same_id_with_other_content_is_refused_not_overwritten(server, token):
+    records = visit(server, "Y. Z.")[:1]
+    with nurse(server, token) as http:
+        assert (
+            http.post("/api/v1/sync", json={"records": records}).json()["results"][0]["status"] == "accepted"
+        )
+        records[0]["data"]["display_name"] = "Someone Else"
+        answer = http.post("/api/v1/sync", json={"records": records}).json()["results"][0]
+    assert answer["status"] == "rejected" and "anderem Inhalt" in answer["error"]
+    name = server.database.execute("SELECT display_name FROM client WHERE id = :c", c=records[0]["id"])[0][0]
+    assert name == "Y. Z."
+
+
+def test_bad_batches_and_other_organisations(server, token):
+    with nurse(server, token) as http:
+        assert (
+            http.post(
+                "/api/v1/sync", json={"records": [{"id": "x", "type": "client", "data": {}}]}
+            ).status_code
+            == 422
+        )
+        assert (
+            http.post(
+                "/api/v1/sync", json={"records": [{"id": str(uuid.uuid4()), "type": "pet", "data": {}}]}
+            ).status_code
+            == 400
+        )
+        missing = http.post(
+            "/api/v1/sync",
+            json={"records": [{"id": str(uuid.uuid4()), "type": "client", "data": {"birth_year": 1950}}]},
+        ).json()["results"][0]
+        assert missing["status"] == "rejected" and missing["error"]
+    records = visit(server, "A. Z.")
+    soins = cli("tokens", "create", "--user", "soins", "--name", "sync", env=server.env).stdout.strip()
+    with nurse(server, token) as http:
+        http.post("/api/v1/sync", json={"records": records[:1]})
+    with httpx.Client(base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {soins}"}) as other:
+        foreign = other.post("/api/v1/sync", json={"records": records[1:2]}).json()["results"][0]
+        assert foreign["status"] == "rejected" and "organisation" in foreign["error"]
+        replay = other.post("/api/v1/sync", json={"records": records[:1]}).json()["results"][0]
+        assert replay["status"] == "rejected"  # another organisation's id is never "yours"
+
+
+def test_browser_session_with_csrf(server):
+    records = visit(server, "B. Y.")[:1]
+    with httpx.Client(base_url=server.url, timeout=10) as browser:
+        login(browser, "pflege")
+        assert browser.post("/api/v1/sync", json={"records": records}).status_code == 403
+        token = csrf_from(browser.get("/").text)
+        answer = browser.post("/api/v1/sync", json={"records": records}, headers={"X-CSRF-Token": token})
+        assert answer.status_code == 200 and answer.json()["results"][0]["status"] == "accepted"
