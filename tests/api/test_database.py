@@ -30,6 +30,8 @@ def test_demo_seed_created_the_demo_logins(db_backend, factories):
     assert [(r[0], r[1], bool(r[2])) for r in rows] == [
         ("admin", "admin", True),
         ("analyse", "analyst", True),
+        ("benevoles", "coordinator", True),
+        ("besuchsdienst", "coordinator", True),
         ("coordination", "coordinator", True),
         ("koordination", "coordinator", True),
         ("pflege", "nurse", True),
@@ -42,6 +44,8 @@ def test_demo_seed_created_the_demo_logins(db_backend, factories):
     )
     assert orgs["pflege"] == "Spitex Demo Emmental"
     assert orgs["soins"] == "Spitex Démo Jura bernois"
+    clients = database.execute("SELECT display_name, municipality FROM client ORDER BY display_name")
+    assert ("H. M.", 902) in [tuple(c) for c in clients] and ("J. R.", 446) in [tuple(c) for c in clients]
 
 
 def test_sqlite_uses_write_ahead_logging(factories):
