@@ -22,6 +22,7 @@ from backend.clients import routes as client_routes
 from backend.db.engine import make_engine
 from backend.directory import hsds_api, import_routes, upkeep_routes
 from backend.directory import routes as directory_routes
+from backend.directory import snapshot as directory_snapshot
 from backend.home import routes as home_routes
 from backend.jobs import run_in_process
 from backend.push import routes as push_routes
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> Litestar:
                     *inbox_routes.ROUTES,
                     *push_routes.ROUTES,
                     *sync_routes.ROUTES,
+                    *directory_snapshot.ROUTES,
                     *import_routes.ROUTES,
                     *pwa_routes.ROUTES,
                     *system_routes.ROUTES,

@@ -78,6 +78,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/push/test"): {Role.NURSE, Role.COORDINATOR},
     ("GET", "/settings/notifications"): {Role.NURSE, Role.COORDINATOR},
     ("POST", "/api/v1/sync"): {Role.NURSE},
+    ("GET", "/api/v1/directory/snapshot"): ANYONE,
     ("GET", "/api/v1/clients"): {Role.NURSE},
     ("POST", "/api/v1/clients"): {Role.NURSE},
     ("GET", "/api/v1/clients/{client_id:str}"): {Role.NURSE},

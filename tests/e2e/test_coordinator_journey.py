@@ -112,7 +112,8 @@ def test_coordinator_closes_the_loop(e2e_server, browser: Browser, page: Page, l
     assert serious_violations(page) == []
     # Closing without an outcome is refused with a message; nothing changes.
     page.get_by_role("button", name=t("Close referral")).click()
-    expect(page.get_by_text(t("Choose an outcome."))).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text(t("Choose an outcome."))
+    expect(page.locator("#close-error")).to_have_text(t("Choose an outcome."))
     assert serious_violations(page) == []
     page.get_by_label(t("Help started")).check()
     page.get_by_role("button", name=t("Close referral")).click()

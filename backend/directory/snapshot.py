@@ -1,0 +1,66 @@
+"""GET /api/v1/directory/snapshot: every active offer, compactly, for choosing offers offline.
+Public data only; one ETag for the whole snapshot, so a device refreshes it only when an offer
+changed (the service worker asks again whenever it is online)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from litestar import Request, Response, get
+from sqlmodel import Session, select
+
+from backend.accounts.access import public
+from backend.db.engine import session_scope
+from backend.directory.models import (
+    DirectoryOrganization,
+    DirectoryService,
+    DirectoryServiceArea,
+    DirectoryServiceTag,
+)
+
+
+def build(session: Session) -> list[dict]:
+    services = session.exec(select(DirectoryService).where(DirectoryService.status == "active")).all()
+    ids = {s.id for s in services}
+    tags: dict[str, dict[str, list[str]]] = {}
+    for tag in session.exec(select(DirectoryServiceTag)).all():
+        if tag.service_id in ids:
+            tags.setdefault(tag.service_id, {}).setdefault(tag.kind, []).append(tag.value)
+    areas: dict[str, list[str]] = {}
+    for area in session.exec(select(DirectoryServiceArea)).all():
+        if area.service_id in ids:
+            areas.setdefault(area.service_id, []).append(f"{area.scope}:{area.code}")
+    organizations = {o.id: o.name for o in session.exec(select(DirectoryOrganization)).all()}
+    return [
+        {
+            "id": s.id,
+            "organization": organizations.get(s.organization_id, ""),
+            "name": {"de": s.name_de, "fr": s.name_fr},
+            "phone": s.phone,
+            "free": s.free_of_charge,
+            "min_age": s.minimum_age,
+            "max_age": s.maximum_age,
+            "capacity": s.capacity_status,
+            "capacity_until": s.capacity_until.isoformat() if s.capacity_until else None,
+            "needs": sorted(tags.get(s.id, {}).get("need_domain", [])),
+            "languages": sorted(tags.get(s.id, {}).get("language", [])),
+            "areas": sorted(areas.get(s.id, [])),
+        }
+        for s in sorted(services, key=lambda s: s.id)
+    ]
+
+
+@get("/api/v1/directory/snapshot", opt=public(), sync_to_thread=True, tags=["Directory"])
+def snapshot(request: Request) -> Response:
+    with session_scope(request.app.state.engine) as session:
+        offers = build(session)
+    body = json.dumps({"offers": offers}, ensure_ascii=False, separators=(",", ":")).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=0, must-revalidate"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(b"", status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+ROUTES = [snapshot]
