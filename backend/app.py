@@ -32,6 +32,7 @@ from backend.screening import routes as screening_routes
 from backend.screening.instruments import all_instruments
 from backend.security.csrf import CSRFMiddleware
 from backend.security.headers import security_headers
+from backend.selfcheck import routes as selfcheck_routes
 from backend.settings import Settings, load_settings
 from backend.system import routes as system_routes
 from backend.system.errors import EXCEPTION_HANDLERS
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> Litestar:
                     *screening_api.ROUTES,
                     *referral_api.ROUTES,
                     *import_routes.ROUTES,
+                    *selfcheck_routes.ROUTES,
                     *pwa_routes.ROUTES,
                     *system_routes.ROUTES,
                     static,

@@ -9,5 +9,6 @@ from backend.directory import models as _directory  # noqa: F401
 from backend.referrals import models as _referrals  # noqa: F401
 from backend.screening import models as _screening  # noqa: F401
 from backend.security import ratelimit as _ratelimit  # noqa: F401
+from backend.selfcheck import models as _selfcheck  # noqa: F401
 
 metadata = SQLModel.metadata
