@@ -31,6 +31,8 @@ FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-dat
 # ambient authority that a forged request could borrow, so it is exempt; a browser-declared
 # cross-site POST is still refused.
 ANONYMOUS_PREFIX = "/check"
+# Files every page loads (including the self-check's): they carry no form, so no cookie either.
+NO_COOKIE_PREFIXES = ("/static/", "/sw.js", "/manifest.webmanifest", "/offline/", "/favicon.ico")
 CSRF_FAILED = N_("This form has expired or did not come from Passerelle. Reload the page and try again.")
 
 
@@ -59,6 +61,10 @@ class CSRFMiddleware(ASGIMiddleware):
         if path == ANONYMOUS_PREFIX or path.startswith(ANONYMOUS_PREFIX + "/"):
             if request.method not in SAFE_METHODS and request.headers.get("sec-fetch-site") == "cross-site":
                 raise PermissionDeniedException(detail=CSRF_FAILED)
+            request.state.csrf_token = ""
+            await next_app(scope, receive, send)
+            return
+        if request.method in SAFE_METHODS and path.startswith(NO_COOKIE_PREFIXES):
             request.state.csrf_token = ""
             await next_app(scope, receive, send)
             return
