@@ -23,6 +23,7 @@ T = {
     "At what time?": ("Zu welcher Tageszeit?", "À quel moment de la journée ?"),
     "Back": ("Zurück", "Retour"),
     "Back to the start": ("Zurück zum Anfang", "Retour au début"),
+    "Back to my result": ("Zurück zu meinem Ergebnis", "Retour à mon résultat"),
     "Change my answers": ("Meine Antworten ändern", "Modifier mes réponses"),
     "Choose a language.": ("Wählen Sie eine Sprache.", "Choisissez une langue."),
     "Choose a time.": ("Wählen Sie eine Tageszeit.", "Choisissez un moment."),

@@ -200,7 +200,23 @@ async def check_callback(request: Request, lang: FromPath[str]) -> Template:
                 200,
             )
 
-    template, context, status = await anyio.to_thread.run_sync(work)
+    try:
+        template, context, status = await anyio.to_thread.run_sync(work)
+    except RateLimited as limited:
+        # Said on a self-check page (not the generic error page, whose forms need a cookie),
+        # with the answers, so that "back" leads to the result again.
+        inst = service.instrument()
+        context = {
+            **_anonymous(lang),
+            "message": translate(lang, TOO_MANY, minutes=limited.params["minutes"]),
+            "instrument": translated(inst, lang),
+            "answers": service.answers_from(inst, data),
+            "place": service.place_from(data),
+        }
+        headers = {"Retry-After": str(limited.retry_after)}
+        return render(
+            request, "selfcheck/limited.html", context, status_code=429, locale=lang, headers=headers
+        )
     return render(request, template, context, status_code=status, locale=lang)
 
 

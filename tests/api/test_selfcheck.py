@@ -228,6 +228,7 @@ def test_honeypot_and_rate_limit(make_server):
         assert statuses[:5] == [422] * 5 and statuses[5] == 429
         blocked = c.post("/check/fr/callback", data=valid)
         assert blocked.status_code == 429 and "minutes" in blocked.text
+        assert "Retour à mon résultat" in blocked.text and blocked.headers["retry-after"]
         assert server.database.execute("SELECT count(*) FROM referral WHERE source = 'self-check'")[0][0] == 0
 
 

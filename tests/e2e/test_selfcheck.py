@@ -44,7 +44,9 @@ def check_page(page: Page, auditor: Page | None = None) -> None:
         auditor.goto(origin + "/__audit__")
         page = auditor
     assert violations(page) == []
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0, f"horizontal scroll of {overflow}px"
 
 
@@ -96,7 +98,9 @@ def test_without_javascript_in_german_for_thun(browser, e2e_server):
         press(page, "de", "Next")
         # Switching language keeps the step and the answers.
         page.get_by_role("button", name="Français").click()
-        expect(question(page)).to_have_text(t("fr", "Do you get supplementary benefits (EL/PC) or a helplessness allowance (HE/API)?"))
+        expect(question(page)).to_have_text(
+            t("fr", "Do you get supplementary benefits (EL/PC) or a helplessness allowance (HE/API)?")
+        )
         press(page, "fr", "Back")
         expect(page.get_by_label(t("fr", "Only just"))).to_be_checked()
         page.get_by_role("button", name="Deutsch").click()
@@ -144,7 +148,9 @@ def test_without_javascript_in_german_for_thun(browser, e2e_server):
         page.get_by_label(t("de", "Your phone number")).fill("079 123 45 67")
         page.locator("#cb_consent").check()
         press(page, "de", "Please call me back")
-        expect(page.get_by_role("heading", level=1)).to_have_text(t("de", "Thank you. Your request has been sent."))
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            t("de", "Thank you. Your request has been sent.")
+        )
         expect(page.get_by_text("Pro Senectute Kanton Bern")).to_be_visible()
         check_page(page, auditor)
         assert context.cookies() == []  # not even the language
@@ -180,7 +186,9 @@ def test_with_javascript_in_french_for_tramelan(browser, e2e_server):
         press(page, "fr", "Next")
         for _ in range(7):  # food … hard: skipped
             press(page, "fr", "Skip this question")
-        expect(question(page)).to_have_text(t("fr", "Does someone hurt you, threaten you or make you afraid?"))
+        expect(question(page)).to_have_text(
+            t("fr", "Does someone hurt you, threaten you or make you afraid?")
+        )
         choose(page, "fr", "Prefer not to say")
         press(page, "fr", "Next")
         # Not "no": the follow-up asks about danger now.
@@ -206,7 +214,14 @@ def test_with_javascript_in_french_for_tramelan(browser, e2e_server):
         press(page, "fr", "Show my result")
 
         expect(page.get_by_role("heading", level=1)).to_have_text(t("fr", "Your result"))
-        expect(page.get_by_text(t("fr", "You may be entitled to supplementary benefits (EL/PC). An advice service can check this with you for free."))).to_be_visible()
+        expect(
+            page.get_by_text(
+                t(
+                    "fr",
+                    "You may be entitled to supplementary benefits (EL/PC). An advice service can check this with you for free.",
+                )
+            )
+        ).to_be_visible()
         expect(page.get_by_role("heading", name=t("fr", "Finances"))).to_be_visible()
         expect(page.get_by_text("Pro Senectute Arc jurassien").first).to_be_visible()
         expect(page.get_by_role("button", name=t("fr", "Print or save as PDF"))).to_be_visible()
@@ -224,7 +239,9 @@ def test_with_javascript_in_french_for_tramelan(browser, e2e_server):
         page.get_by_label(t("fr", "The coordination office of my district"), exact=False).check()
         page.locator("#cb_consent").check()
         press(page, "fr", "Please call me back")
-        expect(page.get_by_role("heading", level=1)).to_have_text(t("fr", "Thank you. Your request has been sent."))
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            t("fr", "Thank you. Your request has been sent.")
+        )
         expect(page.get_by_text("Pro Senectute Arc jurassien")).to_be_visible()
         expect(page.get_by_text("+41 32 487 12 34", exact=False)).to_be_visible()
         check_page(page)
@@ -276,7 +293,9 @@ def test_offline_after_the_first_visit(browser, make_server):
         press(page, "fr", "Next")
         # Switching language offline: the cached German page, same step, same answers.
         page.get_by_role("button", name="Deutsch").click()
-        expect(question(page)).to_have_text(t("de", "Do you get supplementary benefits (EL/PC) or a helplessness allowance (HE/API)?"))
+        expect(question(page)).to_have_text(
+            t("de", "Do you get supplementary benefits (EL/PC) or a helplessness allowance (HE/API)?")
+        )
         press(page, "de", "Back")
         expect(page.get_by_label(t("de", "No, and I have debts or bills I cannot pay"))).to_be_checked()
         press(page, "de", "Next")
@@ -299,7 +318,10 @@ def test_offline_after_the_first_visit(browser, make_server):
 def test_200_percent_zoom_and_dark_mode(browser, e2e_server, lang, scheme):
     # 200 % zoom on a 360-px phone leaves 180 CSS pixels.
     context = browser.new_context(
-        viewport={"width": 180, "height": 320}, device_scale_factor=2, locale=f"{lang}-CH", color_scheme=scheme
+        viewport={"width": 180, "height": 320},
+        device_scale_factor=2,
+        locale=f"{lang}-CH",
+        color_scheme=scheme,
     )
     page = context.new_page()
     try:
