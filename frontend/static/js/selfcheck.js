@@ -4,7 +4,10 @@
 // A copy of the answers sits in sessionStorage (this tab only) so that switching language
 // offline, or reloading, loses nothing; it is removed once the result is shown.
 
-import { enabledItems, evaluate } from "./rules.js";
+// rules.js comes by the content-hashed address the page names (data-rules), the one the
+// service worker precaches; a static `import "./rules.js"` would ask for an unversioned URL.
+let enabledItems;
+let evaluate;
 
 const STORE = "passerelle-selfcheck";
 const INTRO = "intro";
@@ -59,7 +62,8 @@ function loadSaved() {
   }
 }
 
-function startCheck(form) {
+async function startCheck(form) {
+  ({ enabledItems, evaluate } = await import(form.dataset.rules));
   const instrument = JSON.parse(document.getElementById("selfcheck-rules").textContent);
   const at = form.querySelector("#at");
   const sections = new Map([...form.querySelectorAll("section.step")].map((s) => [s.dataset.step, s]));
