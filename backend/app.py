@@ -37,6 +37,7 @@ from backend.screening import routes as screening_routes
 from backend.screening.instruments import all_instruments
 from backend.security.csrf import CSRFMiddleware
 from backend.security.headers import security_headers
+from backend.selfcheck import routes as selfcheck_routes
 from backend.settings import Settings, load_settings
 from backend.sync import routes as sync_routes
 from backend.system import routes as system_routes
@@ -102,6 +103,7 @@ def create_app(settings: Settings) -> Litestar:
                     *sync_routes.ROUTES,
                     *directory_snapshot.ROUTES,
                     *import_routes.ROUTES,
+                    *selfcheck_routes.ROUTES,
                     *pwa_routes.ROUTES,
                     *system_routes.ROUTES,
                     static,

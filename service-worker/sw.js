@@ -26,7 +26,9 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
 
-  if (request.mode === "navigate") {
+  if (request.mode === "navigate" && isSelfCheckPage(url)) {
+    event.respondWith(selfCheckPage(request, url)); // see the self-check block below
+  } else if (request.mode === "navigate") {
     event.respondWith(navigate(request));
   } else if (shellUrls.has(url.pathname + url.search)) {
     event.respondWith(cacheFirst(request));
@@ -124,4 +126,38 @@ async function openOrFocus(url) {
     }
   }
   return self.clients.openWindow(url);
+// ---- Self-check (issue 7) ---------------------------------------------------------------
+// The public self-check at /check works offline after the first visit. Its start pages
+// (/check/de, /check/fr) hold no personal data — the server renders them without user, CSRF
+// token or answers — so they are precached here, in a cache of their own, and refreshed on
+// every online visit. Its scripts (selfcheck.js, rules.js) are part of BUILD.shell. Answers
+// are never cached: the steps and the result are POSTs, which this worker never touches.
+
+const SELFCHECK_CACHE = `passerelle-selfcheck-${BUILD.version}`;
+const selfCheckPages = BUILD.languages.map((language) => `/check/${language}`);
+expectedCaches.add(SELFCHECK_CACHE);
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(SELFCHECK_CACHE).then((cache) => cache.addAll(selfCheckPages)));
+});
+
+function isSelfCheckPage(url) {
+  return url.pathname === "/check" || selfCheckPages.includes(url.pathname);
+}
+
+// Network first (a fresh copy replaces the cached one), the cached page when offline. The
+// short address /check falls back to the page in the language the person last saw.
+async function selfCheckPage(request, url) {
+  const cache = await caches.open(SELFCHECK_CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.ok && response.url && new URL(response.url).pathname === url.pathname && url.pathname !== "/check") {
+      await cache.put(url.pathname, response.clone());
+    }
+    rememberLanguage(response.headers.get("Content-Language"));
+    return response;
+  } catch (error) {
+    const path = url.pathname === "/check" ? `/check/${await preferredLanguage()}` : url.pathname;
+    return (await cache.match(path)) || (await caches.match(BUILD.offline[await preferredLanguage()])) || Response.error();
+  }
 }

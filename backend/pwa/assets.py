@@ -24,6 +24,9 @@ SHELL = (
     "vendor/htmx/htmx-2.0.11.min.js",
     "icons/icon.svg",
     "icons/icon-192.png",
+    # The self-check (issue 7) works offline after the first visit: its modules and the rules.
+    "js/selfcheck.js",
+    "js/rules.js",
 )
 
 

@@ -27,6 +27,12 @@ FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# The public self-check (backend/selfcheck) sets no cookie at all: it carries no account and no
+# ambient authority that a forged request could borrow, so it is exempt; a browser-declared
+# cross-site POST is still refused.
+ANONYMOUS_PREFIX = "/check"
+# Files every page loads (including the self-check's): they carry no form, so no cookie either.
+NO_COOKIE_PREFIXES = ("/static/", "/sw.js", "/manifest.webmanifest", "/offline/", "/favicon.ico")
 CSRF_FAILED = N_("This form has expired or did not come from Passerelle. Reload the page and try again.")
 
 
@@ -51,6 +57,17 @@ class CSRFMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         request: Request = Request(scope, receive)
+        path = request.url.path
+        if path == ANONYMOUS_PREFIX or path.startswith(ANONYMOUS_PREFIX + "/"):
+            if request.method not in SAFE_METHODS and request.headers.get("sec-fetch-site") == "cross-site":
+                raise PermissionDeniedException(detail=CSRF_FAILED)
+            request.state.csrf_token = ""
+            await next_app(scope, receive, send)
+            return
+        if request.method in SAFE_METHODS and path.startswith(NO_COOKIE_PREFIXES):
+            request.state.csrf_token = ""
+            await next_app(scope, receive, send)
+            return
         cookie_value = request.cookies.get(COOKIE)
         fresh = not cookie_value
         if fresh:

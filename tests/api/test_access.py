@@ -30,6 +30,12 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/sw.js"): ANYONE,
     ("GET", "/manifest.webmanifest"): ANYONE,
     ("GET", "/offline/{language:str}"): ANYONE,
+    ("GET", "/check"): ANYONE,
+    ("GET", "/check/{lang:str}"): ANYONE,
+    ("POST", "/check/{lang:str}"): ANYONE,
+    ("POST", "/check/{lang:str}/result"): ANYONE,
+    ("POST", "/check/{lang:str}/callback"): ANYONE,
+    ("GET", "/check/{lang:str}/poster"): ANYONE,
     ("GET", "/static/{file_path:path}"): ANYONE,
     ("GET", "/directory"): ALL_ROLES,
     ("GET", "/directory/services/{service_id:str}"): ALL_ROLES,
@@ -97,6 +103,10 @@ EXPECTED: dict[tuple[str, str], object] = {
 }
 SAMPLE_PATHS = {
     "/offline/{language:str}": "/offline/fr",
+    "/check/{lang:str}": "/check/fr",
+    "/check/{lang:str}/result": "/check/fr/result",
+    "/check/{lang:str}/callback": "/check/fr/callback",
+    "/check/{lang:str}/poster": "/check/fr/poster",
     "/static/{file_path:path}": "/static/css/app.css",
     "/schema/{path:str}": "/schema/openapi.json",
 }

@@ -1,7 +1,7 @@
 """case handling and push outbox
 
 Revision ID: 59b2281d6eaf
-Revises: 5f3b4f86eba4
+Revises: 80b0e4ced396
 Create Date: 2026-11-29 08:47:41.151087+00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import backend.db.types
 
 revision: str = "59b2281d6eaf"
-down_revision: str | None = "5f3b4f86eba4"
+down_revision: str | None = "80b0e4ced396"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,246 @@
+"""The public self-check over HTTP, as a browser without JavaScript uses it: every step is a
+POST carrying all answers; nothing but counts is stored unless a callback is requested."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.support import cli
+
+# The man in Tramelan (PRODUCT.md journey 3): money is short, no supplementary benefits.
+TRAMELAN = {
+    "a-money": "no",
+    "a-benefits": "no",
+    "a-hurt": "no",
+    "a-working-age": "false",
+    "place": "Tramelan",
+}
+
+
+def form(answers: dict[str, str | list[str]], **extra: str) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for key, value in {**answers, **extra}.items():
+        if key.startswith("a-"):
+            fields[f"{key}-present"] = ["1"]
+        fields[key] = value if isinstance(value, list) else [value]
+    return fields
+
+
+def counts(server) -> dict[str, int]:  # noqa: ANN001
+    tables = ("referral", "referral_event", "client", "screening", "consent", "audit_event")
+    return {t: server.database.execute(f"SELECT count(*) FROM {t}")[0][0] for t in tables}  # noqa: S608
+
+
+def tallies(server) -> dict[tuple[str, str, str], int]:  # noqa: ANN001
+    rows = server.database.execute("SELECT district, age_band, need_domain, count FROM selfcheck_tally")
+    return {(r[0], r[1], r[2]): r[3] for r in rows}
+
+
+def current_step(html: str) -> str:
+    return re.search(r'name="at" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def fresh(server) -> httpx.Client:  # noqa: ANN001
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        yield c
+
+
+def test_short_address_leads_to_the_language_and_sets_no_cookie(fresh):
+    response = fresh.get("/check", headers={"Accept-Language": "fr-CH"})
+    assert response.status_code == 302 and response.headers["location"] == "/check/fr"
+    page = fresh.get("/check/fr")
+    assert page.status_code == 200
+    assert "set-cookie" not in page.headers
+    assert page.headers["cache-control"] == "no-cache"
+    assert "anonyme" in page.text and 'lang="fr"' in page.text
+    assert fresh.get("/check/it").status_code == 404
+
+
+def test_steps_without_javascript_keep_answers_back_skip_and_language(fresh):
+    start = fresh.post("/check/de", data=form({}, at="intro", go="next"))
+    assert start.status_code == 200 and "set-cookie" not in start.headers
+    assert current_step(start.text) == "home"
+    assert "Frage 1 von" in start.text
+
+    step = fresh.post("/check/de", data=form({"a-home": "ok"}, at="home", go="next"))
+    assert current_step(step.text) == "money"
+    skipped = fresh.post("/check/de", data=form({"a-home": "ok", "a-money": "no"}, at="money", go="skip"))
+    assert current_step(skipped.text) == "benefits"
+    assert 'id="i-money-no" name="a-money" value="no" checked' not in skipped.text  # skip clears it
+    back = fresh.post("/check/de", data=form({"a-home": "ok"}, at="benefits", go="back"))
+    assert current_step(back.text) == "money"
+    assert 'value="ok" checked' in back.text
+
+    # The follow-up "danger now?" appears only when "hurt" is not "no".
+    after_no = fresh.post("/check/de", data=form({"a-hurt": "no"}, at="hurt", go="next"))
+    assert current_step(after_no.text) == "working-age"
+    after_yes = fresh.post("/check/de", data=form({"a-hurt": "yes"}, at="hurt", go="next"))
+    assert current_step(after_yes.text) == "danger-now"
+    danger = fresh.post(
+        "/check/de", data=form({"a-hurt": "yes", "a-danger-now": "true"}, at="danger-now", go="next")
+    )
+    assert (
+        'id="emergency"' in danger.text
+        and 'id="emergency" role="alert" aria-labelledby="emergency-title" hidden' not in danger.text
+    )
+
+    # Switching language keeps the step and the answers.
+    french = fresh.post("/check/fr", data=form({"a-home": "ok", "a-money": "just"}, at="money", go="stay"))
+    assert current_step(french.text) == "money" and 'lang="fr"' in french.text
+    assert 'id="i-money-just" name="a-money" value="just" checked' in french.text
+
+
+def test_anonymous_run_stores_only_counts(server, fresh):
+    before, tally_before = counts(server), tallies(server)
+    result = fresh.post("/check/fr/result", data=form(TRAMELAN, age_band="older", go="result"))
+    assert result.status_code == 200 and "set-cookie" not in result.headers
+    assert result.headers["cache-control"] == "no-store"
+    assert "prestations complémentaires" in result.text
+    assert "Pro Senectute Arc jurassien" in result.text
+    assert "<dt>Coût</dt><dd>Gratuit</dd>" in result.text and "Horaires" in result.text
+    after = tallies(server)
+    assert after.get(("JB", "older", "*"), 0) == tally_before.get(("JB", "older", "*"), 0) + 1
+    assert after.get(("JB", "older", "finances"), 0) == tally_before.get(("JB", "older", "finances"), 0) + 1
+    assert counts(server) == before  # no referral, client, screening, consent or audit row
+
+    # The page's own language switch does not count the same run twice.
+    again = fresh.post("/check/de/result", data=form(TRAMELAN, age_band="older", counted="1"))
+    assert again.status_code == 200 and "Ergänzungsleistungen" in again.text
+    assert tallies(server) == after
+
+
+def _token(server, username: str) -> str:  # noqa: ANN001
+    out = cli("tokens", "create", "--user", username, "--name", "selfcheck-test", env=server.env).stdout
+    return re.search(r"\b[A-Za-z0-9_-]{32,}\b", out).group(0)
+
+
+def test_callback_becomes_a_referral_for_the_district_office(server, fresh):
+    result = fresh.post("/check/fr/result", data=form(TRAMELAN, go="result"))
+    assert "Souhaitez-vous qu’on vous rappelle" in result.text or "rappelle" in result.text
+    assert 'value="office"' in result.text
+    before = counts(server)
+    done = fresh.post(
+        "/check/fr/callback",
+        data=form(
+            TRAMELAN,
+            counted="1",
+            cb_name="J. R.",
+            cb_phone="032 487 12 34",
+            cb_language="fr",
+            cb_days="thu",
+            cb_time="afternoon",
+            cb_to="office",
+            cb_consent="yes",
+        ),
+    )
+    assert done.status_code == 200, done.text
+    assert "Pro Senectute Arc jurassien" in done.text and "+41 32 487 12 34" in done.text
+    assert counts(server)["referral"] == before["referral"] + 1
+    assert counts(server)["client"] == before["client"]
+
+    token = _token(server, "coordination")
+    listed = httpx.get(server.url + "/api/v1/referrals", headers={"Authorization": f"Bearer {token}"}).json()
+    mine = [r for r in listed if r["shared"].get("source") == "self-check"]
+    assert mine, listed
+    shared = mine[0]["shared"]
+    assert shared["phone"] == "+41 32 487 12 34" and shared["name"] == "J. R."
+    assert shared["callback"] == {"days": ["thu"], "time": "afternoon"}
+    assert shared["municipality"] == "Tramelan" and "finances" in shared["needs"]
+    assert "answers" not in shared and "money" not in str(shared)
+    assert mine[0]["status"] == "requested" and mine[0]["history"][0]["status"] == "requested"
+    row = server.database.execute(
+        "SELECT source, client_id, organisation_id FROM referral WHERE id = :i", i=mine[0]["id"]
+    )
+    assert tuple(row[0]) == ("self-check", None, None)
+
+
+def test_callback_in_german_for_thun(server, fresh):
+    thun = {
+        "a-lonely-company": "often",
+        "a-lonely-left-out": "often",
+        "a-helper": "yes-tired",
+        "a-hurt": "no",
+        "place": "3600",
+    }
+    result = fresh.post("/check/de/result", data=form(thun, go="result"))
+    assert "Koordinationsstelle meines Bezirks" in result.text
+    assert re.search(r'href="tel:\+?\d+"', result.text)  # tap to call
+    done = fresh.post(
+        "/check/de/callback",
+        data=form(
+            thun,
+            counted="1",
+            cb_name="Anna",
+            cb_phone="+41 79 123 45 67",
+            cb_language="de",
+            cb_time="morning",
+            cb_to="office",
+            cb_consent="yes",
+        ),
+    )
+    assert done.status_code == 200 and "Pro Senectute Kanton Bern" in done.text
+    token = _token(server, "koordination")
+    listed = httpx.get(server.url + "/api/v1/referrals", headers={"Authorization": f"Bearer {token}"}).json()
+    assert any(r["shared"].get("name") == "Anna" and r["need_domain"] == "caring_relatives" for r in listed)
+
+
+def test_callback_checks_every_field_and_stores_nothing_when_wrong(server, fresh):
+    before = counts(server)
+    response = fresh.post(
+        "/check/fr/callback",
+        data=form(TRAMELAN, counted="1", cb_name="", cb_phone="12", cb_to="somewhere", cb_language="xx"),
+    )
+    assert response.status_code == 422
+    for field in ("cb_name", "cb_phone", "cb_to", "cb_consent"):
+        assert f'id="e-{field}"' in response.text
+    assert 'aria-invalid="true"' in response.text
+    long_name = fresh.post(
+        "/check/fr/callback",
+        data=form(
+            TRAMELAN,
+            counted="1",
+            cb_name="x" * 41,
+            cb_phone="079 123 45 67",
+            cb_to="office",
+            cb_consent="yes",
+        ),
+    )
+    assert long_name.status_code == 422 and 'id="e-cb_name"' in long_name.text
+    assert counts(server) == before
+
+
+def test_honeypot_and_rate_limit(make_server):
+    server = make_server()
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        valid = form(
+            TRAMELAN, counted="1", cb_name="Bot", cb_phone="079 123 45 67", cb_to="office", cb_consent="yes"
+        )
+        trapped = c.post("/check/fr/callback", data={**valid, "website": ["http://spam.example"]})
+        assert trapped.status_code == 200
+        assert server.database.execute("SELECT count(*) FROM referral WHERE source = 'self-check'")[0][0] == 0
+        statuses = [
+            c.post("/check/fr/callback", data=form(TRAMELAN, cb_phone="bad")).status_code for _ in range(6)
+        ]
+        assert statuses[:5] == [422] * 5 and statuses[5] == 429
+        blocked = c.post("/check/fr/callback", data=valid)
+        assert blocked.status_code == 429 and "minutes" in blocked.text
+        assert "Retour à mon résultat" in blocked.text and blocked.headers["retry-after"]
+        assert server.database.execute("SELECT count(*) FROM referral WHERE source = 'self-check'")[0][0] == 0
+
+
+def test_cross_site_posts_are_refused(fresh):
+    response = fresh.post(
+        "/check/de", data=form({}, at="intro", go="next"), headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("lang", "words"), [("de", "Scannen"), ("fr", "Scannez")])
+def test_poster_has_a_qr_code_per_language(fresh, lang, words):
+    poster = fresh.get(f"/check/{lang}/poster")
+    assert poster.status_code == 200 and "<svg" in poster.text and words in poster.text
+    assert "/check" in poster.text
