@@ -10,7 +10,7 @@ from backend.push import models as _push  # noqa: F401
 from backend.referrals import models as _referrals  # noqa: F401
 from backend.screening import models as _screening  # noqa: F401
 from backend.security import ratelimit as _ratelimit  # noqa: F401
-from backend.sync import models as _sync  # noqa: F401
 from backend.selfcheck import models as _selfcheck  # noqa: F401
+from backend.sync import models as _sync  # noqa: F401
 
 metadata = SQLModel.metadata

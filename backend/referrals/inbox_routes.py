@@ -23,6 +23,8 @@ from backend.geo.reference import DISTRICTS, MUNICIPALITIES
 from backend.i18n import N_
 from backend.referrals import cases
 from backend.referrals.states import CLOSED, STATUS_LABELS, Status
+from backend.selfcheck.callback import DAYS as CALLBACK_DAYS
+from backend.selfcheck.callback import TIMES as CALLBACK_TIMES
 from backend.system.errors import message_of
 from backend.vocab import SPOKEN_LANGUAGES
 from backend.web import form_lists, render
@@ -106,6 +108,8 @@ def _case_context(session, user, referral) -> dict:  # noqa: ANN001
         "municipalities": MUNICIPALITIES,
         "referrer": _referrer_name(session, referral),
         "today": date.today().isoformat(),
+        "callback_days": CALLBACK_DAYS,
+        "callback_times": CALLBACK_TIMES,
     }
 
 

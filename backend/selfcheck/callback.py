@@ -27,7 +27,9 @@ from backend.db.types import utcnow
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.search import Hit, SearchQuery, search
 from backend.i18n import N_
+from backend.push import notify
 from backend.referrals import states
+from backend.referrals.deadlines import RECEIVE_WITHIN, add_working_days
 from backend.referrals.models import Referral, ReferralEvent
 from backend.selfcheck.service import Place, Result
 from backend.vocab import SPOKEN_LANGUAGES
@@ -170,13 +172,15 @@ def create_referrals(
     Returns (referral, name of the organisation that will call)."""
     needs = dict(result.needs)
     top_need = result.needs[0][0] if result.needs else "administration"
+    # The same keys as a nurse's referral (referrals/consent.py shared_data), so the receiving
+    # side shows both alike, plus what only a self-check has.
     shared: dict[str, Any] = {
         "source": "self-check",
-        "name": form.name,
+        "display_name": form.name,
         "phone": phone,
         "language": form.language,
         "callback": {"days": form.days, "time": form.time},
-        "municipality": place.municipality.name if place.municipality else None,
+        "municipality": place.municipality.bfs_number if place.municipality else None,
         "district": place.district or None,
         "age_band": place.age_band or None,
         "needs": needs,
@@ -201,13 +205,16 @@ def create_referrals(
             directory_organization_id=organization.id,
             receiving_organisation_id=organization.organisation_id,
             need_domain=domain,
+            district=place.district or None,
+            language=form.language,
             status=states.transition(states.Status.DRAFT, states.Status.REQUESTED).value,
-            shared={**shared, "need_domain": domain},
+            due_at=add_working_days(utcnow(), RECEIVE_WITHIN),
+            shared={**shared, "need": {"domain": domain, "severity": needs.get(domain)}},
         )
         session.add(referral)
         session.flush()
         session.add(ReferralEvent(referral_id=referral.id, from_status=None, to_status=referral.status))
         record(session, None, None, "create", "referral", referral.id)
-        # notify: new referral (issue 6 wires the push outbox here)
+        notify.new_referral(session, referral)  # the coordinators' push, in this transaction
         made.append((referral, organization.name))
     return made
