@@ -2,7 +2,8 @@
 
 It becomes one referral (source "self-check") per chosen organisation, with no client record:
 `shared` holds exactly what the person agreed to pass on (name or initials, phone, language,
-when to call, municipality, the flagged need areas) and nothing of their individual answers.
+when to call, municipality, the flagged need areas, the age band they gave) and nothing of
+their individual answers.
 
 The coordination office of a district: Passerelle has no separate register of offices, so
 the office is the directory's nearest *advice* offer in the person's language whose
@@ -170,16 +171,17 @@ def create_referrals(
     Returns (referral, name of the organisation that will call)."""
     needs = dict(result.needs)
     top_need = result.needs[0][0] if result.needs else "administration"
+    # The same keys as a nurse's referral (referrals.consent.shared_data), so that the
+    # receiving side shows both alike, plus what only a self-check has.
     shared: dict[str, Any] = {
         "source": "self-check",
-        "name": form.name,
-        "phone": phone,
+        "municipality": place.municipality.bfs_number if place.municipality else None,
         "language": form.language,
-        "callback": {"days": form.days, "time": form.time},
-        "municipality": place.municipality.name if place.municipality else None,
-        "district": place.district or None,
-        "age_band": place.age_band or None,
+        "display_name": form.name,
+        "phone": phone,
         "needs": needs,
+        "callback": {"days": form.days, "time": form.time},
+        "age_band": place.age_band or None,
         "emergency": result.emergency,
         "consent": {"text": CONSENT_TEXT, "given_at": utcnow().isoformat()},
     }
@@ -202,7 +204,7 @@ def create_referrals(
             receiving_organisation_id=organization.organisation_id,
             need_domain=domain,
             status=states.transition(states.Status.DRAFT, states.Status.REQUESTED).value,
-            shared={**shared, "need_domain": domain},
+            shared={**shared, "need": {"domain": domain, "severity": needs.get(domain)}},
         )
         session.add(referral)
         session.flush()

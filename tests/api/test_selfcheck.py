@@ -147,9 +147,10 @@ def test_callback_becomes_a_referral_for_the_district_office(server, fresh):
     mine = [r for r in listed if r["shared"].get("source") == "self-check"]
     assert mine, listed
     shared = mine[0]["shared"]
-    assert shared["phone"] == "+41 32 487 12 34" and shared["name"] == "J. R."
+    assert shared["phone"] == "+41 32 487 12 34" and shared["display_name"] == "J. R."
     assert shared["callback"] == {"days": ["thu"], "time": "afternoon"}
-    assert shared["municipality"] == "Tramelan" and "finances" in shared["needs"]
+    assert shared["municipality"] == 446 and shared["language"] == "fr"  # Tramelan
+    assert shared["need"] == {"domain": "finances", "severity": "needed"} and "finances" in shared["needs"]
     assert "answers" not in shared and "money" not in str(shared)
     assert mine[0]["status"] == "requested" and mine[0]["history"][0]["status"] == "requested"
     row = server.database.execute(
@@ -185,7 +186,9 @@ def test_callback_in_german_for_thun(server, fresh):
     assert done.status_code == 200 and "Pro Senectute Kanton Bern" in done.text
     token = _token(server, "koordination")
     listed = httpx.get(server.url + "/api/v1/referrals", headers={"Authorization": f"Bearer {token}"}).json()
-    assert any(r["shared"].get("name") == "Anna" and r["need_domain"] == "caring_relatives" for r in listed)
+    assert any(
+        r["shared"].get("display_name") == "Anna" and r["need_domain"] == "caring_relatives" for r in listed
+    )
 
 
 def test_callback_checks_every_field_and_stores_nothing_when_wrong(server, fresh):
