@@ -2,7 +2,8 @@
 
 It becomes one referral (source "self-check") per chosen organisation, with no client record:
 `shared` holds exactly what the person agreed to pass on (name or initials, phone, language,
-when to call, municipality, the flagged need areas) and nothing of their individual answers.
+when to call, municipality, the flagged need areas, the age band they gave) and nothing of
+their individual answers.
 
 The coordination office of a district: Passerelle has no separate register of offices, so
 the office is the directory's nearest *advice* offer in the person's language whose
@@ -172,18 +173,17 @@ def create_referrals(
     Returns (referral, name of the organisation that will call)."""
     needs = dict(result.needs)
     top_need = result.needs[0][0] if result.needs else "administration"
-    # The same keys as a nurse's referral (referrals/consent.py shared_data), so the receiving
-    # side shows both alike, plus what only a self-check has.
+    # The same keys as a nurse's referral (referrals.consent.shared_data), so that the
+    # receiving side shows both alike, plus what only a self-check has.
     shared: dict[str, Any] = {
         "source": "self-check",
+        "municipality": place.municipality.bfs_number if place.municipality else None,
+        "language": form.language,
         "display_name": form.name,
         "phone": phone,
-        "language": form.language,
-        "callback": {"days": form.days, "time": form.time},
-        "municipality": place.municipality.bfs_number if place.municipality else None,
-        "district": place.district or None,
-        "age_band": place.age_band or None,
         "needs": needs,
+        "callback": {"days": form.days, "time": form.time},
+        "age_band": place.age_band or None,
         "emergency": result.emergency,
         "consent": {"text": CONSENT_TEXT, "given_at": utcnow().isoformat()},
     }

@@ -149,7 +149,8 @@ def test_callback_becomes_a_referral_for_the_district_office(server, fresh):
     shared = mine[0]["shared"]
     assert shared["phone"] == "+41 32 487 12 34" and shared["display_name"] == "J. R."
     assert shared["callback"] == {"days": ["thu"], "time": "afternoon"}
-    assert shared["municipality"] == 446 and "finances" in shared["needs"]
+    assert shared["municipality"] == 446 and shared["language"] == "fr"  # Tramelan
+    assert shared["need"] == {"domain": "finances", "severity": "needed"} and "finances" in shared["needs"]
     assert "answers" not in shared and "money" not in str(shared)
     assert mine[0]["status"] == "requested" and mine[0]["history"][0]["status"] == "requested"
     row = server.database.execute(
