@@ -126,6 +126,8 @@ async function openOrFocus(url) {
     }
   }
   return self.clients.openWindow(url);
+}
+
 // ---- Self-check (issue 7) ---------------------------------------------------------------
 // The public self-check at /check works offline after the first visit. Its start pages
 // (/check/de, /check/fr) hold no personal data — the server renders them without user, CSRF
