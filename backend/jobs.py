@@ -45,32 +45,43 @@ def one_round(engine: Engine, settings: Settings, with_housekeeping: bool) -> di
     return counts
 
 
+class Rounds:
+    """The outbox every round, housekeeping when a minute has passed since the last time."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine, self.settings = engine, settings
+        self.last_housekeeping = float("-inf")
+
+    def run(self) -> dict[str, object]:
+        due = time.monotonic() - self.last_housekeeping >= HOUSEKEEPING_EVERY
+        counts = one_round(self.engine, self.settings, due)
+        if due:
+            self.last_housekeeping = time.monotonic()
+        return counts
+
+
 def run_forever(engine: Engine, settings: Settings, push_every: float = PUSH_EVERY) -> None:
-    """The worker process: the outbox every few seconds, housekeeping every minute."""
-    last_housekeeping = 0.0
+    """The worker process."""
+    rounds = Rounds(engine, settings)
     while True:
-        due = time.monotonic() - last_housekeeping >= HOUSEKEEPING_EVERY
         try:
-            counts = one_round(engine, settings, due)
+            counts = rounds.run()
         except Exception:  # noqa: BLE001 - a failed round is logged and tried again
             log.exception("worker round failed")
         else:
-            if due:
-                last_housekeeping = time.monotonic()
-            if any(counts.get(k) for k in ("sent", "retried", "failed")) or due:
+            if any(
+                counts.get(k) for k in ("sent", "retried", "failed", "sessions_removed", "overdue_reminders")
+            ):
                 log.info("worker: %s", counts)
         time.sleep(push_every)
 
 
 async def run_in_process(engine: Engine, settings: Settings) -> None:
     """The same rounds inside the web process (development, `make run`)."""
-    last_housekeeping = 0.0
+    rounds = Rounds(engine, settings)
     while True:
-        due = time.monotonic() - last_housekeeping >= HOUSEKEEPING_EVERY
         try:
-            await anyio.to_thread.run_sync(one_round, engine, settings, due)
-            if due:
-                last_housekeeping = time.monotonic()
+            await anyio.to_thread.run_sync(rounds.run)
         except Exception:  # noqa: BLE001
             log.exception("in-process worker round failed")
         await asyncio.sleep(PUSH_EVERY)

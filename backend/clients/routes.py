@@ -81,13 +81,17 @@ def create_client(
 @get("/clients/{client_id:str}", opt=NURSES, sync_to_thread=True, include_in_schema=False)
 def client_detail(request: Request, client_id: FromPath[str]) -> Template:
     with session_scope(request.app.state.engine) as session:
-        client = service.open_client(session, request.scope["user"], client_id)
-        screenings = of_client(session, request.scope["user"], client_id)
-    return render(
-        request,
-        "clients/detail.html",
-        {"client": client, "municipalities": MUNICIPALITIES, "screenings": screenings},
-    )
+        context = _detail_context(session, request.scope["user"], client_id)
+    return render(request, "clients/detail.html", context)
+
+
+def _detail_context(session, user, client_id: str) -> dict:  # noqa: ANN001
+    client = service.open_client(session, user, client_id)
+    return {
+        "client": client,
+        "municipalities": MUNICIPALITIES,
+        "screenings": of_client(session, user, client_id),
+    }
 
 
 @get("/clients/{client_id:str}/export", opt=NURSES, sync_to_thread=True, include_in_schema=False)
@@ -111,13 +115,8 @@ async def erase_client(request: Request, client_id: FromPath[str]) -> Template |
     def work() -> dict | None:
         with session_scope(engine) as session:
             if not confirmed:
-                client = service.open_client(session, user, client_id)
-                return {
-                    "client": client,
-                    "municipalities": MUNICIPALITIES,
-                    "screenings": of_client(session, user, client_id),
-                    "erase_error": N_("Tick the box to confirm that the client asked for erasure."),
-                }
+                problem = N_("Tick the box to confirm that the client asked for erasure.")
+                return {**_detail_context(session, user, client_id), "erase_error": problem}
             erasure.erase(session, user, client_id)
         return None
 

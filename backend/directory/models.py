@@ -68,6 +68,14 @@ class DirectoryService(SQLModel, table=True):
     modified_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     is_demo: bool = Field(default=False)
 
+    def text(self, field: str, locale: str) -> str | None:
+        """A text in the locale, else in the other language (either may be missing)."""
+        de, fr = getattr(self, f"{field}_de"), getattr(self, f"{field}_fr")
+        return (fr or de) if locale == "fr" else (de or fr)
+
+    def name(self, locale: str) -> str:
+        return self.text("name", locale) or ""
+
 
 class DirectoryServiceArea(SQLModel, table=True):
     """Where a service is available: the whole canton, a district or one municipality."""

@@ -18,7 +18,7 @@ from backend.db.engine import session_scope
 from backend.errors import Conflict, InvalidInput
 from backend.i18n import N_
 from backend.referrals import service
-from backend.referrals.consent import ConsentForm
+from backend.referrals.consent import DEFAULT_SCOPE, ConsentForm
 from backend.referrals.models import Referral
 from backend.screening import service as screenings
 
@@ -40,7 +40,7 @@ class ConsentIn:
     method: str = "verbal"  # verbal | written
     given_on: str | None = None  # YYYY-MM-DD, today when missing
     scope: list[str] = field(
-        default_factory=lambda: ["contact", "birth_year"]
+        default_factory=lambda: list(DEFAULT_SCOPE)
     )  # contact|birth_year|needs|strengths
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
@@ -61,9 +62,6 @@ class Check:
     problem: Message | None = None  # blocks sending
     warnings: list[Message] = field(default_factory=list)  # sending needs a confirmation
     duplicates: list[Referral] = field(default_factory=list)
-
-    def offer_name(self, locale: str) -> str:
-        return offer_name(self.service, locale) if self.service else ""
 
 
 @dataclass
@@ -195,13 +193,6 @@ def send(
         recorded_by=user.id,
     )
     session.add(consent)
-    client_data = {
-        "display_name": client.display_name,
-        "phone": client.phone,
-        "birth_year": client.birth_year,
-        "municipality": client.municipality,
-        "language": client.language,
-    }
     ids = list(referral_ids or [])
     municipality = MUNICIPALITIES.get(client.municipality)
     for check in outcome.checks:
@@ -218,33 +209,55 @@ def send(
             need_domain=check.choice.need_domain,
             district=municipality.district if municipality else None,
             language=client.language,
-            status=states.transition(states.Status.DRAFT, states.Status.REQUESTED).value,
-            due_at=add_working_days(utcnow(), RECEIVE_WITHIN),
             shared=shared_data(
                 values["scope"],
                 check.choice.need_domain,
                 screening.needs,
-                client_data,
+                client_fields(client),
                 screening.strengths,
                 values["note"],
             ),
             created_by=user.id,
         )
-        session.add(referral)
-        session.flush()
-        session.add(
-            ReferralEvent(
-                referral_id=referral.id,
-                from_status=None,
-                to_status=referral.status,
-                user_id=user.id,
-                organisation_id=user.organisation_id,
-            )
-        )
-        record(session, user.id, user.organisation_id, "create", "referral", referral.id)
-        notify.new_referral(session, referral)
-        outcome.referrals.append(referral)
+        outcome.referrals.append(submit(session, referral, user.id, user.organisation_id))
     return outcome
+
+
+def client_fields(client: Client) -> dict[str, Any]:
+    """What shared_data may pick from a client."""
+    return {
+        "display_name": client.display_name,
+        "phone": client.phone,
+        "birth_year": client.birth_year,
+        "municipality": client.municipality,
+        "language": client.language,
+    }
+
+
+def submit(
+    session: Session, referral: Referral, user_id: int | None, organisation_id: int | None
+) -> Referral:
+    """A referral leaves for the receiving organisation — a nurse's, a self-check's callback or
+    a proposal once the client agreed: status `requested`, its event, its deadline to be
+    received, an audit entry and the coordinators' notification, all in the caller's transaction."""
+    previous = referral.status if inspect(referral).persistent else None
+    referral.status = states.transition(previous or states.Status.DRAFT, states.Status.REQUESTED).value
+    referral.due_at = add_working_days(utcnow(), RECEIVE_WITHIN)
+    referral.updated_at = utcnow()
+    session.add(referral)
+    session.flush()
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            from_status=previous,
+            to_status=referral.status,
+            user_id=user_id,
+            organisation_id=organisation_id,
+        )
+    )
+    record(session, user_id, organisation_id, "update" if previous else "create", "referral", referral.id)
+    notify.new_referral(session, referral)
+    return referral
 
 
 def received_by_organisation(session: Session, user: CurrentUser, limit: int = 200) -> list[Referral]:
@@ -349,19 +362,11 @@ def send_proposal(
         values["scope"],
         referral.need_domain,
         screening.needs if screening else {},
-        {
-            "display_name": client.display_name,
-            "phone": client.phone,
-            "birth_year": client.birth_year,
-            "municipality": client.municipality,
-            "language": client.language,
-        },
+        client_fields(client),
         screening.strengths if screening else None,
         values["note"],
     )
-    change_status(session, user, referral, states.Status.REQUESTED)
-    referral.due_at = add_working_days(utcnow(), RECEIVE_WITHIN)
-    notify.new_referral(session, referral)
+    submit(session, referral, user.id, user.organisation_id)
     return {}
 
 
@@ -381,14 +386,6 @@ class Row:
     client_name: str
     offer: DirectoryService
     organization: str
-
-    def offer_name(self, locale: str) -> str:
-        return offer_name(self.offer, locale)
-
-
-def offer_name(offer: DirectoryService, locale: str) -> str:
-    preferred = offer.name_fr if locale == "fr" else offer.name_de
-    return preferred or offer.name_de or offer.name_fr or ""
 
 
 def sent_by_organisation(

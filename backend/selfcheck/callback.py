@@ -22,16 +22,13 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
-from backend.audit.models import record
 from backend.clients.service import normalise_phone
 from backend.db.types import utcnow
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.search import Hit, SearchQuery, search
 from backend.i18n import N_
-from backend.push import notify
-from backend.referrals import states
-from backend.referrals.deadlines import RECEIVE_WITHIN, add_working_days
-from backend.referrals.models import Referral, ReferralEvent
+from backend.referrals.models import Referral
+from backend.referrals.service import submit
 from backend.selfcheck.service import Place, Result
 from backend.vocab import SPOKEN_LANGUAGES
 
@@ -207,14 +204,7 @@ def create_referrals(
             need_domain=domain,
             district=place.district or None,
             language=form.language,
-            status=states.transition(states.Status.DRAFT, states.Status.REQUESTED).value,
-            due_at=add_working_days(utcnow(), RECEIVE_WITHIN),
             shared={**shared, "need": {"domain": domain, "severity": needs.get(domain)}},
         )
-        session.add(referral)
-        session.flush()
-        session.add(ReferralEvent(referral_id=referral.id, from_status=None, to_status=referral.status))
-        record(session, None, None, "create", "referral", referral.id)
-        notify.new_referral(session, referral)  # the coordinators' push, in this transaction
-        made.append((referral, organization.name))
+        made.append((submit(session, referral, None, None), organization.name))
     return made

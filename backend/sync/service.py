@@ -21,6 +21,7 @@ from backend.db.engine import session_scope
 from backend.errors import DomainError, InvalidInput
 from backend.i18n import N_, translate
 from backend.referrals.api import ConsentIn, OfferChoice, ReferralsIn, send_referrals
+from backend.referrals.consent import DEFAULT_SCOPE
 from backend.screening.api import ScreeningIn, create_screening
 from backend.sync.models import SyncRecord
 from backend.system.errors import message_of
@@ -85,7 +86,7 @@ def _apply(session, user: CurrentUser, record_id: str, kind: str, data: dict[str
         consent = data.get("consent") or {}
         if not isinstance(consent, dict):
             raise InvalidInput(N_("This value is missing or has the wrong type."), field="consent")
-        scope = consent.get("scope", ["contact", "birth_year"])
+        scope = consent.get("scope", list(DEFAULT_SCOPE))
         send_referrals(
             session,
             user,
