@@ -202,3 +202,70 @@ def login(client: httpx.Client, username: str, password: str = DEMO_PASSWORD) ->
         "/login",
         data={"username": username, "password": password, "csrf_token": csrf_from(page.text)},
     )
+
+
+ANSWERS = {
+    "loneliness": {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolated": "often"},
+    "administration": {"admin": "piling-up"},
+}
+
+
+def offer_of(server: LiveServer, organization: str, need: str) -> str:
+    """An accepting offer of a demo directory organisation for a need."""
+    return server.database.execute(
+        "SELECT s.id FROM directory_service s JOIN directory_organization o ON o.id = s.organization_id "
+        "JOIN directory_service_tag t ON t.service_id = s.id WHERE o.name = :o "
+        "AND t.kind = 'need_domain' AND t.value = :n AND s.capacity_status = 'accepting' ORDER BY s.id LIMIT 1",
+        o=organization,
+        n=need,
+    )[0][0]
+
+
+def api_referral(
+    server: LiveServer,
+    token: str,
+    name: str = "R. S.",
+    *,
+    birth_year: int = 1940,
+    municipality: int = 902,
+    language: str = "de",
+    phone: str | None = "079 765 43 21",
+    need: str = "loneliness",
+    organization: str = "Pro Senectute Kanton Bern",
+) -> tuple[str, str]:
+    """Through the JSON API as a nurse's token: a client, a completed screening and one referral
+    (consent: contact and year of birth). Returns (client id, referral id)."""
+    service_id = offer_of(server, organization, need)
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.url, timeout=10, headers=headers) as http:
+        client = http.post(
+            "/api/v1/clients",
+            json={
+                "display_name": name,
+                "birth_year": birth_year,
+                "municipality": municipality,
+                "language": language,
+                "phone": phone,
+            },
+        ).json()
+        instrument = http.get("/api/v1/instruments/social-situation-short").json()
+        screening = http.post(
+            "/api/v1/screenings",
+            json={
+                "client_id": client["id"],
+                "instrument_id": instrument["id"],
+                "instrument_version": instrument["version"],
+                "answers": ANSWERS[need],
+            },
+        ).json()
+        sent = http.post(
+            "/api/v1/referrals",
+            json={
+                "screening_id": screening["id"],
+                "offers": [{"service_id": service_id, "need_domain": need}],
+                "consent": {"confirmed": True, "scope": ["contact", "birth_year"]},
+                "accept_warnings": True,
+            },
+        )
+        assert sent.status_code == 201, sent.text
+        return client["id"], sent.json()["referrals"][0]["id"]

@@ -11,55 +11,12 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tests.support import cli, csrf_from, login
-
-LONELY = {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolated": "often"}
+from tests.support import ANSWERS, api_referral, cli, csrf_from, login
 
 
 @pytest.fixture(scope="module")
 def nurse_token(server) -> str:  # noqa: ANN001
     return cli("tokens", "create", "--user", "pflege", "--name", "cases", env=server.env).stdout.strip()
-
-
-def referral(server, token: str, name: str = "K. K.") -> tuple[str, str]:  # noqa: ANN001
-    """(client id, referral id): pflege refers to Pro Senectute Kanton Bern (koordination's)."""
-    service_id = server.database.execute(
-        "SELECT s.id FROM directory_service s JOIN directory_organization o ON o.id = s.organization_id "
-        "JOIN directory_service_tag t ON t.service_id = s.id WHERE o.name = 'Pro Senectute Kanton Bern' "
-        "AND t.kind = 'need_domain' AND t.value = 'loneliness' AND s.capacity_status = 'accepting' ORDER BY s.id LIMIT 1"
-    )[0][0]
-    with httpx.Client(base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {token}"}) as http:
-        client = http.post(
-            "/api/v1/clients",
-            json={
-                "display_name": name,
-                "birth_year": 1940,
-                "municipality": 902,
-                "language": "de",
-                "phone": "0791112233",
-            },
-        ).json()
-        instrument = http.get("/api/v1/instruments/social-situation-short").json()
-        screening = http.post(
-            "/api/v1/screenings",
-            json={
-                "client_id": client["id"],
-                "instrument_id": instrument["id"],
-                "instrument_version": instrument["version"],
-                "answers": LONELY,
-            },
-        ).json()
-        sent = http.post(
-            "/api/v1/referrals",
-            json={
-                "screening_id": screening["id"],
-                "offers": [{"service_id": service_id, "need_domain": "loneliness"}],
-                "consent": {"confirmed": True},
-                "accept_warnings": True,
-            },
-        )
-        assert sent.status_code == 201, sent.text
-        return client["id"], sent.json()["referrals"][0]["id"]
 
 
 @contextmanager
@@ -70,7 +27,7 @@ def browser(server, user: str) -> Iterator[tuple[httpx.Client, str]]:  # noqa: A
 
 
 def test_only_the_addressed_organisation_sees_the_case(server, nurse_token):
-    _, referral_id = referral(server, nurse_token)
+    _, referral_id = api_referral(server, nurse_token, "K. K.", phone="0791112233")
     with browser(server, "coordination") as (other, token):
         assert other.get(f"/inbox/{referral_id}").status_code == 404
         assert (
@@ -95,7 +52,7 @@ def test_only_the_addressed_organisation_sees_the_case(server, nurse_token):
 
 
 def test_case_actions_explain_what_is_wrong(server, nurse_token):
-    _, referral_id = referral(server, nurse_token, "L. L.")
+    _, referral_id = api_referral(server, nurse_token, "L. L.", phone="0791112233")
     with browser(server, "koordination") as (http, token):
         http.get(f"/inbox/{referral_id}")
         assert http.post(f"/inbox/{referral_id}/accept", data={"csrf_token": token}).status_code == 303
@@ -123,7 +80,7 @@ def test_case_actions_explain_what_is_wrong(server, nurse_token):
 
 
 def test_overdue_referrals_are_listed_and_reminded_once_a_day(server, nurse_token):
-    _, referral_id = referral(server, nurse_token, "M. M.")
+    _, referral_id = api_referral(server, nurse_token, "M. M.", phone="0791112233")
     server.database.execute(
         "UPDATE referral SET due_at = :t WHERE id = :r", t="2026-01-05 08:00:00+00:00", r=referral_id
     )
@@ -141,7 +98,7 @@ def test_overdue_referrals_are_listed_and_reminded_once_a_day(server, nurse_toke
 
 
 def test_audit_log_for_admins(server, nurse_token):
-    _, referral_id = referral(server, nurse_token, "N. N.")
+    _, referral_id = api_referral(server, nurse_token, "N. N.", phone="0791112233")
     with browser(server, "koordination") as (own, _):
         own.get(f"/inbox/{referral_id}")
     with browser(server, "admin") as (admin, _):
@@ -151,13 +108,13 @@ def test_audit_log_for_admins(server, nurse_token):
 
 
 def test_client_data_is_exported_and_erased_keeping_anonymous_statistics(server, nurse_token):
-    client_id, referral_id = referral(server, nurse_token, "O. O.")
+    client_id, referral_id = api_referral(server, nurse_token, "O. O.", phone="0791112233")
     with browser(server, "pflege") as (nurse, token):
         exported = nurse.get(f"/clients/{client_id}/export")
         assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
         data = exported.json()
         assert data["client"]["display_name"] == "O. O." and data["referrals"][0]["id"] == referral_id
-        assert data["screenings"][0]["answers"] == LONELY and data["consents"]
+        assert data["screenings"][0]["answers"] == ANSWERS["loneliness"] and data["consents"]
         unconfirmed = nurse.post(f"/clients/{client_id}/erase", data={"csrf_token": token})
         assert unconfirmed.status_code == 422 and "Kreuzen Sie" in unconfirmed.text
         assert (

@@ -10,9 +10,7 @@ import httpx
 import pytest
 
 from tests.push_stub import start_push_stub, unb64url
-from tests.support import cli
-
-LONELY = {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolated": "often"}
+from tests.support import api_referral, cli
 
 
 @pytest.fixture
@@ -46,44 +44,7 @@ def worker(server) -> str:  # noqa: ANN001
 
 def send_referral(server, name: str = "P. Q.") -> str:  # noqa: ANN001
     """pflege refers a client in Langnau to an offer of Pro Senectute Kanton Bern (koordination's)."""
-    service_id = server.database.execute(
-        "SELECT s.id FROM directory_service s JOIN directory_organization o ON o.id = s.organization_id "
-        "JOIN directory_service_tag t ON t.service_id = s.id WHERE o.name = 'Pro Senectute Kanton Bern' "
-        "AND t.kind = 'need_domain' AND t.value = 'loneliness' AND s.capacity_status = 'accepting' "
-        "ORDER BY s.id LIMIT 1"
-    )[0][0]
-    with api(server, "pflege") as http:
-        client = http.post(
-            "/api/v1/clients",
-            json={
-                "display_name": name,
-                "birth_year": 1937,
-                "municipality": 902,
-                "language": "de",
-                "phone": "079 765 43 21",
-            },
-        ).json()
-        instrument = http.get("/api/v1/instruments/social-situation-short").json()
-        screening = http.post(
-            "/api/v1/screenings",
-            json={
-                "client_id": client["id"],
-                "instrument_id": instrument["id"],
-                "instrument_version": instrument["version"],
-                "answers": LONELY,
-            },
-        ).json()
-        sent = http.post(
-            "/api/v1/referrals",
-            json={
-                "screening_id": screening["id"],
-                "offers": [{"service_id": service_id, "need_domain": "loneliness"}],
-                "consent": {"confirmed": True, "scope": ["contact", "birth_year"]},
-                "accept_warnings": True,
-            },
-        )
-        assert sent.status_code == 201, sent.text
-        return sent.json()["referrals"][0]["id"]
+    return api_referral(server, server.tokens["pflege"], name, birth_year=1937)[1]
 
 
 def subscribe(server, stub, user: str = "koordination"):  # noqa: ANN001, ANN201

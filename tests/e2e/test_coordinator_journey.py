@@ -4,20 +4,15 @@ started"; the referring nurse sees the outcome. In German and in French; axe on 
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from backend.i18n import translate
 from tests.e2e.helpers import log_in, serious_violations
-from tests.support import cli
+from tests.support import api_referral, cli
 
 pytestmark = pytest.mark.e2e
 
-ANSWERS = {
-    "loneliness": {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolated": "often"},
-    "administration": {"admin": "piling-up"},
-}
 PAIRS = {
     # nurse, coordinator, colleague, directory organisation, client municipality, need
     "de": ("pflege", "koordination", "Beat Besuchsdienst", "Pro Senectute Kanton Bern", 902, "loneliness"),
@@ -33,46 +28,16 @@ PAIRS = {
 
 
 def send_referral(server, nurse: str, organization: str, municipality: int, language: str, need: str) -> str:  # noqa: ANN001
-    service_id = server.database.execute(
-        "SELECT s.id FROM directory_service s JOIN directory_organization o ON o.id = s.organization_id "
-        "JOIN directory_service_tag t ON t.service_id = s.id WHERE o.name = :o "
-        "AND t.kind = 'need_domain' AND t.value = :n AND s.capacity_status = 'accepting' "
-        "ORDER BY s.id LIMIT 1",
-        o=organization,
-        n=need,
-    )[0][0]
     token = cli("tokens", "create", "--user", nurse, "--name", "journey", env=server.env).stdout.strip()
-    with httpx.Client(base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {token}"}) as http:
-        client = http.post(
-            "/api/v1/clients",
-            json={
-                "display_name": "R. S.",
-                "birth_year": 1938,
-                "municipality": municipality,
-                "language": language,
-            },
-        ).json()
-        instrument = http.get("/api/v1/instruments/social-situation-short").json()
-        screening = http.post(
-            "/api/v1/screenings",
-            json={
-                "client_id": client["id"],
-                "instrument_id": instrument["id"],
-                "instrument_version": instrument["version"],
-                "answers": ANSWERS[need],
-            },
-        ).json()
-        sent = http.post(
-            "/api/v1/referrals",
-            json={
-                "screening_id": screening["id"],
-                "offers": [{"service_id": service_id, "need_domain": need}],
-                "consent": {"confirmed": True},
-                "accept_warnings": True,
-            },
-        )
-        assert sent.status_code == 201, sent.text
-        return sent.json()["referrals"][0]["id"]
+    return api_referral(
+        server,
+        token,
+        municipality=municipality,
+        language=language,
+        need=need,
+        organization=organization,
+        phone=None,
+    )[1]
 
 
 @pytest.mark.parametrize("language", ["de", "fr"])
