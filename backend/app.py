@@ -25,6 +25,7 @@ from backend.directory import routes as directory_routes
 from backend.directory import snapshot as directory_snapshot
 from backend.home import routes as home_routes
 from backend.jobs import run_in_process
+from backend.offline import routes as offline_routes
 from backend.push import routes as push_routes
 from backend.pwa import routes as pwa_routes
 from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
@@ -105,6 +106,7 @@ def create_app(settings: Settings) -> Litestar:
                     *import_routes.ROUTES,
                     *selfcheck_routes.ROUTES,
                     *pwa_routes.ROUTES,
+                    *offline_routes.ROUTES,
                     *system_routes.ROUTES,
                     static,
                 ],

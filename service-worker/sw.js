@@ -12,6 +12,7 @@ const META_CACHE = "passerelle-meta";
 const LANGUAGE_KEY = "/__passerelle/language";
 const expectedCaches = new Set([SHELL_CACHE, META_CACHE]);
 const shellUrls = new Set(BUILD.shell);
+const offlinePages = new Set(BUILD.pages || []);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(precache().then(() => self.skipWaiting()));
@@ -26,7 +27,11 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
 
-  if (request.mode === "navigate" && isSelfCheckPage(url)) {
+  if (offlinePages.has(url.pathname)) {
+    event.respondWith(cacheFirst(url.pathname)); // see the offline screening block below
+  } else if (url.pathname === BUILD.snapshot) {
+    event.respondWith(snapshot());
+  } else if (request.mode === "navigate" && isSelfCheckPage(url)) {
     event.respondWith(selfCheckPage(request, url)); // see the self-check block below
   } else if (request.mode === "navigate") {
     event.respondWith(navigate(request));
@@ -163,3 +168,50 @@ async function selfCheckPage(request, url) {
     return (await cache.match(path)) || (await caches.match(BUILD.offline[await preferredLanguage()])) || Response.error();
   }
 }
+
+// ---- Offline screening (issue 5) ----------------------------------------------------------
+// The offline screening pages (public, no personal data) are precached with the shell and
+// answered from the cache first: they change only with a new build. The directory snapshot
+// (public offers) lives in a cache of its own, refreshed whenever the device is online, so
+// offers can be chosen without network. What a nurse enters never passes through here: the
+// pages seal it into IndexedDB (outbox.js), and this worker only sends it, by Background Sync,
+// with the same code as the pages.
+
+if (BUILD.outbox) importScripts(BUILD.outbox);
+
+const DATA_CACHE = "passerelle-directory";
+expectedCaches.add(DATA_CACHE);
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(SHELL_CACHE).then((cache) => cache.addAll([...offlinePages]))
+      .then(() => refreshSnapshot().catch(() => undefined)),
+  );
+});
+
+async function refreshSnapshot() {
+  const cache = await caches.open(DATA_CACHE);
+  const response = await fetch(BUILD.snapshot, { cache: "no-cache" });
+  if (response.ok) await cache.put(BUILD.snapshot, response.clone());
+  return response;
+}
+
+// Network first (the ETag makes an unchanged snapshot cheap), the last copy when offline.
+async function snapshot() {
+  try {
+    return await refreshSnapshot();
+  } catch (error) {
+    const cached = await caches.match(BUILD.snapshot, { cacheName: DATA_CACHE });
+    return cached || Response.error();
+  }
+}
+
+// Background Sync: send what waits. A failure rejects, so the browser tries again later.
+self.addEventListener("sync", (event) => {
+  if (!self.PasserelleOutbox || event.tag !== self.PasserelleOutbox.SYNC_TAG) return;
+  event.waitUntil(
+    self.PasserelleOutbox.sync({ force: true }).then((result) => {
+      if (result === "offline" || result === "failed") throw new Error(`outbox sync: ${result}`);
+    }),
+  );
+});

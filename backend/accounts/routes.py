@@ -154,6 +154,9 @@ async def me(request: Request) -> Response:
             "role": user.role.value,
             "organisation": user.organisation_name,
             "language": request.state.locale,
+            # The offline outbox sends its records with fetch from pages the service worker
+            # cached without a token (and from the worker itself), so it asks here first.
+            "csrf_token": request.state.csrf_token,
         }
     )
 

@@ -29,6 +29,10 @@ def service_worker_source(assets: Assets) -> str:
         "offline": {language: f"/offline/{language}" for language in LANGUAGES},
         "languages": list(LANGUAGES),
         "icon": assets.url("icons/icon-192.png"),
+        # The offline screening and its outbox list, per language (backend/offline/routes.py).
+        "pages": [f"/offline/{language}/{page}" for language in LANGUAGES for page in ("visit", "outbox")],
+        "outbox": assets.url("js/outbox.js"),
+        "snapshot": "/api/v1/directory/snapshot",
     }
     source = SERVICE_WORKER.read_text(encoding="utf-8")
     return source.replace(BUILD_MARKER, f"/*BUILD*/ {json.dumps(build)}; //", 1)

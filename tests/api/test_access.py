@@ -30,6 +30,8 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/sw.js"): ANYONE,
     ("GET", "/manifest.webmanifest"): ANYONE,
     ("GET", "/offline/{language:str}"): ANYONE,
+    ("GET", "/offline/{language:str}/visit"): ANYONE,
+    ("GET", "/offline/{language:str}/outbox"): ANYONE,
     ("GET", "/check"): ANYONE,
     ("GET", "/check/{lang:str}"): ANYONE,
     ("POST", "/check/{lang:str}"): ANYONE,
@@ -103,6 +105,8 @@ EXPECTED: dict[tuple[str, str], object] = {
 }
 SAMPLE_PATHS = {
     "/offline/{language:str}": "/offline/fr",
+    "/offline/{language:str}/visit": "/offline/de/visit",
+    "/offline/{language:str}/outbox": "/offline/fr/outbox",
     "/check/{lang:str}": "/check/fr",
     "/check/{lang:str}/result": "/check/fr/result",
     "/check/{lang:str}/callback": "/check/fr/callback",
@@ -187,3 +191,55 @@ def test_who_gets_in(server, org_staff, role):
             should = allowed == ANYONE or (role is not None and role in allowed)
             assert _got_in(response) == should, f"{role} {method} {path}: {response.status_code}"
             assert response.status_code < 500, f"{method} {path}: {response.text[:300]}"
+
+
+# Routes whose answers a cache (the browser's, a proxy's, the service worker's) may keep: public
+# files and pages that hold nothing of the visitor. Everything else must say no-store.
+CACHEABLE = {
+    "/static/{file_path:path}",
+    "/sw.js",
+    "/manifest.webmanifest",
+    "/offline/{language:str}",
+    "/offline/{language:str}/visit",
+    "/offline/{language:str}/outbox",
+    "/check",
+    "/check/{lang:str}",
+    "/check/{lang:str}/poster",
+    "/api/v1/directory/snapshot",
+    "/api/v1/instruments",
+    "/api/v1/instruments/{instrument_id:str}",
+    "/hsds",
+    "/hsds/taxonomies",
+    "/hsds/taxonomy_terms",
+    "/hsds/services",
+    "/hsds/services/{service_id:str}",
+    "/hsds/organizations",
+    "/hsds/organizations/{organization_id:str}",
+}
+
+
+@pytest.mark.parametrize("username", ["pflege", "koordination"])
+def test_only_public_routes_may_be_cached(server, username):
+    """Walks every GET route with a live session: personal answers say no-store, and the few
+    cacheable ones hold nothing of the person asking (no name, no CSRF token)."""
+    own_service = httpx.get(f"{server.url}/hsds/services", params={"organization_id": PRO_SENECTUTE}).json()[
+        "contents"
+    ][0]["id"]
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        assert login(client, username).status_code == 303
+        token = csrf_from(client.get("/").text)
+        name = client.get("/api/v1/me").json()["display_name"]
+        for method, path in sorted(EXPECTED):
+            if method != "GET":
+                continue
+            url = SAMPLE_PATHS.get(path, path)
+            url = url.replace("{screening_id:str}", "00000000-0000-4000-8000-000000000000")
+            url = url.replace("{referral_id:str}", "00000000-0000-4000-8000-000000000000")
+            url = url.replace("{service_id:str}", own_service).replace("{organization_id:str}", PRO_SENECTUTE)
+            response = client.get(url)
+            control = response.headers.get("cache-control", "")
+            if path in CACHEABLE:
+                assert name not in response.text, f"{path} names the user"
+                assert token not in response.text, f"{path} holds the CSRF token"
+            else:
+                assert "no-store" in control, f"{path} may be cached: {control!r}"

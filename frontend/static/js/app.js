@@ -54,10 +54,165 @@ function printButtons(root = document) {
   }
 }
 
+// ---- The offline outbox on every page (issue 5) ----------------------------------------------
+// The banner says how many records wait on this device, whether they were refused, whether the
+// session ended; sending starts at app start, when the connection returns, through Background
+// Sync, every half minute while something waits (the outbox's backoff decides), and on "Send now".
+
+const Outbox = self.PasserelleOutbox;
+const RETRY_MS = 30000;
+const STORAGE_SHORT_BYTES = 20 * 1024 * 1024;
+
+function plural(element, n) {
+  return (n === 1 ? element.dataset.one : element.dataset.many).replace("{n}", String(n));
+}
+
+async function showOutboxStatus() {
+  const banner = document.getElementById("outbox-status");
+  if (!banner || !Outbox) return;
+  let status;
+  let lost = false;
+  try {
+    status = await Outbox.status();
+    lost = await Outbox.lost();
+  } catch (error) {
+    return; // storage unavailable (private mode): nothing can wait here
+  }
+  const offline = !navigator.onLine;
+  const waiting = banner.querySelector("[data-waiting]");
+  const rejected = banner.querySelector("[data-rejected]");
+  waiting.textContent = status.waiting ? plural(waiting, status.waiting) : "";
+  rejected.textContent = status.rejected ? plural(rejected, status.rejected) : "";
+  rejected.hidden = !status.rejected;
+  banner.querySelector("[data-offline]").hidden = !offline;
+  banner.querySelector("[data-login]").hidden = !(status.login && status.waiting);
+  banner.querySelector("[data-lost]").hidden = !lost;
+  banner.querySelector("[data-storage]").hidden = !(await storageShort());
+  banner.querySelector("[data-sync-now]").hidden = !status.waiting || offline;
+  banner.hidden = !(status.waiting || offline || lost);
+  banner.dataset.waiting = String(status.waiting);
+}
+
+async function storageShort() {
+  if (!navigator.storage || !navigator.storage.estimate) return false;
+  try {
+    const { quota, usage } = await navigator.storage.estimate();
+    return typeof quota === "number" && quota - (usage || 0) < STORAGE_SHORT_BYTES;
+  } catch (error) {
+    return false;
+  }
+}
+
+async function sendWaiting(force = false) {
+  if (!Outbox || !navigator.onLine) return;
+  try {
+    await Outbox.sync({ force });
+  } catch (error) {
+    // Storage or network trouble: the records stay, the banner says so.
+  }
+  showOutboxStatus();
+}
+
+async function rememberAccount() {
+  const account = document.body.dataset.account;
+  if (!Outbox || !account || document.body.dataset.role !== "nurse") return;
+  try {
+    // A nurse logged in on this device: the offline pages may be used from now on.
+    await Outbox.setMeta("owner", account);
+    await Outbox.setMeta("login", undefined);
+  } catch (error) {
+    // No IndexedDB: the offline pages will say that they need a login first.
+  }
+}
+
+function watchOutbox() {
+  if (!Outbox || !document.getElementById("outbox-status")) return;
+  document.querySelector("[data-sync-now]").addEventListener("click", () => sendWaiting(true));
+  const lostOk = document.querySelector("[data-lost-ok]");
+  lostOk.addEventListener("click", () => Outbox.acknowledgeLost().then(showOutboxStatus));
+  window.addEventListener("online", () => sendWaiting(true));
+  window.addEventListener("offline", showOutboxStatus);
+  new BroadcastChannel("passerelle-outbox").addEventListener("message", showOutboxStatus);
+  setInterval(() => sendWaiting(false), RETRY_MS);
+  rememberAccount().then(() => sendWaiting(true));
+  showOutboxStatus();
+}
+
+// Logging out never wipes unsent records: it offers to send them first, and otherwise they
+// stay encrypted for the next login. The clients kept for today's visits are removed.
+function guardLogout() {
+  const form = document.querySelector("form.logout");
+  const dialog = document.getElementById("logout-unsent");
+  if (!form || !dialog || !Outbox) return;
+  let confirmed = false;
+  const leave = async () => {
+    confirmed = true;
+    await Outbox.purgeVisits(true).catch(() => undefined);
+    form.requestSubmit();
+  };
+  form.addEventListener("submit", async (event) => {
+    if (confirmed) return;
+    event.preventDefault();
+    const status = await Outbox.status().catch(() => ({ waiting: 0 }));
+    if (!status.waiting) return leave();
+    const count = dialog.querySelector("[data-count]");
+    count.textContent = plural(count, status.waiting);
+    dialog.showModal();
+  });
+  dialog.querySelector("[data-send]").addEventListener("click", async () => {
+    await sendWaiting(true);
+    const status = await Outbox.status();
+    if (!status.waiting) {
+      dialog.close();
+      return leave();
+    }
+    const count = dialog.querySelector("[data-count]");
+    count.textContent = plural(count, status.waiting);
+  });
+  dialog.querySelector("[data-logout]").addEventListener("click", () => {
+    dialog.close();
+    leave();
+  });
+  dialog.querySelector("[data-cancel]").addEventListener("click", () => dialog.close());
+}
+
+// "Take along for today": a client's minimal data, sealed in IndexedDB for 24 hours, so that
+// her screening can be done without network.
+function takeAlongButtons() {
+  for (const button of document.querySelectorAll("[data-take-along]")) {
+    if (!Outbox) continue;
+    button.hidden = false;
+    const note = document.getElementById(button.getAttribute("aria-describedby"));
+    Outbox.visitIds().then((ids) => {
+      if (ids.includes(button.dataset.takeAlong)) note.textContent = note.dataset.done;
+    }).catch(() => undefined);
+    button.addEventListener("click", async () => {
+      try {
+        const response = await fetch(`/api/v1/clients/${button.dataset.takeAlong}`, { headers: { Accept: "application/json" } });
+        if (!response.ok) throw new Error(String(response.status));
+        const client = await response.json();
+        await Outbox.keepVisit({
+          id: client.id,
+          display_name: client.display_name,
+          birth_year: client.birth_year,
+          municipality: client.municipality,
+          language: client.language,
+        });
+        note.textContent = note.dataset.done;
+      } catch (error) {
+        note.textContent = note.dataset.failed;
+      }
+    });
+  }
+}
+
 function start() {
   fallBackToNavigationWhenOffline();
   askBeforeLeavingDraft();
   printButtons();
+  watchOutbox();
+  guardLogout();
+  takeAlongButtons();
 }
 
 registerServiceWorker();

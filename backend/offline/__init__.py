@@ -1,0 +1,1 @@
+"""Working without a network: the pages a nurse uses offline (precached by the service worker)."""

@@ -1,0 +1,77 @@
+"""The offline screening and the list of records waiting to be sent.
+
+Both pages are public and hold no personal data: the instrument, the municipalities, the
+vocabulary and empty forms. The service worker precaches them per language; what a nurse
+enters lives only in the encrypted IndexedDB outbox of her device (frontend/static/js/outbox.js)
+until POST /api/v1/sync confirms it.
+"""
+
+from __future__ import annotations
+
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from backend.accounts.access import public
+from backend.geo.reference import MUNICIPALITIES
+from backend.i18n import LANGUAGES, translate
+from backend.referrals.consent import DEFAULT_SCOPE, GIVEN_BY, METHODS, SCOPE_ITEMS
+from backend.screening.instruments import all_instruments, translated
+from backend.screening.service import NURSE_INSTRUMENT
+from backend.vocab import NEED_DOMAINS, SEVERITIES, SPOKEN_LANGUAGES
+from backend.web import render
+
+# Public, versioned by the service worker's cache name; a day in the HTTP cache is harmless.
+ONE_DAY = {"Cache-Control": "public, max-age=86400"}
+
+
+def _language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise NotFoundException()
+    return language
+
+
+def page_context(language: str) -> dict:
+    instrument = translated(all_instruments()[NURSE_INSTRUMENT], language)
+    municipalities = sorted(MUNICIPALITIES.values(), key=lambda m: m.name)
+    return {
+        "user": None,
+        "csrf_token": "",
+        "demo": False,
+        "offline": True,
+        "instrument": instrument,
+        "shown": {item["linkId"] for item in instrument["items"]},
+        "answers": {},
+        "problems": {},
+        "municipalities": municipalities,
+        "spoken_languages": SPOKEN_LANGUAGES,
+        "given_by": GIVEN_BY,
+        "methods": METHODS,
+        "scope_items": SCOPE_ITEMS,
+        "default_scope": DEFAULT_SCOPE,
+        # What the page's script needs to match offers without a server (all public).
+        "visit_data": {
+            "instrument": instrument,
+            "districts": {str(m.bfs_number): m.district for m in municipalities},
+            "municipalities": {str(m.bfs_number): m.name for m in municipalities},
+            "needs": {code: translate(language, label) for code, label in NEED_DOMAINS.items()},
+            "severities": {code: translate(language, label) for code, label in SEVERITIES.items()},
+        },
+    }
+
+
+@get("/offline/{language:str}/visit", opt=public(), include_in_schema=False)
+async def offline_visit(request: Request, language: FromPath[str]) -> Template:
+    language = _language(language)
+    return render(request, "offline/visit.html", page_context(language), locale=language, headers=ONE_DAY)
+
+
+@get("/offline/{language:str}/outbox", opt=public(), include_in_schema=False)
+async def offline_outbox(request: Request, language: FromPath[str]) -> Template:
+    language = _language(language)
+    context = {"user": None, "csrf_token": "", "demo": False, "offline": True}
+    return render(request, "offline/outbox.html", context, locale=language, headers=ONE_DAY)
+
+
+ROUTES = [offline_visit, offline_outbox]

@@ -1,0 +1,512 @@
+// The outbox: records a nurse saved on this device, encrypted, until the server confirms them.
+//
+// A classic script on purpose: pages load it with <script defer> and the service worker with
+// importScripts(), so Background Sync sends with the same code as the page. It defines
+// self.PasserelleOutbox and nothing else.
+//
+// Storage: one IndexedDB database, versioned with migrations (MIGRATIONS below). Record data
+// (client names, answers, consent) is sealed with AES-GCM under a key that is generated on the
+// device as non-extractable: scripts of this origin can use it, nobody can read it out, and
+// the files on disk hold only ciphertext. Only a 2xx answer of POST /api/v1/sync naming a
+// record `accepted` or `duplicate` removes it; a `rejected` one stays, with the server's
+// reason, until the nurse corrects or discards it.
+
+(function (scope) {
+  "use strict";
+
+  const DB_NAME = "passerelle";
+  const DB_VERSION = 2;
+  const KEY_ID = "outbox";
+  const LOCK = "passerelle-outbox-sync";
+  const SYNC_TAG = "passerelle-outbox";
+  const BATCH = 100;
+  const TIMEOUT_MS = 30000;
+  const VISIT_HOURS = 24;
+  // Backoff after a failed attempt: 5 s, 10 s, 20 s … at most 15 minutes.
+  const BACKOFF_FIRST_MS = 5000;
+  const BACKOFF_MAX_MS = 15 * 60 * 1000;
+  // A count only (no personal data) kept outside IndexedDB, to notice when the browser evicted it.
+  const EXPECTED_KEY = "passerelle-outbox-expected";
+
+  // Each step upgrades the database from the version before it; never edit a released step.
+  const MIGRATIONS = {
+    1(db) {
+      db.createObjectStore("keys");
+      db.createObjectStore("outbox", { keyPath: "id" });
+    },
+    2(db, tx) {
+      db.createObjectStore("visits", { keyPath: "id" });
+      db.createObjectStore("drafts");
+      db.createObjectStore("meta");
+      const outbox = tx.objectStore("outbox");
+      outbox.createIndex("by_state", "state");
+      // Version 1 records had no state or order: they were all waiting, oldest first.
+      outbox.openCursor().onsuccess = (event) => {
+        const cursor = event.target.result;
+        if (!cursor) return;
+        const record = cursor.value;
+        record.state = record.state || "pending";
+        record.order = record.order || Date.parse(record.created_at) || 0;
+        record.attempts = record.attempts || 0;
+        cursor.update(record);
+        cursor.continue();
+      };
+    },
+  };
+
+  let dbPromise = null;
+
+  function open() {
+    if (dbPromise) return dbPromise;
+    dbPromise = new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB_NAME, DB_VERSION);
+      request.onupgradeneeded = (event) => {
+        for (let version = event.oldVersion + 1; version <= DB_VERSION; version += 1) {
+          MIGRATIONS[version](request.result, request.transaction);
+        }
+      };
+      request.onsuccess = () => {
+        const db = request.result;
+        // Another tab (or a newer worker) upgrades the schema: let it, and reopen next time.
+        db.onversionchange = () => {
+          db.close();
+          dbPromise = null;
+        };
+        resolve(db);
+      };
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error("blocked"));
+    });
+    dbPromise.catch(() => {
+      dbPromise = null;
+    });
+    return dbPromise;
+  }
+
+  function done(request) {
+    return new Promise((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  async function run(stores, mode, work) {
+    const db = await open();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(stores, mode);
+      let result;
+      Promise.resolve(work(tx)).then((value) => {
+        result = value;
+      }, reject);
+      tx.oncomplete = () => resolve(result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error || new Error("aborted"));
+    });
+  }
+
+  // ---- encryption -------------------------------------------------------------------------
+
+  async function key() {
+    const existing = await run(["keys"], "readonly", (tx) => done(tx.objectStore("keys").get(KEY_ID)));
+    if (existing) return existing;
+    const fresh = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    // Two tabs may race here: add() lets only the first key in, and both then use it.
+    await run(["keys"], "readwrite", (tx) => {
+      const request = tx.objectStore("keys").add(fresh, KEY_ID);
+      request.onerror = (event) => event.preventDefault();
+    });
+    return run(["keys"], "readonly", (tx) => done(tx.objectStore("keys").get(KEY_ID)));
+  }
+
+  async function seal(value) {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const plain = new TextEncoder().encode(JSON.stringify(value));
+    const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await key(), plain);
+    return { iv, sealed };
+  }
+
+  async function unseal(entry) {
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: entry.iv }, await key(), entry.sealed);
+    return JSON.parse(new TextDecoder().decode(plain));
+  }
+
+  // ---- records ----------------------------------------------------------------------------
+
+  function uuid() {
+    return crypto.randomUUID();
+  }
+
+  // Saves records of one visit together: all of them, or (on a full disk) none.
+  async function add(records, owner) {
+    const group = uuid();
+    const now = Date.now();
+    const rows = [];
+    for (const [index, record] of records.entries()) {
+      const { iv, sealed } = await seal(record.data);
+      rows.push({
+        id: record.id,
+        type: record.type,
+        owner,
+        group,
+        created_at: record.created_at || new Date(now).toISOString(),
+        order: now + index,
+        state: "pending",
+        attempts: 0,
+        error: null,
+        errors: {},
+        label: record.label ? await seal(record.label) : null,
+        visit: record.visit || null, // the id of a client kept for today's visits, if any
+        iv,
+        sealed,
+      });
+    }
+    await run(["outbox"], "readwrite", (tx) => {
+      for (const row of rows) tx.objectStore("outbox").add(row);
+    });
+    await remember();
+    announce();
+    return group;
+  }
+
+  async function all() {
+    const rows = await run(["outbox"], "readonly", (tx) => done(tx.objectStore("outbox").getAll()));
+    return rows.sort((a, b) => a.order - b.order);
+  }
+
+  async function counts(owner) {
+    const rows = await all();
+    const mine = owner ? rows.filter((r) => r.owner === owner) : rows;
+    return {
+      waiting: mine.length,
+      rejected: mine.filter((r) => r.state === "rejected").length,
+    };
+  }
+
+  // The record with its data (and label) decrypted, for the page that lists and corrects them.
+  async function open_(row) {
+    return { ...row, data: await unseal(row), label: row.label ? await unseal(row.label) : null };
+  }
+
+  async function readable() {
+    return Promise.all((await all()).map(open_));
+  }
+
+  // A correction: only a record the server rejected may change (a waiting or sending one is
+  // locked). The record's whole visit goes back to waiting, since its others were rejected
+  // for depending on it.
+  async function correct(id, data) {
+    const row = await run(["outbox"], "readonly", (tx) => done(tx.objectStore("outbox").get(id)));
+    if (!row || row.state !== "rejected") return false;
+    const { iv, sealed } = await seal(data);
+    await run(["outbox"], "readwrite", async (tx) => {
+      const store = tx.objectStore("outbox");
+      store.put({ ...row, iv, sealed, state: "pending", error: null, errors: {} });
+      const rows = await done(store.getAll());
+      for (const other of rows) {
+        if (other.group === row.group && other.id !== id && other.state === "rejected") {
+          store.put({ ...other, state: "pending", error: null, errors: {} });
+        }
+      }
+    });
+    await clearBackoff();
+    announce();
+    return true;
+  }
+
+  // Deliberately dropping a record, with the ones of its visit that depend on it.
+  async function discard(id) {
+    const rows = await all();
+    const row = rows.find((r) => r.id === id);
+    if (!row || row.state === "sending") return false;
+    const rank = { client: 0, screening: 1, referral: 2 };
+    const gone = rows.filter((r) => r.id === id || (r.group === row.group && rank[r.type] > rank[row.type]));
+    await run(["outbox"], "readwrite", (tx) => {
+      for (const r of gone) tx.objectStore("outbox").delete(r.id);
+    });
+    await remember();
+    announce();
+    return true;
+  }
+
+  // ---- small key/value facts: owner, backoff, "log in again" --------------------------------
+
+  function getMeta(name) {
+    return run(["meta"], "readonly", (tx) => done(tx.objectStore("meta").get(name)));
+  }
+
+  function setMeta(name, value) {
+    return run(["meta"], "readwrite", (tx) => {
+      if (value === undefined) tx.objectStore("meta").delete(name);
+      else tx.objectStore("meta").put(value, name);
+    });
+  }
+
+  async function clearBackoff() {
+    await setMeta("backoff", undefined);
+  }
+
+  async function failed() {
+    const previous = (await getMeta("backoff")) || { failures: 0 };
+    const failures = previous.failures + 1;
+    const wait = Math.min(BACKOFF_FIRST_MS * 2 ** (failures - 1), BACKOFF_MAX_MS);
+    await setMeta("backoff", { failures, until: Date.now() + wait * (0.75 + Math.random() / 2) });
+  }
+
+  // ---- today's visits: clients marked for offline use, removed after 24 hours -------------
+
+  async function keepVisit(client) {
+    const { iv, sealed } = await seal(client);
+    await run(["visits"], "readwrite", (tx) => {
+      tx.objectStore("visits").put({ id: client.id, expires: Date.now() + VISIT_HOURS * 3600 * 1000, iv, sealed });
+    });
+  }
+
+  async function visits() {
+    await purgeVisits();
+    const rows = await run(["visits"], "readonly", (tx) => done(tx.objectStore("visits").getAll()));
+    return Promise.all(rows.map(async (row) => ({ ...(await unseal(row)), expires: row.expires })));
+  }
+
+  async function visitIds() {
+    await purgeVisits();
+    const rows = await run(["visits"], "readonly", (tx) => done(tx.objectStore("visits").getAll()));
+    return rows.map((row) => row.id);
+  }
+
+  async function dropVisit(id) {
+    await run(["visits"], "readwrite", (tx) => tx.objectStore("visits").delete(id));
+  }
+
+  async function purgeVisits(all = false) {
+    await run(["visits"], "readwrite", async (tx) => {
+      const store = tx.objectStore("visits");
+      for (const row of await done(store.getAll())) {
+        if (all || row.expires <= Date.now()) store.delete(row.id);
+      }
+    });
+  }
+
+  // ---- the draft of the screening in progress (one per device) ----------------------------
+
+  async function saveDraft(value) {
+    const { iv, sealed } = await seal(value);
+    await run(["drafts"], "readwrite", (tx) => tx.objectStore("drafts").put({ iv, sealed, saved: Date.now() }, "visit"));
+  }
+
+  async function draft() {
+    const entry = await run(["drafts"], "readonly", (tx) => done(tx.objectStore("drafts").get("visit")));
+    return entry ? unseal(entry) : null;
+  }
+
+  async function dropDraft() {
+    await run(["drafts"], "readwrite", (tx) => tx.objectStore("drafts").delete("visit"));
+  }
+
+  // ---- sending ----------------------------------------------------------------------------
+
+  async function withTimeout(url, options) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+    try {
+      return await fetch(url, { ...options, signal: controller.signal, credentials: "same-origin", cache: "no-store" });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function setState(ids, state) {
+    await run(["outbox"], "readwrite", async (tx) => {
+      const store = tx.objectStore("outbox");
+      for (const id of ids) {
+        const row = await done(store.get(id));
+        if (row) store.put({ ...row, state });
+      }
+    });
+  }
+
+  // One attempt to send what waits. Sends under a Web Lock, so the page, other tabs and the
+  // service worker never send the same record twice at once; a trigger that finds the lock
+  // taken returns at once (the running one picks up everything). Answers what happened:
+  // sent | nothing | offline | login | waiting | busy | failed.
+  async function sync({ force = false } = {}) {
+    if (scope.navigator.locks) {
+      return scope.navigator.locks.request(LOCK, { ifAvailable: true }, (lock) => (lock ? send(force) : "busy"));
+    }
+    return send(force);
+  }
+
+  async function send(force) {
+    const waiting = (await all()).filter((r) => r.state !== "rejected");
+    if (!waiting.length) return "nothing";
+    const backoff = await getMeta("backoff");
+    if (!force && backoff && backoff.until > Date.now()) return "waiting";
+
+    let me;
+    try {
+      const response = await withTimeout("/api/v1/me", { headers: { Accept: "application/json" } });
+      if (response.status === 401 || response.status === 403) {
+        await setMeta("login", true);
+        announce();
+        return "login";
+      }
+      if (!response.ok) throw new Error(`me ${response.status}`);
+      me = await response.json();
+    } catch (error) {
+      await failed();
+      announce();
+      return "offline";
+    }
+    await setMeta("login", undefined);
+    if (me.role !== "nurse") return "nothing";
+    await setMeta("owner", me.username);
+
+    let outcome = "nothing";
+    // Records of this account only; another nurse's stay until she logs in again here.
+    for (;;) {
+      const rows = (await all()).filter((r) => r.state !== "rejected" && r.owner === me.username).slice(0, BATCH);
+      if (!rows.length) break;
+      const ids = rows.map((r) => r.id);
+      await setState(ids, "sending");
+      announce();
+      let answer;
+      try {
+        const records = [];
+        for (const row of rows) {
+          records.push({ id: row.id, type: row.type, created_at: row.created_at, data: await unseal(row) });
+        }
+        const response = await withTimeout("/api/v1/sync", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": me.csrf_token },
+          body: JSON.stringify({ records }),
+        });
+        if (response.status === 401 || response.status === 403) {
+          await setState(ids, "pending");
+          await setMeta("login", true);
+          announce();
+          return "login";
+        }
+        if (!response.ok) throw new Error(`sync ${response.status}`);
+        answer = await response.json();
+        if (!answer || !Array.isArray(answer.results)) throw new Error("sync answer");
+      } catch (error) {
+        await setState(ids, "pending");
+        await failed();
+        announce();
+        return "failed";
+      }
+      await settle(rows, answer.results);
+      await clearBackoff();
+      outcome = "sent";
+    }
+    await remember();
+    announce();
+    return outcome;
+  }
+
+  // Applies the server's answer: confirmed records leave, rejected ones stay with the reason.
+  async function settle(rows, results) {
+    const byId = new Map(results.map((r) => [r.id, r]));
+    const confirmedClients = [];
+    await run(["outbox"], "readwrite", async (tx) => {
+      const store = tx.objectStore("outbox");
+      for (const row of rows) {
+        const result = byId.get(row.id);
+        if (result && (result.status === "accepted" || result.status === "duplicate")) {
+          store.delete(row.id);
+          if (row.type === "screening" && row.visit) confirmedClients.push(row.visit);
+        } else if (result && result.status === "rejected") {
+          store.put({ ...row, state: "rejected", error: result.error || "", errors: result.errors || {} });
+        } else {
+          store.put({ ...row, state: "pending" });
+        }
+      }
+    });
+    // A client's offline copy is not needed once her screening is on the server.
+    for (const id of confirmedClients) await dropVisit(id);
+  }
+
+  // ---- the device's state for the banner --------------------------------------------------
+
+  function remember() {
+    return all().then((rows) => {
+      try {
+        if (scope.localStorage) scope.localStorage.setItem(EXPECTED_KEY, String(rows.length));
+      } catch (error) {
+        // Not in the service worker, or storage refused: the check below simply stays quiet.
+      }
+    });
+  }
+
+  // True when records that were waiting vanished without the server confirming them.
+  async function lost() {
+    try {
+      const expected = Number(scope.localStorage.getItem(EXPECTED_KEY) || "0");
+      return expected > (await all()).length;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function acknowledgeLost() {
+    return remember();
+  }
+
+  // Tells every page of this device that the outbox changed (they refresh their banner).
+  function announce() {
+    try {
+      const channel = new BroadcastChannel("passerelle-outbox");
+      channel.postMessage("changed");
+      channel.close();
+    } catch (error) {
+      // No BroadcastChannel: pages refresh on their own triggers.
+    }
+  }
+
+  async function status() {
+    const owner = await getMeta("owner");
+    const rows = await all();
+    return {
+      waiting: rows.length,
+      rejected: rows.filter((r) => r.state === "rejected").length,
+      login: Boolean(await getMeta("login")),
+      owner,
+    };
+  }
+
+  // Background Sync where the browser has it; the page's own triggers cover the rest.
+  async function requestBackgroundSync() {
+    try {
+      const registration = await scope.navigator.serviceWorker.ready;
+      if (registration.sync) await registration.sync.register(SYNC_TAG);
+    } catch (error) {
+      // Not supported or not allowed: the online event, app start and the button remain.
+    }
+  }
+
+  scope.PasserelleOutbox = {
+    SYNC_TAG,
+    DB_VERSION,
+    add,
+    all,
+    readable,
+    counts,
+    correct,
+    discard,
+    sync,
+    status,
+    lost,
+    acknowledgeLost,
+    keepVisit,
+    visits,
+    visitIds,
+    dropVisit,
+    purgeVisits,
+    saveDraft,
+    draft,
+    dropDraft,
+    getMeta,
+    setMeta,
+    requestBackgroundSync,
+    uuid,
+  };
+})(self);
