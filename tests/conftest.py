@@ -11,11 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import ROOT, DatabaseFactory, LiveServer
+from tests.support import CHROMIUM, ROOT, DatabaseFactory, LiveServer
 
 BACKENDS = ["sqlite", "postgresql"]
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEMO_PASSWORD = "passerelle-demo"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 def free_port() -> int:

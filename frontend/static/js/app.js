@@ -134,7 +134,10 @@ function watchOutbox() {
   window.addEventListener("offline", showOutboxStatus);
   new BroadcastChannel("passerelle-outbox").addEventListener("message", showOutboxStatus);
   setInterval(() => sendWaiting(false), RETRY_MS);
-  rememberAccount().then(() => sendWaiting(true));
+  rememberAccount().then(() => {
+    document.body.dataset.outbox = "ready";
+    sendWaiting(true);
+  });
   showOutboxStatus();
 }
 

@@ -331,11 +331,24 @@ async function save(event) {
   Outbox.sync().catch(() => undefined);
 }
 
+// A nurse who opens this page online, logged in, may use it even before another page noted her.
+async function accountOnline() {
+  try {
+    const response = await fetch("/api/v1/me", { headers: { Accept: "application/json" }, cache: "no-store" });
+    const me = response.ok ? await response.json() : null;
+    if (!me || me.role !== "nurse") return null;
+    await Outbox.setMeta("owner", me.username);
+    return me.username;
+  } catch (error) {
+    return null;
+  }
+}
+
 // ---- start -----------------------------------------------------------------------------------
 
 async function start() {
   rules = await import(form.dataset.rules);
-  owner = await Outbox.getMeta("owner");
+  owner = (await Outbox.getMeta("owner")) || (await accountOnline());
   if (!owner) {
     document.getElementById("visit-locked").hidden = false;
     return;
