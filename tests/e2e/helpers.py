@@ -27,6 +27,11 @@ def serious_violations(page: Page) -> list[str]:
 
 def wait_for_service_worker_control(page: Page) -> None:
     page.evaluate("() => navigator.serviceWorker.ready")
-    # clients.claim() hands this page to the worker once it activates.
+    # clients.claim() hands this page to the worker once it activates; a page whose navigation
+    # was under way at that moment is controlled from its next load, as in real use.
     expect(page.locator("html")).to_be_attached()
+    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        page.wait_for_timeout(300)
+        if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+            page.reload()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10_000)
