@@ -32,7 +32,15 @@ FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-dat
 # cross-site POST is still refused.
 ANONYMOUS_PREFIX = "/check"
 # Files every page loads (including the self-check's): they carry no form, so no cookie either.
-NO_COOKIE_PREFIXES = ("/static/", "/sw.js", "/manifest.webmanifest", "/offline/", "/favicon.ico")
+# The worker also fetches the public directory snapshot for every visitor, the self-check's too.
+NO_COOKIE_PREFIXES = (
+    "/static/",
+    "/sw.js",
+    "/manifest.webmanifest",
+    "/offline/",
+    "/favicon.ico",
+    "/api/v1/directory/snapshot",
+)
 CSRF_FAILED = N_("This form has expired or did not come from Passerelle. Reload the page and try again.")
 
 
