@@ -32,6 +32,19 @@ def _language(language: str) -> str:
     return language
 
 
+def rules_only(instrument: dict) -> dict:
+    """What rules.js needs: structure, option codes and scores, rules; the texts are in the page."""
+    items = [
+        {
+            key: ([{"code": o["code"], "score": o.get("score", 0)} for o in value] if key == "options" else value)
+            for key, value in item.items()
+            if key in ("linkId", "type", "enableWhen", "options")
+        }
+        for item in instrument["items"]
+    ]
+    return {"id": instrument["id"], "version": instrument["version"], "items": items, "rules": instrument["rules"]}
+
+
 def page_context(language: str) -> dict:
     instrument = translated(all_instruments()[NURSE_INSTRUMENT], language)
     municipalities = sorted(MUNICIPALITIES.values(), key=lambda m: m.name)
@@ -52,9 +65,8 @@ def page_context(language: str) -> dict:
         "default_scope": DEFAULT_SCOPE,
         # What the page's script needs to match offers without a server (all public).
         "visit_data": {
-            "instrument": instrument,
+            "instrument": rules_only(instrument),
             "districts": {str(m.bfs_number): m.district for m in municipalities},
-            "municipalities": {str(m.bfs_number): m.name for m in municipalities},
             "needs": {code: translate(language, label) for code, label in NEED_DOMAINS.items()},
             "severities": {code: translate(language, label) for code, label in SEVERITIES.items()},
         },

@@ -4,6 +4,7 @@ saved into the encrypted outbox, survives a closed browser, and arrives exactly 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -18,6 +19,13 @@ from tests.e2e.offline_helpers import (
     wait_until_sent,
 )
 from tests.support import CHROMIUM
+
+
+def _poll(page: Page, condition, timeout: float = 15.0) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        page.wait_for_timeout(100)
 
 
 def _files_contain(root: Path, needle: bytes) -> list[str]:
@@ -124,33 +132,38 @@ def test_a_rejected_record_stays_with_its_reason_and_syncs_after_correction(make
 def test_a_waiting_record_is_locked_and_a_failing_server_keeps_it(make_server, page: Page):
     server = make_server()
     prepare_device(page, server)
-    answers: list[int] = []
+    # One handler for the whole test (it also sees the worker's requests): no gap between modes.
+    mode = {"now": "503"}
+    seen: list[str] = []
 
-    def failing(route):  # noqa: ANN001, ANN202
-        answers.append(503)
-        route.fulfill(status=503, body="busy")
+    def server_trouble(route):  # noqa: ANN001, ANN202
+        seen.append(mode["now"])
+        if mode["now"] == "503":
+            route.fulfill(status=503, body="busy")
+        elif mode["now"] == "timeout":
+            route.abort("timedout")
+        else:
+            route.continue_()
 
-    page.context.route("**/api/v1/sync", failing)
+    page.context.route("**/api/v1/sync", server_trouble)
     fill_visit(page, "Muster Anna")
     save_visit(page)
     page.goto(f"{server.url}/offline/de/outbox")
     expect(page.locator("#outbox-list")).to_have_attribute("data-ready", "true")
-    page.wait_for_function("() => document.querySelectorAll('.outbox-record').length === 4")
     page.locator("[data-sync-now]").click()
-    page.wait_for_function("() => true")
+    _poll(page, lambda: "503" in seen and {r["state"] for r in outbox_rows(page)} == {"pending"})
     expect(page.locator(".outbox-record")).to_have_count(4)
-    assert answers, "the page tried to send"
-    assert {r["state"] for r in outbox_rows(page)} == {"pending"}
     # Waiting records cannot be edited: there is no correction form for them.
     expect(page.locator(".outbox-fix:visible")).to_have_count(0)
     assert server_counts(server, "Muster Anna")["clients"] == 0
 
-    page.context.unroute("**/api/v1/sync")
-    page.context.route("**/api/v1/sync", lambda route: route.abort("timedout"))
+    mode["now"] = "timeout"
     page.locator("[data-sync-now]").click()
+    _poll(page, lambda: "timeout" in seen and {r["state"] for r in outbox_rows(page)} == {"pending"})
     expect(page.locator(".outbox-record")).to_have_count(4)
+    assert server_counts(server, "Muster Anna")["clients"] == 0
 
-    page.context.unroute("**/api/v1/sync")
+    mode["now"] = "pass"
     page.reload()  # the app's start sends what waits, whatever the backoff says
     expect(page.locator("#outbox-empty")).to_be_visible(timeout=15_000)
     assert server_counts(server, "Muster Anna") == {"clients": 1, "screenings": 1, "referrals": 2}

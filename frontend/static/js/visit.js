@@ -67,6 +67,11 @@ function chosenClient() {
   };
 }
 
+function municipalityName(number) {
+  const option = form.municipality.querySelector(`option[value="${Number(number)}"]`);
+  return option ? option.textContent : "";
+}
+
 async function listKnownClients() {
   known = new Map();
   const list = document.getElementById("known-clients");
@@ -89,7 +94,7 @@ async function listKnownClients() {
     input.value = value;
     const label = row.querySelector("label");
     label.htmlFor = input.id;
-    label.textContent = `${client.name}, ${client.birth_year}, ${data.municipalities[String(client.municipality)] || ""}`;
+    label.textContent = `${client.name}, ${client.birth_year}, ${municipalityName(client.municipality)}`;
     list.append(row);
   }
 }
