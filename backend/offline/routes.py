@@ -34,15 +34,19 @@ def _language(language: str) -> str:
 
 def rules_only(instrument: dict) -> dict:
     """What rules.js needs: structure, option codes and scores, rules; the texts are in the page."""
-    items = [
-        {
-            key: ([{"code": o["code"], "score": o.get("score", 0)} for o in value] if key == "options" else value)
-            for key, value in item.items()
-            if key in ("linkId", "type", "enableWhen", "options")
-        }
-        for item in instrument["items"]
-    ]
-    return {"id": instrument["id"], "version": instrument["version"], "items": items, "rules": instrument["rules"]}
+
+    def shape(item: dict) -> dict:
+        kept = {k: v for k, v in item.items() if k in ("linkId", "type", "enableWhen")}
+        if "options" in item:
+            kept["options"] = [{"code": o["code"], "score": o.get("score", 0)} for o in item["options"]]
+        return kept
+
+    return {
+        "id": instrument["id"],
+        "version": instrument["version"],
+        "items": [shape(item) for item in instrument["items"]],
+        "rules": instrument["rules"],
+    }
 
 
 def page_context(language: str) -> dict:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
 from backend.clients.api import ClientIn, create_client
@@ -118,25 +118,26 @@ def _apply(session, user: CurrentUser, record_id: str, kind: str, data: dict[str
         )
 
 
-def _one(session: Session, user: CurrentUser, record: dict[str, Any], locale: str) -> Outcome:
+def _one(
+    session: Session, user: CurrentUser, record: dict[str, Any], locale: str, known: dict[str, SyncRecord]
+) -> Outcome:
     record_id, kind, data = record["id"], record["type"], record["data"]
     fingerprint = digest(kind, data)
-    seen = session.get(SyncRecord, record_id)
+    seen = known.get(record_id)
     if seen is not None:
         return _again(seen, fingerprint, user, record_id, locale)
     try:
         with session.begin_nested():
             _apply(session, user, record_id, kind, data, locale)
-            session.add(
-                SyncRecord(
-                    id=record_id,
-                    type=kind,
-                    digest=fingerprint,
-                    user_id=user.id,
-                    organisation_id=user.organisation_id,
-                    device_created_at=parse_created_at(record.get("created_at")),
-                )
+            applied = SyncRecord(
+                id=record_id,
+                type=kind,
+                digest=fingerprint,
+                user_id=user.id,
+                organisation_id=user.organisation_id,
+                device_created_at=parse_created_at(record.get("created_at")),
             )
+            session.add(applied)
             session.flush()
     except InvalidInput as error:
         errors = {k: translate(locale, v) for k, v in error.fields.items()}
@@ -148,6 +149,7 @@ def _one(session: Session, user: CurrentUser, record: dict[str, Any], locale: st
         if seen is not None:
             return _again(seen, fingerprint, user, record_id, locale)
         return Outcome(record_id, "rejected", translate(locale, CHANGED))
+    known[record_id] = applied  # the same id twice in one batch: the second is a replay
     return Outcome(record_id, "accepted")
 
 
@@ -164,9 +166,12 @@ def apply_batch(
     results: dict[int, Outcome] = {}
     order = sorted(range(len(records)), key=lambda i: ORDER.get(records[i]["type"], 9))
     for start in range(0, len(order), COMMIT_EVERY):
+        chunk = order[start : start + COMMIT_EVERY]
         with session_scope(engine) as session:
-            for index in order[start : start + COMMIT_EVERY]:
-                results[index] = _one(session, user, records[index], locale)
+            ids = [records[i]["id"] for i in chunk]
+            known = {r.id: r for r in session.exec(select(SyncRecord).where(col(SyncRecord.id).in_(ids)))}
+            for index in chunk:
+                results[index] = _one(session, user, records[index], locale, known)
     return [results[i] for i in range(len(records))]
 
 
