@@ -28,7 +28,7 @@ HOUSEKEEPING_EVERY = 60.0
 def housekeeping(engine: Engine, idle: timedelta) -> dict[str, int]:
     """Forget idle sessions and old rate-limit counters; reopen offers whose pause has ended;
     remind organisations of overdue referrals (once a day at most)."""
-    with session_scope(engine) as session:
+    with session_scope(engine, writes=True) as session:
         sessions = purge_idle_sessions(session, idle)
         ratelimit.purge(session, utcnow() - timedelta(days=1))
         released = release_ended_pauses(session)

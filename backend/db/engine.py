@@ -19,8 +19,12 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        # The driver's own transaction handling would start transactions late and break
+        # SAVEPOINTs; SQLAlchemy emits BEGIN itself instead (its documented SQLite recipe).
+        connect_args = {"check_same_thread": False, "isolation_level": None}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -35,9 +39,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    # A unit of work that reads and then writes takes the write lock up front (IMMEDIATE):
+    # in WAL mode a reader cannot become a writer once another process committed meanwhile,
+    # and would fail at once with "database is locked" instead of waiting its turn.
+    mode = connection.get_execution_options().get("sqlite_begin", "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A unit of work: commit on success, roll back on any error."""
+def session_scope(engine: Engine, *, writes: bool = False) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back on any error. `writes=True` for long units
+    that read before they write (they queue for SQLite's write lock instead of failing)."""
+    if writes:
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

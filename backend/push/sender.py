@@ -49,7 +49,7 @@ class Round:
 
 def _claim(engine: Engine, limit: int) -> list[str]:
     now = utcnow()
-    with session_scope(engine) as session:
+    with session_scope(engine, writes=True) as session:
         query = (
             select(Notification)
             .where(

@@ -167,7 +167,7 @@ def apply_batch(
     order = sorted(range(len(records)), key=lambda i: ORDER.get(records[i]["type"], 9))
     for start in range(0, len(order), COMMIT_EVERY):
         chunk = order[start : start + COMMIT_EVERY]
-        with session_scope(engine) as session:
+        with session_scope(engine, writes=True) as session:
             ids = [records[i]["id"] for i in chunk]
             known = {r.id: r for r in session.exec(select(SyncRecord).where(col(SyncRecord.id).in_(ids)))}
             for index in chunk:
