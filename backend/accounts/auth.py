@@ -12,6 +12,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.exc import OperationalError
 
 from backend.accounts import service
 from backend.accounts.access import PUBLIC, ROLES_KEY
@@ -60,15 +61,31 @@ class AuthMiddleware(ASGIMiddleware):
 
 
 def _user_for_session(engine, key: str, idle: timedelta) -> CurrentUser | None:  # noqa: ANN001
-    with session_scope(engine) as session:
-        user = service.resume_session(session, key, idle)
-        return service.current_user(session, user) if user else None
+    def lookup(writes: bool) -> CurrentUser | None:
+        with session_scope(engine, writes=writes) as session:
+            user = service.resume_session(session, key, idle)
+            return service.current_user(session, user) if user else None
+
+    return _read_then_touch(lookup)
 
 
 def _user_for_token(engine, secret: str) -> CurrentUser | None:  # noqa: ANN001
-    with session_scope(engine) as session:
-        user = service.user_for_token(session, secret)
-        return service.current_user(session, user, via_token=True) if user else None
+    def lookup(writes: bool) -> CurrentUser | None:
+        with session_scope(engine, writes=writes) as session:
+            user = service.user_for_token(session, secret)
+            return service.current_user(session, user, via_token=True) if user else None
+
+    return _read_then_touch(lookup)
+
+
+def _read_then_touch(lookup):  # noqa: ANN001, ANN202
+    """Most lookups only read; now and then one notes the time of use. On SQLite that late
+    write fails at once if another process wrote since the read began ("database is locked"),
+    so it is tried once more, this time queueing for the write lock from the start."""
+    try:
+        return lookup(False)
+    except OperationalError:
+        return lookup(True)
 
 
 def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

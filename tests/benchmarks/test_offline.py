@@ -165,7 +165,7 @@ def test_server_ingestion_on_sqlite(make_server):
             begin = time.perf_counter()
             for index in range(0, len(records), 100):
                 response = client.post("/api/v1/sync", json={"records": records[index : index + 100]})
-                assert response.status_code == 200
+                assert response.status_code == 200, server.log()[-3000:]
                 assert {r["status"] for r in response.json()["results"]} == {"accepted"}
             elapsed = time.perf_counter() - begin
     finally:
