@@ -87,6 +87,8 @@ def test_offline_visit_in_french_syncs_when_the_connection_returns(make_server, 
     fill_visit(page, "Rossel Jeanne", municipality="446")  # Tramelan
     save_visit(page)
     expect(page.locator("#outbox-status [data-waiting]")).to_have_text("4 saisies en attente d'envoi")
+    # Headless Chromium does not grant persistent storage: the nurse is told to send soon.
+    expect(page.locator("#persist-note")).to_be_visible()
     assert serious_violations(page) == []
     assert server_counts(server, "Rossel Jeanne")["screenings"] == 0
 

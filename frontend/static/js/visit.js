@@ -327,7 +327,12 @@ async function save(event) {
   error.hidden = true;
   clearTimeout(draftTimer);
   await Outbox.dropDraft().catch(() => undefined);
-  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => false);
+  // Ask the browser to keep the outbox even when space runs short; say so if it will not.
+  if (navigator.storage && navigator.storage.persist) {
+    navigator.storage.persist().then((kept) => {
+      document.getElementById("persist-note").hidden = kept;
+    }, () => undefined);
+  }
   form.hidden = true;
   const saved = document.getElementById("visit-saved");
   saved.hidden = false;
