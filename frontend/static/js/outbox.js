@@ -74,13 +74,30 @@
         };
         resolve(db);
       };
-      request.onerror = () => reject(request.error);
+      request.onerror = () => {
+        // The database on disk is newer than this script: a tab left open over an update.
+        // Load the page again (once a minute at most) to get the new script.
+        if (request.error && request.error.name === "VersionError") reloadOnce();
+        reject(request.error);
+      };
       request.onblocked = () => reject(new Error("blocked"));
     });
     dbPromise.catch(() => {
       dbPromise = null;
     });
     return dbPromise;
+  }
+
+  function reloadOnce() {
+    try {
+      if (!scope.document) return;
+      const last = Number(scope.sessionStorage.getItem("passerelle-reloaded") || "0");
+      if (Date.now() - last < 60000) return;
+      scope.sessionStorage.setItem("passerelle-reloaded", String(Date.now()));
+      scope.location.reload();
+    } catch (error) {
+      // No storage: stay, the next navigation loads the new script.
+    }
   }
 
   function done(request) {
