@@ -152,7 +152,7 @@ def needs_by_severity(session: Session, f: Filters) -> Table:
         {k[0] for k, n in counts.items() if n} | {k[0] for k, n in before.items() if n}, NEED_ORDER
     )
     matrix = [[counts.get((d, s), 0) for s in SEVERITIES] for d in needs]
-    cells = counts_grid(matrix, row_totals=True)
+    cells = counts_grid(matrix, row_totals=True, columns=len(SEVERITIES))
     severity_columns = [Column(f"{s}_count", label) for s, label in SEVERITIES.items()]
     table = Table(
         [_key("need_domain"), *severity_columns, Column("count", N_("Flagged needs"))], chart="count"
@@ -167,7 +167,7 @@ def _needs_grid(dimension: str, order: list, labels: dict) -> Callable[[Session,
         counts = queries.screenings(session, f, ("need_domain", dimension), needs=True)
         needs = _order({k[0] for k, n in counts.items() if n}, NEED_ORDER)
         matrix = [[counts.get((d, c), 0) for c in order] for d in needs]
-        cells = counts_grid(matrix, row_totals=True)
+        cells = counts_grid(matrix, row_totals=True, columns=len(order))
         columns = [Column(f"{c}_count", labels[c]) for c in order]
         table = Table([_key("need_domain"), *columns, Column("count", N_("Flagged needs"))], chart="count")
         table.rows = [[k, *c] for k, c in zip([*needs, TOTAL], cells, strict=True)]
@@ -211,7 +211,7 @@ def _referrals_by(dimension: str, kind: str) -> Callable[[Session, Filters], Tab
         if kind == "organisation":
             keys.sort(key=lambda k: names.get(k, k).casefold())
         matrix = [[counts.get((k, s), 0) for s in STAGE_COLUMNS] for k in keys]
-        cells = counts_grid(matrix, row_totals=False)
+        cells = counts_grid(matrix, row_totals=False, columns=len(STAGE_COLUMNS))
         columns = [Column(f"{s}_count", label) for s, label in STAGE_COLUMNS.items()]
         rates = [
             Column("acceptance_rate", N_("Acceptance rate"), "percent"),
@@ -294,7 +294,9 @@ def rejections(session: Session, f: Filters) -> Table:
     wanted = {(o, d): n for (o, s, d), n in counts.items() if s == "rejected" and d in reasons and n}
     names = queries.organisation_names(session, {o for o, _ in wanted})
     keys = sorted({o for o, _ in wanted}, key=lambda o: names.get(o, o).casefold())
-    cells = counts_grid([[wanted.get((o, r), 0) for r in reasons] for o in keys], row_totals=True)
+    cells = counts_grid(
+        [[wanted.get((o, r), 0) for r in reasons] for o in keys], row_totals=True, columns=len(reasons)
+    )
     columns = [
         Column("no_capacity_count", REJECT_REASONS["no_capacity"]),
         Column("outside_area_count", REJECT_REASONS["outside_area"]),

@@ -38,12 +38,11 @@ class Table:
         return [row[index] for row in self.rows]
 
 
-def counts_grid(matrix: list[list[int]], row_totals: bool) -> list[list[int | str]]:
+def counts_grid(matrix: list[list[int]], row_totals: bool, columns: int = 1) -> list[list[int | str]]:
     """The matrix with a total row appended (and a total column when `row_totals`: its columns
-    are parts of a whole), suppressed so that no hidden cell can be worked out from the totals."""
-    rows, cols = len(matrix), len(matrix[0]) if matrix else 0
-    if cols == 0:
-        return [[] for _ in range(rows + 1)]
+    are parts of a whole), suppressed so that no hidden cell can be worked out from the totals.
+    `columns` is the width of an empty matrix."""
+    rows, cols = len(matrix), len(matrix[0]) if matrix else columns
     with_totals = row_totals and cols > 1
     body = [list(r) + [sum(r)] if with_totals else list(r) for r in matrix]
     width = cols + (1 if with_totals else 0)
