@@ -127,7 +127,7 @@ def screenings_by_month(session: Session, f: Filters) -> Table:
 
 
 def screenings_by_municipality(session: Session, f: Filters) -> Table:
-    counts = queries.screenings(session, f, ("district", "municipality"))
+    counts = queries.screenings_by_place(session, f)
     by_district: dict[str, dict[int, int]] = {}
     for (district, municipality), n in counts.items():
         if n:
@@ -248,7 +248,10 @@ def _waits_by(dimension: str, kind: str) -> Callable[[Session, Filters], Table]:
             columns.append(Column(f"{stage}_median_days", label, "days_median"))
             columns.append(Column(f"{stage}_p90_days", label, "days_p90"))
         table = Table(columns, chart="first_contact_median_days")
-        table.note = N_("Whole days from sending. Fewer than 5 referrals: not shown.")
+        table.note = N_(
+            "Whole days from sending; beyond two weeks rounded up to whole weeks, beyond eight weeks "
+            "to 30 days. Fewer than 5 referrals: not shown."
+        )
         for key in [*keys, TOTAL]:
             row: list = [names.get(key, key) if key != TOTAL else TOTAL]
             for stage in WAIT_STAGES:

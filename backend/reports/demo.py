@@ -17,8 +17,9 @@ from backend.db.engine import session_scope
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES
 from backend.i18n import TIMEZONE
-from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningTally
+from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
 from backend.reports.periods import month_index, month_name
+from backend.reports.tally import day_bucket
 from backend.vocab import NEED_DOMAINS, SEVERITIES
 
 MONTHS = 12
@@ -63,39 +64,34 @@ def _rate(need: str, phase: str, district: str) -> float:
     return min(rate, 0.9)
 
 
-def screening_rows(rng: random.Random, months: list[str]) -> list[dict]:
+def screening_rows(rng: random.Random, months: list[str]) -> tuple[list[dict], list[dict]]:
+    """(tally rows, place rows)."""
     counts: dict[tuple, int] = defaultdict(int)
+    places: dict[tuple, int] = defaultdict(int)
     for month in months:
-        for district, places in _places(rng).items():
-            for bfs, place_language in places:
+        for district, chosen in _places(rng).items():
+            for bfs, place_language in chosen:
                 language = place_language if place_language in ("de", "fr") else rng.choice(["de", "fr"])
                 for phase, typical in SCREENINGS_PER_PHASE.items():
                     for source, share in (("nurse", 1.0), ("self-check", 0.4)):
                         n = max(0, round(rng.gauss(typical * share, typical * share / 3)))
                         if n == 0:
                             continue
-                        key = (month, source, district, bfs, phase, language)
+                        places[(month, source, district, bfs, phase, language)] += n
+                        key = (month, source, district, phase, language)
                         counts[(*key, ALL, "", False)] += n
                         for need in NEED_DOMAINS:
                             flagged = sum(rng.random() < _rate(need, phase, district) for _ in range(n))
                             for _ in range(flagged):
                                 severity = rng.choices(list(SEVERITIES), weights=[1, 5, 3])[0]
-                                unmet = rng.random() < (
-                                    0.5 if language == "fr" and need == "caring_relatives" else 0.08
-                                )
-                                counts[(*key, need, severity, unmet)] += 1
-    names = (
-        "month",
-        "source",
-        "district",
-        "municipality",
-        "life_phase",
-        "language",
-        "need_domain",
-        "severity",
-        "unmet",
+                                gap = 0.5 if language == "fr" and need == "caring_relatives" else 0.08
+                                counts[(*key, need, severity, rng.random() < gap)] += 1
+    names = ("month", "source", "district", "life_phase", "language", "need_domain", "severity", "unmet")
+    place_names = ("month", "source", "district", "municipality", "life_phase", "language")
+    return (
+        [{**dict(zip(names, k, strict=True)), "demo": True, "count": n} for k, n in counts.items()],
+        [{**dict(zip(place_names, k, strict=True)), "demo": True, "count": n} for k, n in places.items()],
     )
-    return [{**dict(zip(names, key, strict=True)), "demo": True, "count": n} for key, n in counts.items()]
 
 
 def referral_rows(
@@ -139,7 +135,7 @@ def referral_rows(
                 for _ in range(accepted):
                     waits[(*wait_key, "first_contact", max(0, round(rng.gauss(contact_median, 2))))] += 1
                 for _ in range(completed):
-                    waits[(*wait_key, "completed", max(1, round(rng.gauss(35, 15))))] += 1
+                    waits[(*wait_key, "completed", day_bucket(max(1, round(rng.gauss(35, 15)))))] += 1
     tally_names = ("month", "district", "organization_id", "service_type", "need_domain", "stage", "detail")
     wait_names = ("month", "district", "organization_id", "service_type", "stage", "days")
     return (
@@ -166,7 +162,9 @@ def seed_reports(engine: Engine, now: datetime) -> bool:
             return False
         rng = random.Random(8)  # the same invented year on every machine
         months = months_before(now)
-        session.execute(insert(ScreeningTally.__table__), screening_rows(rng, months))
+        tallies, places = screening_rows(rng, months)
+        session.execute(insert(ScreeningTally.__table__), tallies)
+        session.execute(insert(ScreeningPlace.__table__), places)
         offers = _offers(session)
         if offers:
             tallies, waits = referral_rows(rng, months, offers)

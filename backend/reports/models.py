@@ -15,7 +15,7 @@ ALL = "*"  # need_domain of the row that counts the screening itself (for shares
 
 
 class ScreeningTally(SQLModel, table=True):
-    """Completed screenings (nurse and self-check) and their flagged needs."""
+    """Completed screenings (nurse and self-check) and their flagged needs, by district."""
 
     __tablename__ = "report_screening_tally"
     __table_args__ = (
@@ -23,7 +23,6 @@ class ScreeningTally(SQLModel, table=True):
             "month",
             "source",
             "district",
-            "municipality",
             "life_phase",
             "language",
             "need_domain",
@@ -39,13 +38,42 @@ class ScreeningTally(SQLModel, table=True):
     month: str = Field(max_length=7)  # YYYY-MM in Bern's calendar
     source: str = Field(max_length=12)  # nurse | self-check
     district: str = Field(default="", max_length=10)
-    municipality: int = Field(default=0)  # BFS number, 0 unknown
     life_phase: str = Field(default="", max_length=20)  # vocab.LIFE_PHASES
     language: str = Field(default="", max_length=5)
     need_domain: str = Field(max_length=30)  # vocab.NEED_DOMAINS, or ALL for the screening
     severity: str = Field(default="", max_length=10)  # vocab.SEVERITIES, "" for ALL
     # No active offer served the municipality in the language and life phase when it was flagged.
     unmet: bool = Field(default=False)
+    demo: bool = Field(default=False)
+    count: int = Field(default=0)
+
+
+class ScreeningPlace(SQLModel, table=True):
+    """Completed screenings by municipality (no needs): kept apart so that the tallies every
+    other report reads stay small (a canton has ~340 municipalities, and 10 districts)."""
+
+    __tablename__ = "report_screening_place"
+    __table_args__ = (
+        UniqueConstraint(
+            "month",
+            "source",
+            "district",
+            "municipality",
+            "life_phase",
+            "language",
+            "demo",
+            name="uq_report_screening_place",
+        ),
+        Index("ix_report_screening_place_month", "month"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)
+    source: str = Field(max_length=12)
+    district: str = Field(default="", max_length=10)
+    municipality: int = Field(default=0)  # BFS number, 0 unknown
+    life_phase: str = Field(default="", max_length=20)
+    language: str = Field(default="", max_length=5)
     demo: bool = Field(default=False)
     count: int = Field(default=0)
 
@@ -108,6 +136,6 @@ class ReferralWait(SQLModel, table=True):
     organization_id: str = Field(default="", max_length=36)
     service_type: str = Field(default="", max_length=30)
     stage: str = Field(max_length=20)  # received | first_contact | completed
-    days: int  # capped at MAX_DAYS
+    days: int  # tally.day_bucket: exact to 14 days, then by week to 56, then by 30 days
     demo: bool = Field(default=False)
     count: int = Field(default=0)

@@ -16,7 +16,7 @@ from backend.directory.models import (
     DirectoryServiceTag,
 )
 from backend.geo.reference import MUNICIPALITIES
-from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningTally
+from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
 from backend.reports.periods import Period
 
 
@@ -35,13 +35,13 @@ class Filters:
 
 
 S = ScreeningTally.__table__
+P = ScreeningPlace.__table__
 R = ReferralTally.__table__
 W = ReferralWait.__table__
 SCREENING_DIMENSIONS = (
     "month",
     "source",
     "district",
-    "municipality",
     "life_phase",
     "language",
     "need_domain",
@@ -73,6 +73,17 @@ def screenings(
         where.append(S.c.unmet.is_(True))
     columns = [S.c[name] for name in by]
     query = select(*columns, func.sum(S.c.count)).where(and_(*where)).group_by(*columns)
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
+
+
+def screenings_by_place(session: Session, f: Filters) -> dict[tuple, int]:
+    """(district, municipality) → completed screenings."""
+    where = [P.c.month >= f.period.first, P.c.month <= f.period.last]
+    for name in ("district", "life_phase", "source"):
+        if getattr(f, name):
+            where.append(P.c[name] == getattr(f, name))
+    columns = [P.c.district, P.c.municipality]
+    query = select(*columns, func.sum(P.c.count)).where(and_(*where)).group_by(*columns)
     return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
 
 

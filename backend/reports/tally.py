@@ -18,7 +18,7 @@ from backend.directory.search import SearchQuery, search
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import TIMEZONE
 from backend.referrals.models import Referral, ReferralEvent
-from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningTally
+from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
 from backend.vocab import life_phase_for_age
 
 MAX_DAYS = 365
@@ -73,11 +73,11 @@ def screening_completed(
         "month": month_of(at or utcnow()),
         "source": source,
         "district": place.district if place else "",
-        "municipality": place.bfs_number if place else 0,
         "life_phase": life_phase,
         "language": language,
         "demo": False,
     }
+    add(session, ScreeningPlace.__table__, {**common, "municipality": place.bfs_number if place else 0})
     table = ScreeningTally.__table__
     add(session, table, {**common, "need_domain": ALL, "severity": "", "unmet": False})
     for need, severity in needs.items():
@@ -108,8 +108,20 @@ def _dimensions(session: Session, referral: Referral, now: datetime) -> dict[str
     }
 
 
+def day_bucket(days: int) -> int:
+    """Whole days, exact for the first two weeks, then rounded up to whole weeks (to 8 weeks)
+    and to 30 days (to a year): the histograms stay small enough for a canton's year and the
+    waits that matter most (receipt, first contact) stay exact."""
+    days = max(0, min(MAX_DAYS, days))
+    if days <= 14:
+        return days
+    if days <= 56:
+        return -(-days // 7) * 7
+    return min(MAX_DAYS, -(-days // 30) * 30)
+
+
 def _wait(session: Session, referral: Referral, stage: str, dims: dict[str, Any], now: datetime) -> None:
-    days = max(0, min(MAX_DAYS, (now - _requested_at(session, referral)).days))
+    days = day_bucket((now - _requested_at(session, referral)).days)
     add(session, ReferralWait.__table__, {**dims, "stage": stage, "days": days})
 
 

@@ -56,3 +56,11 @@ def test_median_and_90th_percentile_from_a_histogram():
     # 10 referrals: 0 days ×5, 6 days ×4, 30 days ×1 → median 0, p90 6.
     assert quantile({0: 5, 6: 4, 30: 1}, 0.5) == 0
     assert quantile({0: 5, 6: 4, 30: 1}, 0.9) == 6
+
+
+def test_waits_are_counted_in_day_buckets():
+    from backend.reports.tally import day_bucket
+
+    assert [day_bucket(d) for d in (-1, 0, 6, 14)] == [0, 0, 6, 14]
+    assert [day_bucket(d) for d in (15, 21, 22, 56)] == [21, 21, 28, 56]
+    assert [day_bucket(d) for d in (57, 61, 400)] == [60, 90, 365]

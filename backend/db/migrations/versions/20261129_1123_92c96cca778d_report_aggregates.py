@@ -1,8 +1,8 @@
 """report aggregates
 
-Revision ID: fbf62595ea76
+Revision ID: 92c96cca778d
 Revises: 0f055800d738
-Create Date: 2026-11-29 11:11:00.221590+00:00
+Create Date: 2026-11-29 11:23:58.485769+00:00
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "fbf62595ea76"
+revision: str = "92c96cca778d"
 down_revision: str | None = "0f055800d738"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -73,12 +73,37 @@ def upgrade() -> None:
         batch_op.create_index("ix_report_referral_wait_month_stage", ["month", "stage"], unique=False)
 
     op.create_table(
-        "report_screening_tally",
+        "report_screening_place",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("municipality", sa.Integer(), nullable=False),
+        sa.Column("life_phase", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+        sa.Column("demo", sa.Boolean(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "month",
+            "source",
+            "district",
+            "municipality",
+            "life_phase",
+            "language",
+            "demo",
+            name="uq_report_screening_place",
+        ),
+    )
+    with op.batch_alter_table("report_screening_place", schema=None) as batch_op:
+        batch_op.create_index("ix_report_screening_place_month", ["month"], unique=False)
+
+    op.create_table(
+        "report_screening_tally",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("life_phase", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
         sa.Column("need_domain", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
@@ -91,7 +116,6 @@ def upgrade() -> None:
             "month",
             "source",
             "district",
-            "municipality",
             "life_phase",
             "language",
             "need_domain",
@@ -110,6 +134,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_report_screening_tally_month_need")
 
     op.drop_table("report_screening_tally")
+    with op.batch_alter_table("report_screening_place", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_screening_place_month")
+
+    op.drop_table("report_screening_place")
     with op.batch_alter_table("report_referral_wait", schema=None) as batch_op:
         batch_op.drop_index("ix_report_referral_wait_month_stage")
 
