@@ -234,3 +234,34 @@ def test_pages_charts_and_the_printable_district_report(server):
         assert "Bericht Verwaltungskreis Oberaargau" in german.text
         assert browser.get("/reports/districts/XX").status_code == 404
         assert browser.get("/reports/nothing").status_code == 404
+
+
+def test_a_self_check_adds_to_the_reports_and_only_as_counts(server, tokens):
+    from tests.api.test_selfcheck import TRAMELAN, form
+
+    def self_checks() -> int:
+        body = api(
+            server, tokens["analyse"], "/api/v1/reports/screenings-by-district", **NOW, source="self-check"
+        )
+        total = body.json()["rows"][-1][1]
+        return total if isinstance(total, int) else -1
+
+    rows_before = server.database.execute(
+        "SELECT coalesce(sum(count), 0) FROM report_screening_place WHERE source = 'self-check' AND municipality = 446"
+    )[0][0]
+    with httpx.Client(base_url=server.url, timeout=10) as anonymous:
+        for _ in range(5):
+            done = anonymous.post("/check/fr/result", data=form(TRAMELAN, age_band="older", go="result"))
+            assert done.status_code == 200
+    rows_after = server.database.execute(
+        "SELECT coalesce(sum(count), 0) FROM report_screening_place WHERE source = 'self-check' AND municipality = 446"
+    )[0][0]
+    assert rows_after == rows_before + 5
+    assert self_checks() >= 5
+    finances = server.database.execute(
+        "SELECT coalesce(sum(count), 0) FROM report_screening_tally WHERE source = 'self-check' "
+        "AND district = 'JB' AND need_domain = 'finances' AND language = 'fr' AND life_phase = 'older' "
+        "AND demo = :f",
+        f=False,
+    )[0][0]
+    assert finances >= 5
