@@ -103,6 +103,7 @@ def test_small_counts_are_hidden_and_no_csv_gives_them_back(server, tokens):
             text = response.text
             for name in ("L0", "T1", "Langnau im Emmental 1938"):
                 assert name not in text
+        _assert_shared_totals_agree(server, tokens["analyse"])
         municipality_csv = _rows(browser.get("/reports/screenings-by-municipality/csv", params=NOW))
         assert ["Emmental", "Trub", SMALL] in municipality_csv
 
@@ -136,6 +137,22 @@ def _assert_nothing_recoverable(report_id: str, rows: list[list[str]]) -> None:
                 lines.append(Line(tuple(index[(r, c)] for r in parts), index[(last, c)]))
     hidden = [i for i, v in enumerate(cells) if v in (SMALL, HIDDEN)]
     assert not (recoverable(cells, lines) & set(hidden)), report_id
+
+
+def _assert_shared_totals_agree(server, token: str) -> None:  # noqa: ANN001
+    """Totals that several tables show must be shown (or hidden) alike, or one table's total
+    would open another's hidden cells."""
+
+    def totals(report_id: str, key: int, column: str, keep=lambda row: True) -> dict:  # noqa: ANN001
+        body = api(server, token, f"/api/v1/reports/{report_id}", **NOW).json()
+        index = body["columns"].index(column)
+        return {row[key]: row[index] for row in body["rows"] if keep(row) and row[index] != 0}
+
+    by_need = [totals(r, 0, "count") for r in ("needs", "needs-by-life-phase", "needs-by-district")]
+    assert by_need[0] == by_need[1] == by_need[2]
+    by_district = totals("screenings-by-district", 0, "count")
+    subtotals = totals("screenings-by-municipality", 0, "count", keep=lambda row: row[1] == "*")
+    assert by_district == subtotals
 
 
 def _is_count(value: str) -> bool:
