@@ -68,6 +68,7 @@ def screening_rows(rng: random.Random, months: list[str]) -> tuple[list[dict], l
     """(tally rows, place rows)."""
     counts: dict[tuple, int] = defaultdict(int)
     places: dict[tuple, int] = defaultdict(int)
+    unmet: dict[tuple, int] = defaultdict(int)
     for month in months:
         for district, chosen in _places(rng).items():
             for bfs, place_language in chosen:
@@ -79,17 +80,21 @@ def screening_rows(rng: random.Random, months: list[str]) -> tuple[list[dict], l
                             continue
                         places[(month, source, district, bfs, phase, language)] += n
                         key = (month, source, district, phase, language)
-                        counts[(*key, ALL, "", False)] += n
+                        counts[(*key, ALL, "")] += n
                         for need in NEED_DOMAINS:
                             flagged = sum(rng.random() < _rate(need, phase, district) for _ in range(n))
                             for _ in range(flagged):
                                 severity = rng.choices(list(SEVERITIES), weights=[1, 5, 3])[0]
                                 gap = 0.5 if language == "fr" and need == "caring_relatives" else 0.08
-                                counts[(*key, need, severity, rng.random() < gap)] += 1
-    names = ("month", "source", "district", "life_phase", "language", "need_domain", "severity", "unmet")
+                                counts[(*key, need, severity)] += 1
+                                unmet[(*key, need, severity)] += rng.random() < gap
+    names = ("month", "source", "district", "life_phase", "language", "need_domain", "severity")
     place_names = ("month", "source", "district", "municipality", "life_phase", "language")
     return (
-        [{**dict(zip(names, k, strict=True)), "demo": True, "count": n} for k, n in counts.items()],
+        [
+            {**dict(zip(names, k, strict=True)), "demo": True, "count": n, "unmet_count": unmet[k]}
+            for k, n in counts.items()
+        ],
         [{**dict(zip(place_names, k, strict=True)), "demo": True, "count": n} for k, n in places.items()],
     )
 

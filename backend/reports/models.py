@@ -27,7 +27,6 @@ class ScreeningTally(SQLModel, table=True):
             "language",
             "need_domain",
             "severity",
-            "unmet",
             "demo",
             name="uq_report_screening_tally",
         ),
@@ -42,10 +41,11 @@ class ScreeningTally(SQLModel, table=True):
     language: str = Field(default="", max_length=5)
     need_domain: str = Field(max_length=30)  # vocab.NEED_DOMAINS, or ALL for the screening
     severity: str = Field(default="", max_length=10)  # vocab.SEVERITIES, "" for ALL
-    # No active offer served the municipality in the language and life phase when it was flagged.
-    unmet: bool = Field(default=False)
     demo: bool = Field(default=False)
     count: int = Field(default=0)
+    # Of these, flagged where no active offer served the municipality in the person's language
+    # and life phase at that moment.
+    unmet_count: int = Field(default=0)
 
 
 class ScreeningPlace(SQLModel, table=True):

@@ -62,17 +62,17 @@ WAIT_DIMENSIONS = ("district", "organization_id", "service_type", "stage", "days
 def screenings(
     session: Session, f: Filters, by: tuple[str, ...], needs: bool = False, unmet: bool = False
 ) -> dict[tuple, int]:
-    """Sums of completed screenings (needs=False) or of flagged needs, grouped by `by`."""
+    """Sums of completed screenings (needs=False) or of flagged needs (or those of them without
+    an offer: unmet), grouped by `by`."""
     assert set(by) <= set(SCREENING_DIMENSIONS)
     where = [S.c.month >= f.period.first, S.c.month <= f.period.last]
     where.append(S.c.need_domain != ALL if needs else S.c.need_domain == ALL)
     for name in ("district", "life_phase", "source"):
         if getattr(f, name):
             where.append(S.c[name] == getattr(f, name))
-    if unmet:
-        where.append(S.c.unmet.is_(True))
     columns = [S.c[name] for name in by]
-    query = select(*columns, func.sum(S.c.count)).where(and_(*where)).group_by(*columns)
+    counted = S.c.unmet_count if unmet else S.c.count
+    query = select(*columns, func.sum(counted)).where(and_(*where)).group_by(*columns)
     return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
 
 

@@ -29,12 +29,15 @@ def month_of(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
 
 
-def add(session: Session, table: Table, keys: dict[str, Any], n: int = 1) -> None:
-    """count += n for the row with these keys (created at n): one atomic statement."""
+def add(session: Session, table: Table, keys: dict[str, Any], n: int = 1, **more: int) -> None:
+    """count += n (and each of `more`'s counters by its value) for the row with these keys,
+    created if missing: one atomic statement."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values(**keys, count=n)
+    counters = {"count": n, **more}
+    statement = insert(table).values(**keys, **counters)
     statement = statement.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys], set_={"count": table.c.count + n}
+        index_elements=[table.c[k] for k in keys],
+        set_={name: table.c[name] + value for name, value in counters.items()},
     )
     session.execute(statement)
 
@@ -79,10 +82,10 @@ def screening_completed(
     }
     add(session, ScreeningPlace.__table__, {**common, "municipality": place.bfs_number if place else 0})
     table = ScreeningTally.__table__
-    add(session, table, {**common, "need_domain": ALL, "severity": "", "unmet": False})
+    add(session, table, {**common, "need_domain": ALL, "severity": ""})
     for need, severity in needs.items():
         unmet = place is not None and not offer_exists(session, need, place.bfs_number, language, life_phase)
-        add(session, table, {**common, "need_domain": need, "severity": severity, "unmet": unmet})
+        add(session, table, {**common, "need_domain": need, "severity": severity}, unmet_count=int(unmet))
 
 
 def _requested_at(session: Session, referral: Referral) -> datetime:

@@ -45,8 +45,8 @@ GENERATE = [
     # Completed screenings: every month × district × life phase × language × source …
     """
     INSERT INTO report_screening_tally
-      (month, source, district, life_phase, language, need_domain, severity, unmet, demo, count)
-    SELECT m, s, d, ph, l, '*', '', false, false, 1 + floor(random() * 693)::int
+      (month, source, district, life_phase, language, need_domain, severity, demo, count, unmet_count)
+    SELECT m, s, d, ph, l, '*', '', false, 1 + floor(random() * 693)::int, 0
     FROM unnest({months}) AS m, unnest(ARRAY['nurse', 'self-check']) AS s, unnest({districts}) AS d,
          unnest({phases}) AS ph, unnest(ARRAY['de', 'fr']) AS l
     """,
@@ -58,14 +58,13 @@ GENERATE = [
     FROM unnest({months}) AS m, unnest(ARRAY['nurse', 'self-check']) AS s, bench_place AS p,
          unnest({phases}) AS ph, unnest(ARRAY['de', 'fr']) AS l
     """,
-    # … with their flagged needs: every need × severity, met and unmet.
+    # … with their flagged needs: every need × severity, some without an offer.
     """
     INSERT INTO report_screening_tally
-      (month, source, district, life_phase, language, need_domain, severity, unmet, demo, count)
-    SELECT t.month, t.source, t.district, t.life_phase, t.language, n, sv, u, false,
-           1 + floor(random() * 12)::int
-    FROM report_screening_tally AS t, unnest({needs}) AS n, unnest(ARRAY['urgent', 'needed', 'wish']) AS sv,
-         unnest(ARRAY[false, true]) AS u
+      (month, source, district, life_phase, language, need_domain, severity, demo, count, unmet_count)
+    SELECT t.month, t.source, t.district, t.life_phase, t.language, n, sv, false,
+           12 + floor(random() * 12)::int, floor(random() * 6)::int
+    FROM report_screening_tally AS t, unnest({needs}) AS n, unnest(ARRAY['urgent', 'needed', 'wish']) AS sv
     WHERE t.need_domain = '*' AND NOT t.demo
     """,
     # Referral events: every month × organisation × the two districts it serves × stage (the

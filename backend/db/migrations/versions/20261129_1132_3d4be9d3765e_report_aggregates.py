@@ -1,8 +1,8 @@
 """report aggregates
 
-Revision ID: 92c96cca778d
+Revision ID: 3d4be9d3765e
 Revises: 0f055800d738
-Create Date: 2026-11-29 11:23:58.485769+00:00
+Create Date: 2026-11-29 11:32:37.030707+00:00
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "92c96cca778d"
+revision: str = "3d4be9d3765e"
 down_revision: str | None = "0f055800d738"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -108,9 +108,9 @@ def upgrade() -> None:
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
         sa.Column("need_domain", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
         sa.Column("severity", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("unmet", sa.Boolean(), nullable=False),
         sa.Column("demo", sa.Boolean(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("unmet_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
             "month",
@@ -120,7 +120,6 @@ def upgrade() -> None:
             "language",
             "need_domain",
             "severity",
-            "unmet",
             "demo",
             name="uq_report_screening_tally",
         ),
