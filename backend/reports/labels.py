@@ -7,7 +7,7 @@ from typing import Any
 
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES
 from backend.i18n import N_, format_number, translate
-from backend.reports.catalog import DETAILS, OUTCOME_STAGES, SOURCES
+from backend.reports.builders import DETAILS, OUTCOME_STAGES, SOURCES
 from backend.reports.suppression import is_hidden
 from backend.reports.tables import TOTAL, Column
 from backend.vocab import LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SPOKEN_LANGUAGES
