@@ -74,10 +74,10 @@ def _key(name: str, kind: str | None = None) -> Column:
     return Column(name, KEY_LABELS[kind], kind)
 
 
-def _with_previous(table: Table, keys: list, previous: dict) -> None:
+def _with_previous(table: Table, keys: list, previous: dict, label: str = N_("Previous period")) -> None:
     """Appends the same count for the period before, suppressed on its own."""
     cells = counts_grid([[previous.get(k, 0)] for k in keys], row_totals=False)
-    table.columns.append(Column("previous_count", N_("Previous period")))
+    table.columns.append(Column("previous_count", label))
     for row, cell in zip(table.rows, cells, strict=True):
         row.append(cell[0])
 
@@ -190,7 +190,12 @@ def referral_outcomes(session: Session, f: Filters) -> Table:
 def referrals_by(dimension: str, kind: str) -> Callable[[Session, Filters], Table]:
     def build(session: Session, f: Filters) -> Table:
         counts = queries.referrals(session, f, (dimension, "stage"))
-        groups = {k[0] for k, n in counts.items() if n}
+        before = {
+            k[0]: n
+            for k, n in queries.referrals(session, f.shifted(), (dimension, "stage")).items()
+            if k[1] == "requested" and n
+        }
+        groups = {k[0] for k, n in counts.items() if n} | set(before)
         names = queries.organisation_names(session, groups) if kind == "organisation" else {}
         order = (
             DISTRICT_ORDER if kind == "district" else list(SERVICE_TYPES) if kind == "service_type" else None
@@ -215,6 +220,7 @@ def referrals_by(dimension: str, kind: str) -> Callable[[Session, Filters], Tabl
             both = accepted + rejected if isinstance(accepted, int) and isinstance(rejected, int) else "x"
             label = names.get(key, key) if key != TOTAL else TOTAL
             table.rows.append([label, *row, ratio(accepted, both), ratio(late, sent)])
+        _with_previous(table, keys, before, N_("Sent in the previous period"))
         return table
 
     return build
