@@ -62,8 +62,3 @@ def cell_text(column: Column, value: Any, locale: str) -> str:
     if is_hidden(value) or isinstance(value, str):
         return str(value)
     return format_number(value, locale)
-
-
-def value_of(column: Column, value: Any) -> Any:
-    """A chartable number, or None for hidden or missing cells."""
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -3,6 +3,8 @@ its CSV, and the printable report of one district in German or French."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -48,8 +50,6 @@ def overview(request: Request) -> Template:
 
 
 def _query_string(f: Filters, names: tuple[str, ...]) -> str:
-    from urllib.parse import urlencode
-
     values = {"from": f.period.start.isoformat(), "to": f.period.end.isoformat()}
     values.update({n: getattr(f, n) for n in names if getattr(f, n)})
     return urlencode(values)
@@ -69,7 +69,6 @@ def report_page(request: Request, report_id: FromPath[str]) -> Template:
         "note": table.note,
         "chart": service.chart(found, table, locale, "chart"),
         "csv_url": f"/reports/{found.id}/csv?{_query_string(f, found.filters)}",
-        "choices": service.CHOICES,
     }
     template = (
         "reports/_body.html" if request.headers.get("hx-target") == "report-body" else "reports/report.html"

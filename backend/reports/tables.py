@@ -33,10 +33,6 @@ class Table:
     def is_total(self, row: Sequence[Any]) -> bool:
         return any(c.is_key and row[i] == TOTAL for i, c in enumerate(self.columns))
 
-    def column(self, name: str) -> list[Any]:
-        index = [c.name for c in self.columns].index(name)
-        return [row[index] for row in self.rows]
-
 
 def counts_grid(matrix: list[list[int]], row_totals: bool, columns: int = 1) -> list[list[int | str]]:
     """The matrix with a total row appended (and a total column when `row_totals`: its columns

@@ -22,7 +22,6 @@ from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPl
 from backend.vocab import life_phase_for_age
 
 MAX_DAYS = 365
-WAIT_STAGES = ("received", "first_contact", "completed")
 
 
 def month_of(moment: datetime) -> str:
