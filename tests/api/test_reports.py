@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import httpx
 import pytest
 
+from backend.reports import service
 from backend.reports.catalog import REPORTS
 from backend.reports.suppression import HIDDEN, SMALL, Line, recoverable
 from tests.support import api_referral, cli, csrf_from, login
 
-THIS_MONTH = date.today().replace(day=1).isoformat()
-NOW = {"from": THIS_MONTH, "to": date.today().isoformat()}
+# The tallies count by month in Bern's calendar (a UTC evening may already be tomorrow there).
+TODAY = service.today()
+NOW = {"from": TODAY.replace(day=1).isoformat(), "to": TODAY.isoformat()}
 
 
 @pytest.fixture(scope="module")
