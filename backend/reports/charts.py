@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 640
-LABEL_WIDTH = 220
+WIDTH = 680
+LABEL_WIDTH = 280
 VALUE_WIDTH = 70
 BAR_HEIGHT = 22
 GAP = 6
 MAX_BARS = 40
+MAX_LABEL = 38  # characters; about 7 px each at the chart's 12 px
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def bar_chart(title: str, description: str, bars: Sequence[Bar], chart_id: str) 
     for index, bar in enumerate(bars):
         y = GAP + index * (BAR_HEIGHT + GAP)
         middle = y + BAR_HEIGHT / 2
-        label = bar.label if len(bar.label) <= 32 else bar.label[:31] + "…"
+        label = bar.label if len(bar.label) <= MAX_LABEL else bar.label[: MAX_LABEL - 1] + "…"
         parts.append(
             f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{middle:.0f}" text-anchor="end" '
             f'dominant-baseline="middle">{escape(label)}</text>'
