@@ -32,6 +32,8 @@ from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
 from backend.referrals import api as referral_api
 from backend.referrals import inbox_routes
 from backend.referrals import pages as referral_pages
+from backend.reports import api as report_api
+from backend.reports import routes as report_routes
 from backend.screening import api as screening_api
 from backend.screening import pages as screening_pages
 from backend.screening import routes as screening_routes
@@ -105,6 +107,8 @@ def create_app(settings: Settings) -> Litestar:
                     *directory_snapshot.ROUTES,
                     *import_routes.ROUTES,
                     *selfcheck_routes.ROUTES,
+                    *report_routes.ROUTES,
+                    *report_api.ROUTES,
                     *pwa_routes.ROUTES,
                     *offline_routes.ROUTES,
                     *system_routes.ROUTES,

@@ -12,7 +12,9 @@ from backend.accounts.models import User
 from backend.accounts.roles import OrgType, Role
 from backend.clients.models import Client
 from backend.db.engine import session_scope
+from backend.db.types import utcnow
 from backend.errors import NotFound
+from backend.reports.demo import seed_reports
 
 DEMO_PASSWORD = "passerelle-demo"  # noqa: S105 - published on purpose, demo only
 
@@ -101,6 +103,7 @@ def seed_demo(engine: Engine, only_if_empty: bool = False) -> bool:
                     )
                 )
     load_directory(engine)
+    seed_reports(engine, utcnow())
     return True
 
 

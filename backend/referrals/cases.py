@@ -24,6 +24,7 @@ from backend.push.messages import OUTCOME_LABELS
 from backend.referrals import states
 from backend.referrals.models import CaseNote, ContactAttempt, Referral, ReferralEvent
 from backend.referrals.service import change_status, history, paused
+from backend.reports import tally
 
 S = states.Status
 REJECT_REASONS = {
@@ -184,6 +185,7 @@ def log_contact(
     )
     session.add(attempt)
     if referral.first_contact_at is None:
+        tally.first_contact(session, referral)  # before the deadline is reset
         referral.first_contact_at = utcnow()
         if referral.status == S.ACCEPTED:
             referral.due_at = None

@@ -26,6 +26,7 @@ from backend.referrals import states
 from backend.referrals.consent import ConsentForm, shared_data
 from backend.referrals.deadlines import FIRST_CONTACT_WITHIN, RECEIVE_WITHIN, add_working_days
 from backend.referrals.models import Consent, Referral, ReferralEvent
+from backend.reports import tally
 from backend.screening.models import Screening
 
 Message = tuple[str, dict[str, Any]]  # msgid and its parameters, translated when shown
@@ -256,6 +257,7 @@ def submit(
         )
     )
     record(session, user_id, organisation_id, "update" if previous else "create", "referral", referral.id)
+    tally.referral_stage(session, referral, referral.status)
     notify.new_referral(session, referral)
     return referral
 
@@ -312,6 +314,7 @@ def change_status(
         )
     )
     now = utcnow()
+    tally.referral_stage(session, referral, new.value, now)  # before the deadline is reset
     referral.status, referral.status_reason = new.value, reason
     referral.updated_at = now
     if new == states.Status.RECEIVED:

@@ -26,6 +26,7 @@ from backend.db.engine import session_scope
 from backend.errors import RateLimited
 from backend.geo.reference import PLACE_SUGGESTIONS
 from backend.i18n import LANGUAGES, N_, translate
+from backend.reports import tally
 from backend.screening.instruments import translated
 from backend.screening.rules import evaluate
 from backend.security import ratelimit
@@ -157,7 +158,16 @@ async def check_result(request: Request, lang: FromPath[str]) -> Template:
         with session_scope(engine) as session:
             context = _result_context(session, lang, data)
             if not data.get("counted"):
-                service.count_run(session, [d for d, _ in context["result"].needs], context["place"])
+                place = context["place"]
+                service.count_run(session, [d for d, _ in context["result"].needs], place)
+                tally.screening_completed(
+                    session,
+                    "self-check",
+                    dict(context["result"].needs),
+                    place.municipality.bfs_number if place.municipality else None,
+                    place.age_band,
+                    lang,
+                )
             return context
 
     context = await anyio.to_thread.run_sync(work)

@@ -99,6 +99,12 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/referrals/{referral_id:str}"): {Role.NURSE},
     ("POST", "/referrals/{referral_id:str}/cancel"): {Role.NURSE},
     ("POST", "/referrals/{referral_id:str}/send"): {Role.NURSE},
+    ("GET", "/reports"): {Role.ANALYST, Role.ADMIN},
+    ("GET", "/reports/{report_id:str}"): {Role.ANALYST, Role.ADMIN},
+    ("GET", "/reports/{report_id:str}/csv"): {Role.ANALYST, Role.ADMIN},
+    ("GET", "/reports/districts/{district:str}"): {Role.ANALYST, Role.ADMIN},
+    ("GET", "/api/v1/reports"): {Role.ANALYST, Role.ADMIN},
+    ("GET", "/api/v1/reports/{report_id:str}"): {Role.ANALYST, Role.ADMIN},
     ("GET", "/schema"): ANYONE,
     ("GET", "/schema/openapi.json"): ANYONE,
     ("GET", "/schema/{path:str}"): ANYONE,
@@ -113,6 +119,10 @@ SAMPLE_PATHS = {
     "/check/{lang:str}/poster": "/check/fr/poster",
     "/static/{file_path:path}": "/static/css/app.css",
     "/schema/{path:str}": "/schema/openapi.json",
+    "/reports/{report_id:str}": "/reports/needs",
+    "/reports/{report_id:str}/csv": "/reports/needs/csv",
+    "/reports/districts/{district:str}": "/reports/districts/OA",
+    "/api/v1/reports/{report_id:str}": "/api/v1/reports/needs",
 }
 DEMO_USERS = {
     Role.NURSE: "pflege",

@@ -1,0 +1,1 @@
+"""Anonymous reports for analysts: count-only aggregates, small-count suppression, charts."""

@@ -1,0 +1,178 @@
+"""A year of synthetic aggregate data across all districts for `demo seed`, marked `demo`, so
+that the reports show something on a fresh machine. Invented numbers from a fixed seed; they
+tell the planning journey of PRODUCT.md (loneliness leads among people over 80 in
+Oberaargau, where first contact takes about six days)."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, insert, select
+from sqlmodel import Session
+
+from backend.db.engine import session_scope
+from backend.directory.models import DirectoryOrganization, DirectoryService
+from backend.geo.reference import DISTRICTS, MUNICIPALITIES
+from backend.i18n import TIMEZONE
+from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
+from backend.reports.periods import month_index, month_name
+from backend.reports.tally import day_bucket
+from backend.vocab import NEED_DOMAINS, SEVERITIES
+
+MONTHS = 12
+PLACES_PER_DISTRICT = 4
+# How often a need is flagged per screening, by life phase (invented, plausible orders).
+BASE_RATE = {
+    "housing": 0.08, "finances": 0.15, "food": 0.03, "loneliness": 0.18, "caring_relatives": 0.10,
+    "everyday_activities": 0.15, "mobility": 0.10, "administration": 0.14, "safety": 0.02,
+    "language": 0.04, "digital": 0.06, "work": 0.05,
+}  # fmt: skip
+OLDER = {
+    "loneliness": 2.2,
+    "everyday_activities": 1.8,
+    "mobility": 1.6,
+    "caring_relatives": 1.2,
+    "work": 0.05,
+}
+SCREENINGS_PER_PHASE = {
+    "early_childhood": 1, "children_youth": 1, "young_adults": 2, "adults": 5, "older": 9, "very_old": 12,
+}  # fmt: skip
+
+
+def months_before(now: datetime) -> list[str]:
+    """The 12 months before the current one: the current month stays free for real counts."""
+    current = month_index(now.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m"))
+    return [month_name(current - back) for back in range(MONTHS, 0, -1)]
+
+
+def _places(rng: random.Random) -> dict[str, list[tuple[int, str]]]:
+    by_district: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for m in sorted(MUNICIPALITIES.values(), key=lambda m: m.bfs_number):
+        by_district[m.district].append((m.bfs_number, m.language))
+    return {d: rng.sample(places, min(PLACES_PER_DISTRICT, len(places))) for d, places in by_district.items()}
+
+
+def _rate(need: str, phase: str, district: str) -> float:
+    rate = BASE_RATE[need]
+    if phase in ("older", "very_old"):
+        rate *= OLDER.get(need, 1.0)
+    if phase == "very_old" and district == "OA" and need == "loneliness":
+        rate *= 1.4
+    return min(rate, 0.9)
+
+
+def screening_rows(rng: random.Random, months: list[str]) -> tuple[list[dict], list[dict]]:
+    """(tally rows, place rows)."""
+    counts: dict[tuple, int] = defaultdict(int)
+    places: dict[tuple, int] = defaultdict(int)
+    unmet: dict[tuple, int] = defaultdict(int)
+    for month in months:
+        for district, chosen in _places(rng).items():
+            for bfs, place_language in chosen:
+                language = place_language if place_language in ("de", "fr") else rng.choice(["de", "fr"])
+                for phase, typical in SCREENINGS_PER_PHASE.items():
+                    for source, share in (("nurse", 1.0), ("self-check", 0.4)):
+                        n = max(0, round(rng.gauss(typical * share, typical * share / 3)))
+                        if n == 0:
+                            continue
+                        places[(month, source, district, bfs, phase, language)] += n
+                        key = (month, source, district, phase, language)
+                        counts[(*key, ALL, "")] += n
+                        for need in NEED_DOMAINS:
+                            flagged = sum(rng.random() < _rate(need, phase, district) for _ in range(n))
+                            for _ in range(flagged):
+                                severity = rng.choices(list(SEVERITIES), weights=[1, 5, 3])[0]
+                                gap = 0.5 if language == "fr" and need == "caring_relatives" else 0.08
+                                counts[(*key, need, severity)] += 1
+                                unmet[(*key, need, severity)] += rng.random() < gap
+    names = ("month", "source", "district", "life_phase", "language", "need_domain", "severity")
+    place_names = ("month", "source", "district", "municipality", "life_phase", "language")
+    return (
+        [
+            {**dict(zip(names, k, strict=True)), "demo": True, "count": n, "unmet_count": unmet[k]}
+            for k, n in counts.items()
+        ],
+        [{**dict(zip(place_names, k, strict=True)), "demo": True, "count": n} for k, n in places.items()],
+    )
+
+
+def referral_rows(
+    rng: random.Random, months: list[str], offers: list[tuple[str, str]]
+) -> tuple[list[dict], list[dict]]:
+    tallies: dict[tuple, int] = defaultdict(int)
+    waits: dict[tuple, int] = defaultdict(int)
+    for month in months:
+        for district in DISTRICTS:
+            for organization_id, service_type in rng.sample(offers, min(6, len(offers))):
+                sent = rng.randint(2, 14)
+                need = rng.choice(list(NEED_DOMAINS))
+                key = (month, district, organization_id, service_type, need)
+                received = sum(rng.random() < 0.95 for _ in range(sent))
+                rejected = sum(rng.random() < 0.18 for _ in range(received))
+                accepted = received - rejected
+                completed = sum(rng.random() < 0.8 for _ in range(accepted))
+                failed = sum(rng.random() < 0.3 for _ in range(accepted - completed))
+                for stage, n in (("requested", sent), ("received", received), ("accepted", accepted)):
+                    tallies[(*key, stage, "")] += n
+                for _ in range(rejected):
+                    reason = rng.choices(
+                        ["no_capacity", "outside_area", "not_our_offer", "other"], [5, 3, 2, 1]
+                    )[0]
+                    tallies[(*key, "rejected", reason)] += 1
+                for _ in range(completed):
+                    outcome = rng.choices(
+                        ["help_started", "advice_given", "client_declined", "referred_elsewhere"],
+                        [6, 3, 1, 1],
+                    )[0]
+                    tallies[(*key, "completed", outcome)] += 1
+                if failed:
+                    tallies[(*key, "failed", "not_reachable")] += failed
+                late = sum(rng.random() < (0.25 if district == "OA" else 0.1) for _ in range(sent))
+                if late:
+                    tallies[(*key, "late", "first_contact")] += late
+                contact_median = 6 if district == "OA" else rng.choice([3, 4, 5])
+                wait_key = (month, district, organization_id, service_type)
+                for _ in range(received):
+                    waits[(*wait_key, "received", min(7, int(rng.expovariate(0.8))))] += 1
+                for _ in range(accepted):
+                    waits[(*wait_key, "first_contact", max(0, round(rng.gauss(contact_median, 2))))] += 1
+                for _ in range(completed):
+                    waits[(*wait_key, "completed", day_bucket(max(1, round(rng.gauss(35, 15)))))] += 1
+    tally_names = ("month", "district", "organization_id", "service_type", "need_domain", "stage", "detail")
+    wait_names = ("month", "district", "organization_id", "service_type", "stage", "days")
+    return (
+        [{**dict(zip(tally_names, k, strict=True)), "demo": True, "count": n} for k, n in tallies.items()],
+        [{**dict(zip(wait_names, k, strict=True)), "demo": True, "count": n} for k, n in waits.items()],
+    )
+
+
+def _offers(session: Session) -> list[tuple[str, str]]:
+    query = (
+        select(DirectoryService.organization_id, DirectoryService.service_type)
+        .join(DirectoryOrganization, DirectoryOrganization.id == DirectoryService.organization_id)
+        .where(DirectoryService.status == "active")
+        .distinct()
+        .order_by(DirectoryService.organization_id, DirectoryService.service_type)
+    )
+    return [(o, t) for o, t in session.execute(query)]
+
+
+def seed_reports(engine: Engine, now: datetime) -> bool:
+    """Adds the demo year unless it is there already. Returns whether it added it."""
+    with session_scope(engine) as session:
+        if session.execute(select(ScreeningTally.id).where(ScreeningTally.demo.is_(True)).limit(1)).first():
+            return False
+        rng = random.Random(8)  # the same invented year on every machine
+        months = months_before(now)
+        tallies, places = screening_rows(rng, months)
+        session.execute(insert(ScreeningTally.__table__), tallies)
+        session.execute(insert(ScreeningPlace.__table__), places)
+        offers = _offers(session)
+        if offers:
+            tallies, waits = referral_rows(rng, months, offers)
+            session.execute(insert(ReferralTally.__table__), tallies)
+            session.execute(insert(ReferralWait.__table__), waits)
+    return True

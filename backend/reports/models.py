@@ -1,0 +1,141 @@
+"""Count-only aggregate tables: what the reports read, and all they read about people.
+
+Every row is a combination of coarse, non-identifying categories with a counter; no row points
+to a client, a screening or a referral. `tally.py` adds to them in the same transaction as the
+change it counts (atomic upserts, so concurrent web processes never lose a count). "" (or 0 for
+a municipality) means "not known". `demo` marks the synthetic year `demo seed` adds.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+ALL = "*"  # need_domain of the row that counts the screening itself (for shares and totals)
+
+
+class ScreeningTally(SQLModel, table=True):
+    """Completed screenings (nurse and self-check) and their flagged needs, by district."""
+
+    __tablename__ = "report_screening_tally"
+    __table_args__ = (
+        UniqueConstraint(
+            "month",
+            "source",
+            "district",
+            "life_phase",
+            "language",
+            "need_domain",
+            "severity",
+            "demo",
+            name="uq_report_screening_tally",
+        ),
+        Index("ix_report_screening_tally_month_need", "month", "need_domain"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)  # YYYY-MM in Bern's calendar
+    source: str = Field(max_length=12)  # nurse | self-check
+    district: str = Field(default="", max_length=10)
+    life_phase: str = Field(default="", max_length=20)  # vocab.LIFE_PHASES
+    language: str = Field(default="", max_length=5)
+    need_domain: str = Field(max_length=30)  # vocab.NEED_DOMAINS, or ALL for the screening
+    severity: str = Field(default="", max_length=10)  # vocab.SEVERITIES, "" for ALL
+    demo: bool = Field(default=False)
+    count: int = Field(default=0)
+    # Of these, flagged where no active offer served the municipality in the person's language
+    # and life phase at that moment.
+    unmet_count: int = Field(default=0)
+
+
+class ScreeningPlace(SQLModel, table=True):
+    """Completed screenings by municipality (no needs): kept apart so that the tallies every
+    other report reads stay small (a canton has ~340 municipalities, and 10 districts)."""
+
+    __tablename__ = "report_screening_place"
+    __table_args__ = (
+        UniqueConstraint(
+            "month",
+            "source",
+            "district",
+            "municipality",
+            "life_phase",
+            "language",
+            "demo",
+            name="uq_report_screening_place",
+        ),
+        Index("ix_report_screening_place_month", "month"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)
+    source: str = Field(max_length=12)
+    district: str = Field(default="", max_length=10)
+    municipality: int = Field(default=0)  # BFS number, 0 unknown
+    life_phase: str = Field(default="", max_length=20)
+    language: str = Field(default="", max_length=5)
+    demo: bool = Field(default=False)
+    count: int = Field(default=0)
+
+
+class ReferralTally(SQLModel, table=True):
+    """How many referrals reached each stage in a month. A referral counts once per stage it
+    reaches (requested, received, accepted, …), so stages are not a partition; `late` counts
+    referrals received, or first contacted, after their deadline."""
+
+    __tablename__ = "report_referral_tally"
+    __table_args__ = (
+        UniqueConstraint(
+            "month",
+            "district",
+            "organization_id",
+            "service_type",
+            "need_domain",
+            "stage",
+            "detail",
+            "demo",
+            name="uq_report_referral_tally",
+        ),
+        Index("ix_report_referral_tally_month_stage", "month", "stage"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)
+    district: str = Field(default="", max_length=10)
+    organization_id: str = Field(default="", max_length=36)  # the directory organisation (public)
+    service_type: str = Field(default="", max_length=30)  # vocab.SERVICE_TYPES
+    need_domain: str = Field(default="", max_length=30)
+    stage: str = Field(max_length=20)  # a referral status, or "late"
+    detail: str = Field(default="", max_length=30)  # the outcome or the reason for rejecting
+    demo: bool = Field(default=False)
+    count: int = Field(default=0)
+
+
+class ReferralWait(SQLModel, table=True):
+    """A histogram of whole days from `requested` to a stage (received, first_contact,
+    completed), so that medians and 90th percentiles come from counts, not from referrals."""
+
+    __tablename__ = "report_referral_wait"
+    __table_args__ = (
+        UniqueConstraint(
+            "month",
+            "district",
+            "organization_id",
+            "service_type",
+            "stage",
+            "days",
+            "demo",
+            name="uq_report_referral_wait",
+        ),
+        Index("ix_report_referral_wait_month_stage", "month", "stage"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)  # when the stage was reached
+    district: str = Field(default="", max_length=10)
+    organization_id: str = Field(default="", max_length=36)
+    service_type: str = Field(default="", max_length=30)
+    stage: str = Field(max_length=20)  # received | first_contact | completed
+    days: int  # tally.day_bucket: exact to 14 days, then by week to 56, then by 30 days
+    demo: bool = Field(default=False)
+    count: int = Field(default=0)

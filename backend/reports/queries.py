@@ -1,0 +1,168 @@
+"""Reading the aggregate tables (and the public directory). Every value is a bound parameter;
+only column names from the fixed lists below are placed into statements."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+from sqlalchemy import and_, func, select
+from sqlmodel import Session
+
+from backend.directory.models import (
+    DirectoryOrganization,
+    DirectoryService,
+    DirectoryServiceArea,
+    DirectoryServiceTag,
+)
+from backend.geo.reference import MUNICIPALITIES
+from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
+from backend.reports.periods import Period
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: Period
+    district: str = ""
+    life_phase: str = ""
+    source: str = ""
+    need: str = ""
+    language: str = ""
+    offer_type: str = ""
+
+    def shifted(self) -> Filters:
+        return replace(self, period=self.period.previous())
+
+
+S = ScreeningTally.__table__
+P = ScreeningPlace.__table__
+R = ReferralTally.__table__
+W = ReferralWait.__table__
+SCREENING_DIMENSIONS = (
+    "month",
+    "source",
+    "district",
+    "life_phase",
+    "language",
+    "need_domain",
+    "severity",
+)
+REFERRAL_DIMENSIONS = (
+    "month",
+    "district",
+    "organization_id",
+    "service_type",
+    "need_domain",
+    "stage",
+    "detail",
+)
+WAIT_DIMENSIONS = ("district", "organization_id", "service_type", "stage", "days")
+
+
+def screenings(
+    session: Session, f: Filters, by: tuple[str, ...], needs: bool = False, unmet: bool = False
+) -> dict[tuple, int]:
+    """Sums of completed screenings (needs=False) or of flagged needs (or those of them without
+    an offer: unmet), grouped by `by`."""
+    assert set(by) <= set(SCREENING_DIMENSIONS)
+    where = [S.c.month >= f.period.first, S.c.month <= f.period.last]
+    where.append(S.c.need_domain != ALL if needs else S.c.need_domain == ALL)
+    for name in ("district", "life_phase", "source"):
+        if getattr(f, name):
+            where.append(S.c[name] == getattr(f, name))
+    columns = [S.c[name] for name in by]
+    counted = S.c.unmet_count if unmet else S.c.count
+    query = select(*columns, func.sum(counted)).where(and_(*where)).group_by(*columns)
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
+
+
+def screenings_by_place(session: Session, f: Filters) -> dict[tuple, int]:
+    """(district, municipality) → completed screenings."""
+    where = [P.c.month >= f.period.first, P.c.month <= f.period.last]
+    for name in ("district", "life_phase", "source"):
+        if getattr(f, name):
+            where.append(P.c[name] == getattr(f, name))
+    columns = [P.c.district, P.c.municipality]
+    query = select(*columns, func.sum(P.c.count)).where(and_(*where)).group_by(*columns)
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
+
+
+def referrals(session: Session, f: Filters, by: tuple[str, ...]) -> dict[tuple, int]:
+    assert set(by) <= set(REFERRAL_DIMENSIONS)
+    where = [R.c.month >= f.period.first, R.c.month <= f.period.last]
+    if f.district:
+        where.append(R.c.district == f.district)
+    columns = [R.c[name] for name in by]
+    query = select(*columns, func.sum(R.c.count)).where(and_(*where)).group_by(*columns)
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
+
+
+def waits(session: Session, f: Filters, by: str) -> dict[tuple[str, str], dict[int, int]]:
+    """(group, stage) → {days: count}."""
+    assert by in WAIT_DIMENSIONS
+    where = [W.c.month >= f.period.first, W.c.month <= f.period.last]
+    if f.district:
+        where.append(W.c.district == f.district)
+    query = (
+        select(W.c[by], W.c.stage, W.c.days, func.sum(W.c.count))
+        .where(and_(*where))
+        .group_by(W.c[by], W.c.stage, W.c.days)
+    )
+    histograms: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    for group, stage, days, count in session.execute(query):
+        histograms[(group, stage)][int(days)] = int(count)
+    return histograms
+
+
+def organisation_names(session: Session, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    query = select(DirectoryOrganization.id, DirectoryOrganization.name).where(
+        DirectoryOrganization.id.in_(sorted(ids))  # type: ignore[attr-defined]
+    )
+    return dict(session.execute(query).all())
+
+
+def coverage(
+    session: Session, need: str = "", language: str = "", offer_type: str = ""
+) -> dict[str, dict[str, set[str]]]:
+    """district → life phase → ids of the active offers that serve it (the whole canton, the
+    district, or a municipality in it) for the need, in the language and of the type, if given."""
+    services = select(DirectoryService.id).where(DirectoryService.status == "active")
+    if offer_type:
+        services = services.where(DirectoryService.service_type == offer_type)
+    for kind, value in (("need_domain", need), ("language", language)):
+        if value:
+            tagged = select(DirectoryServiceTag.service_id).where(
+                DirectoryServiceTag.kind == kind, DirectoryServiceTag.value == value
+            )
+            services = services.where(DirectoryService.id.in_(tagged))  # type: ignore[attr-defined]
+    ids = set(session.execute(services).scalars())
+    phases: dict[str, set[str]] = defaultdict(set)
+    for service_id, value in session.execute(
+        select(DirectoryServiceTag.service_id, DirectoryServiceTag.value).where(
+            DirectoryServiceTag.kind == "life_phase"
+        )
+    ):
+        if service_id in ids:
+            phases[service_id].add(value)
+    districts: dict[str, set[str]] = defaultdict(set)
+    everywhere: set[str] = set()
+    for service_id, scope, code in session.execute(
+        select(DirectoryServiceArea.service_id, DirectoryServiceArea.scope, DirectoryServiceArea.code)
+    ):
+        if service_id not in ids:
+            continue
+        if scope == "canton":
+            everywhere.add(service_id)
+        elif scope == "district":
+            districts[code].add(service_id)
+        elif scope == "municipality" and code.isdigit() and int(code) in MUNICIPALITIES:
+            districts[MUNICIPALITIES[int(code)].district].add(service_id)
+    result: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for district_code in {m.district for m in MUNICIPALITIES.values()}:
+        for service_id in districts[district_code] | everywhere:
+            for phase in phases[service_id]:
+                result[district_code][phase].add(service_id)
+            result[district_code]["*"].add(service_id)
+    return result

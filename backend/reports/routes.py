@@ -1,0 +1,126 @@
+"""Report pages for analysts (and admins): the overview, one report with its chart and table,
+its CSV, and the printable report of one district in German or French."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from backend.accounts.access import allow
+from backend.accounts.roles import Role
+from backend.db.engine import session_scope
+from backend.geo.reference import DISTRICTS
+from backend.i18n import LANGUAGES
+from backend.reports import service
+from backend.reports.catalog import REPORTS
+from backend.reports.queries import Filters
+from backend.web import render, request_locale
+
+ANALYSTS = allow(Role.ANALYST, Role.ADMIN)
+# The printable district report: what a municipality or the canton hands round.
+DISTRICT_REPORTS = (
+    "needs",
+    "needs-by-life-phase",
+    "screenings-by-life-phase",
+    "referral-outcomes",
+    "waits-by-offer-type",
+    "referrals-by-offer-type",
+    "unmet-needs",
+)
+
+
+def _params(request: Request) -> dict[str, str]:
+    return {k: v[:20] for k, v in request.query_params.items() if isinstance(v, str)}
+
+
+def _sections() -> dict[str, list]:
+    sections: dict[str, list] = {}
+    for found in REPORTS.values():
+        sections.setdefault(found.section, []).append(found)
+    return sections
+
+
+@get("/reports", opt=ANALYSTS, sync_to_thread=True, include_in_schema=False, name="reports")
+def overview(request: Request) -> Template:
+    return render(request, "reports/index.html", {"sections": _sections()})
+
+
+def _query_string(f: Filters, names: tuple[str, ...]) -> str:
+    values = {"from": f.period.start.isoformat(), "to": f.period.end.isoformat()}
+    values.update({n: getattr(f, n) for n in names if getattr(f, n)})
+    return urlencode(values)
+
+
+@get("/reports/{report_id:str}", opt=ANALYSTS, sync_to_thread=True, include_in_schema=False)
+def report_page(request: Request, report_id: FromPath[str]) -> Template:
+    found = service.report(report_id)
+    locale = request_locale(request)
+    f = service.filters_from(_params(request))
+    with session_scope(request.app.state.engine) as session:
+        table = service.run(session, found, f)
+    context = {
+        "report": found,
+        "filters": f,
+        "table": service.shown(table, locale),
+        "note": table.note,
+        "chart": service.chart(found, table, locale, "chart"),
+        "csv_url": f"/reports/{found.id}/csv?{_query_string(f, found.filters)}",
+    }
+    template = (
+        "reports/_body.html" if request.headers.get("hx-target") == "report-body" else "reports/report.html"
+    )
+    return render(request, template, context)
+
+
+@get("/reports/{report_id:str}/csv", opt=ANALYSTS, sync_to_thread=True, include_in_schema=False)
+def report_csv(request: Request, report_id: FromPath[str]) -> Response:
+    found = service.report(report_id)
+    f = service.filters_from(_params(request))
+    with session_scope(request.app.state.engine) as session:
+        table = service.run(session, found, f)
+    name = f"passerelle-{found.id}-{f.period.first}-{f.period.last}.csv"
+    return Response(
+        service.to_csv(table, request_locale(request)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@get("/reports/districts/{district:str}", opt=ANALYSTS, sync_to_thread=True, include_in_schema=False)
+def district_report(request: Request, district: FromPath[str]) -> Template:
+    """Printable, in `lang` (German or French) whatever the reader's own language is."""
+    if district not in DISTRICTS:
+        raise NotFoundException()
+    params = _params(request)
+    locale = params.get("lang") if params.get("lang") in LANGUAGES else request_locale(request)
+    params["district"] = district
+    f = service.filters_from(params)
+    parts = []
+    with session_scope(request.app.state.engine) as session:
+        for index, report_id in enumerate(DISTRICT_REPORTS):
+            found = REPORTS[report_id]
+            table = service.run(session, found, f)
+            parts.append(
+                {
+                    "report": found,
+                    "table": service.shown(table, locale),
+                    "note": table.note,
+                    "chart": service.chart(found, table, locale, f"chart-{index}"),
+                }
+            )
+        coverage = service.run(session, REPORTS["coverage"], f)
+    coverage.rows = [row for row in coverage.rows if row[0] == district]
+    context = {
+        "district": DISTRICTS[district],
+        "filters": f,
+        "parts": parts,
+        "coverage": service.shown(coverage, locale),
+    }
+    return render(request, "reports/district.html", context, locale=locale)
+
+
+ROUTES = [overview, report_page, report_csv, district_report]

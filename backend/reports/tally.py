@@ -1,0 +1,158 @@
+"""Adds to the aggregate tables, in the caller's transaction, where a screening completes and
+a referral changes stage. One small call from each place; nothing here reads a person."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from backend.db.types import utcnow
+from backend.directory.models import DirectoryService
+from backend.directory.search import SearchQuery, search
+from backend.geo.reference import MUNICIPALITIES
+from backend.i18n import TIMEZONE
+from backend.referrals.models import Referral, ReferralEvent
+from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
+from backend.vocab import life_phase_for_age
+
+MAX_DAYS = 365
+
+
+def month_of(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
+
+
+def add(session: Session, table: Table, keys: dict[str, Any], n: int = 1, **more: int) -> None:
+    """count += n (and each of `more`'s counters by its value) for the row with these keys,
+    created if missing: one atomic statement."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    counters = {"count": n, **more}
+    statement = insert(table).values(**keys, **counters)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys],
+        set_={name: table.c[name] + value for name, value in counters.items()},
+    )
+    session.execute(statement)
+
+
+def life_phase_of(birth_year: int | None, today: datetime) -> str:
+    if birth_year is None or not 0 <= today.year - birth_year <= 120:
+        return ""
+    return life_phase_for_age(today.year - birth_year)
+
+
+def offer_exists(session: Session, need: str, municipality: int, language: str, life_phase: str) -> bool:
+    query = SearchQuery(
+        need_domains=(need,),
+        municipality=municipality,
+        language=language or None,
+        life_phase=life_phase or None,
+        per_page=1,
+    )
+    return search(session, query).total > 0
+
+
+def screening_completed(
+    session: Session,
+    source: str,
+    needs: dict[str, str],
+    municipality: int | None,
+    life_phase: str,
+    language: str,
+    at: datetime | None = None,
+) -> None:
+    """One completed screening (`nurse` or `self-check`) and each flagged need with its severity.
+    A need counts as unmet when no active offer serves the municipality in the person's language
+    and life phase at this moment (unknown when the municipality is not known)."""
+    place = MUNICIPALITIES.get(municipality or 0)
+    common = {
+        "month": month_of(at or utcnow()),
+        "source": source,
+        "district": place.district if place else "",
+        "life_phase": life_phase,
+        "language": language,
+        "demo": False,
+    }
+    add(session, ScreeningPlace.__table__, {**common, "municipality": place.bfs_number if place else 0})
+    table = ScreeningTally.__table__
+    add(session, table, {**common, "need_domain": ALL, "severity": ""})
+    for need, severity in needs.items():
+        unmet = place is not None and not offer_exists(session, need, place.bfs_number, language, life_phase)
+        add(session, table, {**common, "need_domain": need, "severity": severity}, unmet_count=int(unmet))
+
+
+def _requested_at(session: Session, referral: Referral) -> datetime:
+    """When it was sent (a proposal is sent later than it was made)."""
+    sent = session.execute(
+        select(func.min(ReferralEvent.at)).where(
+            ReferralEvent.referral_id == referral.id, ReferralEvent.to_status == "requested"
+        )
+    ).scalar()
+    if sent is not None and sent.tzinfo is None:  # SQLite hands aggregates back naive
+        sent = sent.replace(tzinfo=utcnow().tzinfo)
+    return sent or referral.created_at
+
+
+def _dimensions(session: Session, referral: Referral, now: datetime) -> dict[str, Any]:
+    service = session.get(DirectoryService, referral.service_id)
+    return {
+        "month": month_of(now),
+        "district": referral.district or "",
+        "organization_id": referral.directory_organization_id,
+        "service_type": service.service_type if service else "",
+        "demo": False,
+    }
+
+
+def day_bucket(days: int) -> int:
+    """Whole days, exact for the first two weeks, then rounded up to whole weeks (to 8 weeks)
+    and to 30 days (to a year): the histograms stay small enough for a canton's year and the
+    waits that matter most (receipt, first contact) stay exact."""
+    days = max(0, min(MAX_DAYS, days))
+    if days <= 14:
+        return days
+    if days <= 56:
+        return -(-days // 7) * 7
+    return min(MAX_DAYS, -(-days // 30) * 30)
+
+
+def _wait(session: Session, referral: Referral, stage: str, dims: dict[str, Any], now: datetime) -> None:
+    days = day_bucket((now - _requested_at(session, referral)).days)
+    add(session, ReferralWait.__table__, {**dims, "stage": stage, "days": days})
+
+
+def referral_stage(session: Session, referral: Referral, stage: str, now: datetime | None = None) -> None:
+    """The referral reaches `stage` (a status). Call before the referral's deadline is reset:
+    a referral received after its deadline also counts as `late`."""
+    now = now or utcnow()
+    dims = _dimensions(session, referral, now)
+    detail = ""
+    if stage in ("completed", "failed"):
+        detail = referral.outcome or ""
+    elif stage == "rejected":
+        detail = referral.reject_reason or ""
+    table, need = ReferralTally.__table__, referral.need_domain
+    add(session, table, {**dims, "need_domain": need, "stage": stage, "detail": detail})
+    if stage == "received" and referral.due_at is not None and now > referral.due_at:
+        add(session, table, {**dims, "need_domain": need, "stage": "late", "detail": "receipt"})
+    if stage in ("received", "completed"):
+        _wait(session, referral, stage, dims, now)
+
+
+def first_contact(session: Session, referral: Referral, now: datetime | None = None) -> None:
+    """The first contact attempt; late when an accepted referral's deadline has passed."""
+    now = now or utcnow()
+    dims = _dimensions(session, referral, now)
+    _wait(session, referral, "first_contact", dims, now)
+    if referral.status == "accepted" and referral.due_at is not None and now > referral.due_at:
+        add(
+            session,
+            ReferralTally.__table__,
+            {**dims, "need_domain": referral.need_domain, "stage": "late", "detail": "first_contact"},
+        )

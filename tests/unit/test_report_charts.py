@@ -1,0 +1,66 @@
+"""SVG bar charts, report periods and histogram quantiles (pure)."""
+
+from __future__ import annotations
+
+from datetime import date
+from xml.etree import ElementTree
+
+from backend.reports.charts import Bar, bar_chart
+from backend.reports.periods import Period, period_from, quantile
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_a_chart_is_svg_with_title_and_description_and_one_bar_per_shown_value():
+    svg = bar_chart("Needs <all>", "Needs per row", [Bar("A & B", 10, "10"), Bar("C", None, "<5")], "c1")
+    root = ElementTree.fromstring(str(svg))
+    assert root.get("role") == "img" and root.get("aria-labelledby") == "c1-title c1-desc"
+    assert root.find(f"{SVG}title").text == "Needs <all>"
+    assert root.find(f"{SVG}desc").text == "Needs per row"
+    assert len(root.findall(f"{SVG}rect")) == 1  # the hidden value gets no bar
+    texts = [t.text for t in root.findall(f"{SVG}text")]
+    assert texts == ["A & B", "10", "C", "<5"]
+
+
+def test_bars_scale_to_the_largest_value():
+    root = ElementTree.fromstring(str(bar_chart("t", "d", [Bar("a", 5, "5"), Bar("b", 10, "10")], "c")))
+    widths = [float(r.get("width")) for r in root.findall(f"{SVG}rect")]
+    assert widths[1] == 2 * widths[0]
+
+
+def test_an_empty_chart_is_still_valid_svg():
+    root = ElementTree.fromstring(str(bar_chart("t", "d", [], "c")))
+    assert root.findall(f"{SVG}rect") == []
+
+
+def test_periods_are_whole_months_and_the_previous_one_is_as_long():
+    period = period_from("2026-01-15", "2026-03-02", date(2026, 11, 29))
+    assert period == Period("2026-01", "2026-03")
+    assert period.previous() == Period("2025-10", "2025-12")
+    assert period.start == date(2026, 1, 1) and period.end == date(2026, 3, 31)
+    assert period_from(None, None, date(2026, 11, 29)) == Period("2025-12", "2026-11")
+
+
+def test_bad_periods_are_refused():
+    assert period_from("2026-13-01", None, date(2026, 11, 29)) is None
+    assert period_from("2026-05-01", "2026-01-01", date(2026, 11, 29)) is None
+    assert period_from("2000-01-01", "2026-01-01", date(2026, 11, 29)) is None
+
+
+def test_median_and_90th_percentile_from_a_histogram():
+    histogram = {1: 1, 2: 1, 3: 1, 10: 1}
+    assert quantile(histogram, 0.5) == 2
+    assert quantile(histogram, 0.9) == 10
+    assert quantile({6: 10}, 0.5) == 6
+    assert quantile({}, 0.5) is None
+    # 10 referrals: 0 days ×5, 6 days ×4, 30 days ×1 → median 0, p90 6.
+    assert quantile({0: 5, 6: 4, 30: 1}, 0.5) == 0
+    assert quantile({0: 5, 6: 4, 30: 1}, 0.9) == 6
+
+
+def test_waits_are_counted_in_day_buckets():
+    from backend.reports.tally import day_bucket
+
+    assert [day_bucket(d) for d in (-1, 0, 6, 14)] == [0, 0, 6, 14]
+    assert [day_bucket(d) for d in (15, 21, 22, 56)] == [21, 21, 28, 56]
+    assert [day_bucket(d) for d in (57, 61, 400)] == [60, 90, 365]
