@@ -30,7 +30,7 @@ class ReportTable:
     id: str
     title: str
     columns: list[str]  # count columns are `count` or end in `_count`
-    rows: list[list[Any]]  # a hidden count is "<5" (small) or "x" (hidden so totals keep it); totals "*"
+    rows: list[list[Any]]  # a hidden count is "<5"; a total row has "*" in its key columns
 
 
 @get("/api/v1/reports", opt=ANALYSTS, sync_to_thread=True, tags=["reports"])

@@ -20,7 +20,8 @@ from backend.reports.charts import Bar, bar_chart
 from backend.reports.labels import cell_text, heading
 from backend.reports.periods import period_from
 from backend.reports.queries import Filters
-from backend.reports.tables import TOTAL, Table
+from backend.reports.suppression import HIDDEN, SMALL
+from backend.reports.tables import Table
 from backend.vocab import LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SPOKEN_LANGUAGES
 
 CHOICES = {
@@ -124,10 +125,12 @@ def to_csv(table: Table, locale: str) -> str:
 
 
 def to_json(found: Report, table: Table, locale: str) -> dict[str, Any]:
-    """Codes and machine names; a total row carries "*" in its key columns."""
+    """Codes and machine names; a total row carries "*" in its key columns. The API's contract
+    knows one mark for a hidden cell, "<5": complementary cells ("x" on the pages) are given
+    as "<5" too — hidden either way, and nothing to compute with."""
     return {
         "id": found.id,
         "title": translate(locale, found.title),
         "columns": [c.name for c in table.columns],
-        "rows": [[TOTAL if v == TOTAL else v for v in row] for row in table.rows],
+        "rows": [[SMALL if v == HIDDEN else v for v in row] for row in table.rows],
     }
