@@ -255,6 +255,28 @@ def test_todays_visits_and_the_draft(make_server, page: Page):
     assert after == before + 1
     # Her screening is on the server: the offline copy of her data is gone from the device.
     assert second.evaluate("() => self.PasserelleOutbox.visitIds()") == []
+    # A client taken along yesterday is gone after 24 hours, even without a screening.
+    expired = second.evaluate(
+        """async () => {
+            const outbox = self.PasserelleOutbox;
+            await outbox.keepVisit({ id: "yesterday", display_name: "Alt", birth_year: 1930, municipality: 902, language: "de" });
+            const kept = await outbox.visitIds();
+            const db = await new Promise((ok, fail) => {
+                const request = indexedDB.open("passerelle");
+                request.onsuccess = () => ok(request.result);
+                request.onerror = () => fail(request.error);
+            });
+            await new Promise((ok) => {
+                const tx = db.transaction("visits", "readwrite");
+                const store = tx.objectStore("visits");
+                store.get("yesterday").onsuccess = (event) => store.put({ ...event.target.result, expires: Date.now() - 1 });
+                tx.oncomplete = ok;
+            });
+            db.close();
+            return [kept, await outbox.visitIds()];
+        }"""
+    )
+    assert expired == [["yesterday"], []]
 
 
 def test_offline_pages_are_served_by_the_worker_without_network(make_server, page: Page):
