@@ -134,6 +134,7 @@ function watchOutbox() {
   window.addEventListener("offline", showOutboxStatus);
   new BroadcastChannel("passerelle-outbox").addEventListener("message", showOutboxStatus);
   setInterval(() => sendWaiting(false), RETRY_MS);
+  Outbox.recover().catch(() => undefined);
   rememberAccount().then(() => {
     document.body.dataset.outbox = "ready";
     sendWaiting(true);

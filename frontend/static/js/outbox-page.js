@@ -106,6 +106,9 @@ dialog.querySelector("[data-cancel]").addEventListener("click", () => {
 new BroadcastChannel("passerelle-outbox").addEventListener("message", () => {
   if (!document.activeElement || !document.activeElement.closest(".outbox-fix")) show();
 });
-show().then(() => {
-  list.dataset.ready = "true";
-});
+Outbox.recover()
+  .catch(() => undefined)
+  .then(show)
+  .then(() => {
+    list.dataset.ready = "true";
+  });

@@ -27,6 +27,7 @@
   const BACKOFF_MAX_MS = 15 * 60 * 1000;
   // A count only (no personal data) kept outside IndexedDB, to notice when the browser evicted it.
   const EXPECTED_KEY = "passerelle-outbox-expected";
+  const MARK_KEY = "passerelle-outbox-mark";
 
   // Each step upgrades the database from the version before it; never edit a released step.
   const MIGRATIONS = {
@@ -352,7 +353,25 @@
     return send(force);
   }
 
+  // Rows left "sending" by a sender that died (a closed tab, a stopped worker) wait again.
+  // Only called while holding the lock, so nobody is sending them right now.
+  async function unstick() {
+    const stuck = (await all()).filter((r) => r.state === "sending").map((r) => r.id);
+    if (stuck.length) await setState(stuck, "pending");
+  }
+
+  // For pages: unstick when no one holds the lock (otherwise a send is really under way). It
+  // only looks at the lock, so it never makes a sync that starts at the same moment skip.
+  async function recover() {
+    if (scope.navigator.locks) {
+      const { held } = await scope.navigator.locks.query();
+      if (held.some((lock) => lock.name === LOCK)) return;
+    }
+    await unstick();
+  }
+
   async function send(force) {
+    await unstick();
     const waiting = (await all()).filter((r) => r.state !== "rejected");
     if (!waiting.length) return "nothing";
     const backoff = await getMeta("backoff");
@@ -444,28 +463,39 @@
 
   // ---- the device's state for the banner --------------------------------------------------
 
-  function remember() {
-    return all().then((rows) => {
-      try {
-        if (scope.localStorage) scope.localStorage.setItem(EXPECTED_KEY, String(rows.length));
-      } catch (error) {
-        // Not in the service worker, or storage refused: the check below simply stays quiet.
+  // Eviction check. IndexedDB holds a random marker made with it; a page copies the marker and
+  // the number of waiting records into localStorage (which a worker cannot reach). Records that
+  // leave through a confirmed sync, the worker's included, keep the marker; an evicted database
+  // comes back without it. Nothing personal is kept there: a random id and a count.
+  async function remember(acknowledged = false) {
+    if (!scope.localStorage) return;
+    try {
+      if (!acknowledged && (await lost())) return; // keep the evidence until the nurse saw it
+      let mark = await getMeta("mark");
+      if (!mark) {
+        mark = uuid();
+        await setMeta("mark", mark);
       }
-    });
+      scope.localStorage.setItem(MARK_KEY, mark);
+      scope.localStorage.setItem(EXPECTED_KEY, String((await all()).length));
+    } catch (error) {
+      // Storage refused: the check below simply stays quiet.
+    }
   }
 
-  // True when records that were waiting vanished without the server confirming them.
+  // True when records were waiting and the database they were in has been wiped since.
   async function lost() {
     try {
       const expected = Number(scope.localStorage.getItem(EXPECTED_KEY) || "0");
-      return expected > (await all()).length;
+      const mark = scope.localStorage.getItem(MARK_KEY);
+      return Boolean(mark) && expected > 0 && (await getMeta("mark")) !== mark;
     } catch (error) {
       return false;
     }
   }
 
   function acknowledgeLost() {
-    return remember();
+    return remember(true);
   }
 
   // Tells every page of this device that the outbox changed (they refresh their banner).
@@ -510,6 +540,7 @@
     correct,
     discard,
     sync,
+    recover,
     status,
     lost,
     acknowledgeLost,
