@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from playwright.sync_api import Page, expect
 
 from tests.support import DEMO_PASSWORD
@@ -35,3 +37,16 @@ def wait_for_service_worker_control(page: Page) -> None:
         if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
             page.reload()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10_000)
+
+
+def poll(page: Page, script: str, timeout: float = 10.0, message: str = "") -> object:
+    """Evaluates `script` (it may be async) until it gives something truthy; fails after
+    `timeout` seconds. `page.wait_for_function` would take an async function's promise as
+    truthy at once and not wait at all."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(script)
+        if value:
+            return value
+        assert time.monotonic() < deadline, message or f"still false after {timeout} s: {script}"
+        page.wait_for_timeout(100)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import log_in, wait_for_service_worker_control
+from tests.e2e.helpers import log_in, poll, wait_for_service_worker_control
 
 pytestmark = pytest.mark.e2e
 
@@ -70,9 +70,7 @@ def test_old_caches_are_removed_when_assets_change(make_server, page):
             await navigator.serviceWorker.ready;
         }"""
     )
-    page.wait_for_function(
-        "async () => !(await caches.keys()).includes('passerelle-shell-0123456789ab')", timeout=10_000
-    )
+    poll(page, "async () => !(await caches.keys()).includes('passerelle-shell-0123456789ab')")
 
 
 def test_app_is_installable(make_server, persistent_context):

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from backend.i18n import translate
-from tests.e2e.helpers import wait_for_service_worker_control
+from tests.e2e.helpers import poll, wait_for_service_worker_control
 
 pytestmark = pytest.mark.e2e
 
@@ -262,13 +262,13 @@ def test_offline_after_the_first_visit(browser, make_server):
     try:
         page.goto(server.url + "/check/de")
         wait_for_service_worker_control(page)
-        page.wait_for_function(
+        poll(
+            page,
             """async () => {
                 const names = await caches.keys();
                 const name = names.find((n) => n.startsWith("passerelle-selfcheck-"));
                 return name && (await (await caches.open(name)).keys()).length === 2;
             }""",
-            timeout=10_000,
         )
         cached = page.evaluate(
             """async () => {
