@@ -3,6 +3,7 @@ a referral changes stage. One small call from each place; nothing here reads a p
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,7 +48,28 @@ def life_phase_of(birth_year: int | None, today: datetime) -> str:
     return life_phase_for_age(today.year - birth_year)
 
 
+# Whether an offer serves (need, municipality, language, life phase), remembered for a minute:
+# a nurse's visits of a day, synced together, ask the same few questions, and the directory
+# changes far more rarely than that (one full-text search per flagged need was a fifth of the
+# cost of ingesting an offline visit).
+COVERAGE_SECONDS = 60.0
+_coverage: dict[tuple[str, int, str, str], tuple[float, bool]] = {}
+
+
 def offer_exists(session: Session, need: str, municipality: int, language: str, life_phase: str) -> bool:
+    key = (need, municipality, language, life_phase)
+    now = time.monotonic()
+    known = _coverage.get(key)
+    if known is not None and known[0] > now:
+        return known[1]
+    if len(_coverage) > 4096:
+        _coverage.clear()
+    found = _search_offer(session, need, municipality, language, life_phase)
+    _coverage[key] = (now + COVERAGE_SECONDS, found)
+    return found
+
+
+def _search_offer(session: Session, need: str, municipality: int, language: str, life_phase: str) -> bool:
     query = SearchQuery(
         need_domains=(need,),
         municipality=municipality,
