@@ -37,6 +37,8 @@ def test_nurse_creates_and_finds_a_client(server):
             and "Langnau im Emmental" in page.text
             and "+41 34 402 12 34" in page.text
         )
+        assert "<title>Klientin / Klient · Passerelle</title>" in page.text
+        assert page.text.count('id="privacy-title"') == 1
         token = csrf_from(page.text)
         found = nurse.post(
             "/clients",
