@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
@@ -39,14 +40,21 @@ def wait_for_service_worker_control(page: Page) -> None:
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10_000)
 
 
-def poll(page: Page, script: str, timeout: float = 10.0, message: str = "") -> object:
-    """Evaluates `script` (it may be async) until it gives something truthy; fails after
-    `timeout` seconds. `page.wait_for_function` would take an async function's promise as
-    truthy at once and not wait at all."""
+def until(page: Page, condition: Callable[[], object], timeout: float = 20.0, message: str = "") -> object:
+    """Polls a Python-side condition while letting Playwright run route handlers and events;
+    fails after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        value = page.evaluate(script)
+        value = condition()
         if value:
             return value
-        assert time.monotonic() < deadline, message or f"still false after {timeout} s: {script}"
-        page.wait_for_timeout(100)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message or 'condition not met in time'} (last: {value!r})")
+        page.wait_for_timeout(50)
+
+
+def poll(page: Page, script: str, timeout: float = 20.0, message: str = "") -> object:
+    """Evaluates `script` (it may be async) until it answers something truthy.
+    `page.wait_for_function` would take an async function's promise as truthy at once and not
+    wait at all."""
+    return until(page, lambda: page.evaluate(script), timeout, message or script)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import log_in, wait_for_service_worker_control
+from tests.e2e.helpers import log_in, until, wait_for_service_worker_control
 from tests.support import LiveServer
 
 LONELY_AND_CARER = ("ucla-companionship", "ucla-left-out", "ucla-isolated")
@@ -77,7 +75,4 @@ def server_counts(server: LiveServer, name_prefix: str) -> dict[str, int]:
 
 def wait_until_sent(page: Page, timeout: float = 15.0) -> None:
     """Until the device's outbox is empty (the server confirmed every record)."""
-    deadline = time.monotonic() + timeout
-    while outbox_rows(page):
-        assert time.monotonic() < deadline, f"still waiting: {outbox_rows(page)}"
-        page.wait_for_timeout(100)
+    until(page, lambda: not outbox_rows(page), timeout, "records still waiting")

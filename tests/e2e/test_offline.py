@@ -4,12 +4,11 @@ saved into the encrypted outbox, survives a closed browser, and arrives exactly 
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import log_in, serious_violations
+from tests.e2e.helpers import log_in, serious_violations, until
 from tests.e2e.offline_helpers import (
     fill_visit,
     outbox_rows,
@@ -19,13 +18,6 @@ from tests.e2e.offline_helpers import (
     wait_until_sent,
 )
 from tests.support import CHROMIUM
-
-
-def _poll(page: Page, condition, timeout: float = 15.0) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        page.wait_for_timeout(100)
 
 
 def _files_contain(root: Path, needle: bytes) -> list[str]:
@@ -153,7 +145,7 @@ def test_a_waiting_record_is_locked_and_a_failing_server_keeps_it(make_server, p
     page.goto(f"{server.url}/offline/de/outbox")
     expect(page.locator("#outbox-list")).to_have_attribute("data-ready", "true")
     page.locator("[data-sync-now]").click()
-    _poll(page, lambda: "503" in seen and {r["state"] for r in outbox_rows(page)} == {"pending"})
+    until(page, lambda: "503" in seen and {r["state"] for r in outbox_rows(page)} == {"pending"})
     expect(page.locator(".outbox-record")).to_have_count(4)
     # Waiting records cannot be edited: there is no correction form for them.
     expect(page.locator(".outbox-fix:visible")).to_have_count(0)
@@ -161,7 +153,7 @@ def test_a_waiting_record_is_locked_and_a_failing_server_keeps_it(make_server, p
 
     mode["now"] = "timeout"
     page.locator("[data-sync-now]").click()
-    _poll(page, lambda: "timeout" in seen and {r["state"] for r in outbox_rows(page)} == {"pending"})
+    until(page, lambda: "timeout" in seen and {r["state"] for r in outbox_rows(page)} == {"pending"})
     expect(page.locator(".outbox-record")).to_have_count(4)
     assert server_counts(server, "Muster Anna")["clients"] == 0
 

@@ -10,15 +10,19 @@ an async predicate returns as truthy and would not wait at all."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import BrowserContext, CDPSession, Error, Page, Route, expect
 
-from tests.e2e.helpers import log_in
-from tests.e2e.offline_helpers import LONELY_AND_CARER, fill_visit, outbox_rows, prepare_device, save_visit
-from tests.e2e.offline_helpers import server_counts as _server_counts
+from tests.e2e.helpers import log_in, poll, until
+from tests.e2e.offline_helpers import (
+    LONELY_AND_CARER,
+    fill_visit,
+    outbox_rows,
+    prepare_device,
+    save_visit,
+    server_counts,
+)
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -28,30 +32,9 @@ SYNC_TAG = "passerelle-outbox"
 ONE_VISIT = {"clients": 1, "screenings": 1, "referrals": 2}
 
 
-def server_counts(server: LiveServer, prefix: str) -> dict[str, int]:
-    return _server_counts(server, prefix)
-
-
 def synced_ids(server: LiveServer) -> list[str]:
     """The device record ids the server applied (one sync_record row each)."""
     return [row[0] for row in server.database.execute("SELECT id FROM sync_record")]
-
-
-def until(page: Page, condition: Callable[[], object], timeout: float = 20.0, message: str = "") -> object:
-    """Polls a Python-side condition while letting Playwright run route handlers and events."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{message or 'condition not met in time'} (last: {value!r})")
-        page.wait_for_timeout(50)
-
-
-def poll(page: Page, script: str, timeout: float = 20.0, message: str = "") -> object:
-    """Evaluates `script` (an arrow function, async allowed) until it answers something truthy."""
-    return until(page, lambda: page.evaluate(script), timeout, message or script)
 
 
 # The outbox read with raw IndexedDB: works on pages without outbox.js (e.g. /healthz).
