@@ -3,6 +3,7 @@ before they leave this module."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from sqlmodel import Session
@@ -13,7 +14,8 @@ from backend.referrals.cases import OUTCOMES, REJECT_REASONS
 from backend.reports import queries
 from backend.reports.periods import quantile
 from backend.reports.queries import Filters
-from backend.reports.tables import TOTAL, Column, Table, counts_grid, nested_counts, ratio
+from backend.reports.suppression import HIDDEN, SMALL
+from backend.reports.tables import NOT_AVAILABLE, TOTAL, Column, Table, counts_grid, nested_counts, ratio
 from backend.vocab import LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SEVERITIES
 
 SOURCES = {"nurse": N_("Screening by a nurse"), "self-check": N_("Self-check")}
@@ -67,6 +69,17 @@ def _order(present: set, order: list | None) -> list:
     if order is None:
         return sorted(present)
     return [k for k in order if k in present] + sorted(present - set(order))
+
+
+def _ordered_groups(session: Session, groups: set, kind: str) -> tuple[list, dict[str, str]]:
+    """The groups of a referral report in their order (organisations by name), and the
+    organisations' names."""
+    names = queries.organisation_names(session, groups) if kind == "organisation" else {}
+    order = DISTRICT_ORDER if kind == "district" else list(SERVICE_TYPES) if kind == "service_type" else None
+    keys = _order(groups, order)
+    if kind == "organisation":
+        keys.sort(key=lambda k: names.get(k, k).casefold())
+    return keys, names
 
 
 def _key(name: str, kind: str | None = None) -> Column:
@@ -195,14 +208,7 @@ def referrals_by(dimension: str, kind: str) -> Callable[[Session, Filters], Tabl
             for k, n in queries.referrals(session, f.shifted(), (dimension, "stage")).items()
             if k[1] == "requested" and n
         }
-        groups = {k[0] for k, n in counts.items() if n} | set(before)
-        names = queries.organisation_names(session, groups) if kind == "organisation" else {}
-        order = (
-            DISTRICT_ORDER if kind == "district" else list(SERVICE_TYPES) if kind == "service_type" else None
-        )
-        keys = _order(groups, order)
-        if kind == "organisation":
-            keys.sort(key=lambda k: names.get(k, k).casefold())
+        keys, names = _ordered_groups(session, {k[0] for k, n in counts.items() if n} | set(before), kind)
         matrix = [[counts.get((k, s), 0) for s in STAGE_COLUMNS] for k in keys]
         cells = counts_grid(matrix, row_totals=False, columns=len(STAGE_COLUMNS))
         columns = [Column(f"{s}_count", label) for s, label in STAGE_COLUMNS.items()]
@@ -217,7 +223,7 @@ def referrals_by(dimension: str, kind: str) -> Callable[[Session, Filters], Tabl
         )
         for key, row in zip([*keys, TOTAL], cells, strict=True):
             sent, accepted, rejected, _, late = row
-            both = accepted + rejected if isinstance(accepted, int) and isinstance(rejected, int) else "x"
+            both = accepted + rejected if isinstance(accepted, int) and isinstance(rejected, int) else HIDDEN
             label = names.get(key, key) if key != TOTAL else TOTAL
             table.rows.append([label, *row, ratio(accepted, both), ratio(late, sent)])
         _with_previous(table, keys, before, N_("Sent in the previous period"))
@@ -229,14 +235,11 @@ def referrals_by(dimension: str, kind: str) -> Callable[[Session, Filters], Tabl
 def waits_by(dimension: str, kind: str) -> Callable[[Session, Filters], Table]:
     def build(session: Session, f: Filters) -> Table:
         histograms = queries.waits(session, f, dimension)
-        groups = {g for g, _ in histograms}
-        names = queries.organisation_names(session, groups) if kind == "organisation" else {}
-        order = (
-            DISTRICT_ORDER if kind == "district" else list(SERVICE_TYPES) if kind == "service_type" else None
-        )
-        keys = _order(groups, order)
-        if kind == "organisation":
-            keys.sort(key=lambda k: names.get(k, k).casefold())
+        keys, names = _ordered_groups(session, {g for g, _ in histograms}, kind)
+        totals: dict[str, Counter[int]] = {stage: Counter() for stage in WAIT_STAGES}
+        for (_, stage), h in histograms.items():
+            if stage in totals:
+                totals[stage].update(h)
         columns = [_key(kind)]
         for stage, label in WAIT_STAGES.items():
             columns.append(Column(f"{stage}_median_days", label, "days_median"))
@@ -249,16 +252,9 @@ def waits_by(dimension: str, kind: str) -> Callable[[Session, Filters], Table]:
         for key in [*keys, TOTAL]:
             row: list = [names.get(key, key) if key != TOTAL else TOTAL]
             for stage in WAIT_STAGES:
-                if key == TOTAL:
-                    histogram: dict[int, int] = {}
-                    for (_, s), h in histograms.items():
-                        if s == stage:
-                            for days, n in h.items():
-                                histogram[days] = histogram.get(days, 0) + n
-                else:
-                    histogram = histograms.get((key, stage), {})
+                histogram = dict(totals[stage]) if key == TOTAL else histograms.get((key, stage), {})
                 if sum(histogram.values()) < MIN_FOR_WAITS:
-                    row += ["<5", "<5"] if histogram else ["–", "–"]
+                    row += [SMALL, SMALL] if histogram else [NOT_AVAILABLE, NOT_AVAILABLE]
                 else:
                     row += [quantile(histogram, 0.5), quantile(histogram, 0.9)]
             table.rows.append(row)

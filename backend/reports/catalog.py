@@ -39,7 +39,6 @@ class Report:
     section: str  # msgid of its section on the overview
     filters: tuple[str, ...]
     build: Callable[[Session, Filters], Table]
-    compared: bool = False  # has a column for the previous period
 
 
 SCREENINGS, REFERRALS, GAPS = N_("Screenings and needs"), N_("Referrals"), N_("Gaps")
@@ -62,7 +61,6 @@ REPORTS: dict[str, Report] = {
             SCREENINGS,
             SCREENING_FILTERS,
             screenings_by("district", DISTRICT_ORDER),
-            True,
         ),
         Report(
             "screenings-by-municipality",
@@ -79,7 +77,6 @@ REPORTS: dict[str, Report] = {
             SCREENINGS,
             SCREENING_FILTERS,
             screenings_by("life_phase", PHASE_ORDER),
-            True,
         ),
         Report(
             "screenings-by-language",
@@ -88,7 +85,6 @@ REPORTS: dict[str, Report] = {
             SCREENINGS,
             SCREENING_FILTERS,
             screenings_by("language", list(SPOKEN_LANGUAGES)),
-            True,
         ),
         Report(
             "needs",
@@ -97,7 +93,6 @@ REPORTS: dict[str, Report] = {
             SCREENINGS,
             SCREENING_FILTERS,
             needs_by_severity,
-            True,
         ),
         Report(
             "needs-by-life-phase",

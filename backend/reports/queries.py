@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from sqlalchemy import and_, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend.directory.models import (
     DirectoryOrganization,
@@ -139,20 +139,20 @@ def coverage(
             services = services.where(DirectoryService.id.in_(tagged))  # type: ignore[attr-defined]
     ids = set(session.execute(services).scalars())
     phases: dict[str, set[str]] = defaultdict(set)
+    known = sorted(ids)
     for service_id, value in session.execute(
-        select(DirectoryServiceTag.service_id, DirectoryServiceTag.value).where(
-            DirectoryServiceTag.kind == "life_phase"
-        )
+        select(DirectoryServiceTag.service_id, DirectoryServiceTag.value)
+        .where(DirectoryServiceTag.kind == "life_phase")
+        .where(col(DirectoryServiceTag.service_id).in_(known))
     ):
-        if service_id in ids:
-            phases[service_id].add(value)
+        phases[service_id].add(value)
     districts: dict[str, set[str]] = defaultdict(set)
     everywhere: set[str] = set()
     for service_id, scope, code in session.execute(
-        select(DirectoryServiceArea.service_id, DirectoryServiceArea.scope, DirectoryServiceArea.code)
+        select(DirectoryServiceArea.service_id, DirectoryServiceArea.scope, DirectoryServiceArea.code).where(
+            col(DirectoryServiceArea.service_id).in_(known)
+        )
     ):
-        if service_id not in ids:
-            continue
         if scope == "canton":
             everywhere.add(service_id)
         elif scope == "district":

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from backend.errors import InvalidInput, NotFound
 from backend.geo.reference import DISTRICTS
 from backend.i18n import N_, TIMEZONE, translate
+from backend.reports.builders import SOURCES
 from backend.reports.catalog import REPORTS, Report
 from backend.reports.charts import Bar, bar_chart
 from backend.reports.labels import cell_text, heading
@@ -27,7 +28,7 @@ from backend.vocab import LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SPOKEN_LANGU
 CHOICES = {
     "district": set(DISTRICTS),
     "life_phase": set(LIFE_PHASES),
-    "source": {"nurse", "self-check"},
+    "source": set(SOURCES),
     "need": set(NEED_DOMAINS),
     "language": set(SPOKEN_LANGUAGES),
     "offer_type": set(SERVICE_TYPES),

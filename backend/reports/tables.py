@@ -9,6 +9,7 @@ from typing import Any
 from backend.reports.suppression import Line, grid_lines, is_hidden, suppress
 
 TOTAL = "*"  # the key of a total (or subtotal) row
+NOT_AVAILABLE = "–"  # a figure that cannot be given (a ratio of a hidden count, no waits at all)
 VALUE_KINDS = frozenset({"count", "percent", "days_median", "days_p90", "offers"})
 
 
@@ -73,8 +74,8 @@ def nested_counts(groups: list[list[int]]) -> tuple[list[list[int | str]], list[
 
 
 def ratio(numerator: Any, denominator: Any) -> float | str:
-    """A percentage of two shown counts; "–" when either is hidden or the base is empty (a
-    ratio of a hidden count would give it away)."""
+    """A percentage of two shown counts; NOT_AVAILABLE when either is hidden or the base is
+    empty (a ratio of a hidden count would give it away)."""
     if is_hidden(numerator) or is_hidden(denominator) or not denominator:
-        return "–"
+        return NOT_AVAILABLE
     return round(100 * min(int(numerator), int(denominator)) / int(denominator), 1)

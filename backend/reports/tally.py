@@ -29,6 +29,10 @@ def month_of(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
 
 
+def month_now() -> str:
+    return month_of(utcnow())
+
+
 def add(session: Session, table: Table, keys: dict[str, Any], n: int = 1, **more: int) -> None:
     """count += n (and each of `more`'s counters by its value) for the row with these keys,
     created if missing: one atomic statement."""
@@ -88,13 +92,19 @@ def screening_completed(
     life_phase: str,
     language: str,
     at: datetime | None = None,
+    unmet: set[str] | None = None,
 ) -> None:
     """One completed screening (`nurse` or `self-check`) and each flagged need with its severity.
     A need counts as unmet when no active offer serves the municipality in the person's language
-    and life phase at this moment (unknown when the municipality is not known)."""
+    and life phase at this moment (unknown when the municipality is not known).
+
+    `unmet`, when given, are the needs already known to have no offer (the self-check's result
+    has just searched for them): a need is unmet iff it is in the set, and the directory is not
+    searched again. Those results leave out paused offers, so a need served only by paused
+    offers counts as unmet there, while the search here would count it as served."""
     place = MUNICIPALITIES.get(municipality or 0)
     common = {
-        "month": month_of(at or utcnow()),
+        "month": month_of(at) if at else month_now(),
         "source": source,
         "district": place.district if place else "",
         "life_phase": life_phase,
@@ -105,8 +115,13 @@ def screening_completed(
     table = ScreeningTally.__table__
     add(session, table, {**common, "need_domain": ALL, "severity": ""})
     for need, severity in needs.items():
-        unmet = place is not None and not offer_exists(session, need, place.bfs_number, language, life_phase)
-        add(session, table, {**common, "need_domain": need, "severity": severity}, unmet_count=int(unmet))
+        if place is None:
+            without = False
+        elif unmet is not None:
+            without = need in unmet
+        else:
+            without = not offer_exists(session, need, place.bfs_number, language, life_phase)
+        add(session, table, {**common, "need_domain": need, "severity": severity}, unmet_count=int(without))
 
 
 def _requested_at(session: Session, referral: Referral) -> datetime:

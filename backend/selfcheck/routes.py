@@ -158,15 +158,20 @@ async def check_result(request: Request, lang: FromPath[str]) -> Template:
         with session_scope(engine) as session:
             context = _result_context(session, lang, data)
             if not data.get("counted"):
-                place = context["place"]
-                service.count_run(session, [d for d, _ in context["result"].needs], place)
+                place, result = context["place"], context["result"]
+                service.count_run(session, [d for d, _ in result.needs], place)
+                # The result has just searched offers for each need (paused ones left out).
+                unmet = (
+                    {d for d, _ in result.needs if not result.offers.get(d)} if place.municipality else None
+                )
                 tally.screening_completed(
                     session,
                     "self-check",
-                    dict(context["result"].needs),
+                    dict(result.needs),
                     place.municipality.bfs_number if place.municipality else None,
                     place.age_band,
                     lang,
+                    unmet=unmet,
                 )
             return context
 

@@ -4,19 +4,16 @@ and the anonymous counts. Answers are never stored; see callback.py for the one 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.search import Hit, SearchQuery, search
 from backend.geo.reference import Municipality, find_municipality
-from backend.i18n import N_, TIMEZONE
+from backend.i18n import N_
+from backend.reports import tally
 from backend.screening import form as answer_form
 from backend.screening.answers import answer_problems
 from backend.screening.instruments import all_instruments
@@ -193,22 +190,13 @@ def _offers(session: Session, hits: list[Hit], domain: str, language: str) -> li
     return offers
 
 
-def month_now() -> str:
-    return datetime.now(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
-
-
 def count_run(session: Session, needs: list[str], place: Place, month: str | None = None) -> None:
     """Adds one finished self-check to the anonymous counts: one per flagged need and one for
     the run itself. Atomic upserts, so concurrent web processes never lose a count."""
-    month = month or month_now()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = SelfCheckTally.__table__
+    month = month or tally.month_now()
     for domain in [ALL_RUNS, *needs]:
-        statement = insert(table).values(
-            month=month, district=place.district, age_band=place.age_band, need_domain=domain, count=1
+        tally.add(
+            session,
+            SelfCheckTally.__table__,
+            {"month": month, "district": place.district, "age_band": place.age_band, "need_domain": domain},
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.month, table.c.district, table.c.age_band, table.c.need_domain],
-            set_={"count": table.c.count + 1},
-        )
-        session.execute(statement)
