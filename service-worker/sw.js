@@ -1,8 +1,8 @@
 // Passerelle's service worker, hand-written and small.
 //
-// It precaches public files only: the app shell (css, js, icons) and one offline page per
-// language. Pages and API answers are never cached — they may hold personal data and are
-// sent with Cache-Control: no-store. The server fills in BUILD when it serves /sw.js; its
+// It precaches public files only: the app shell (css, js, icons), one offline page per
+// language and the offline screening pages. Pages and API answers are never cached — they
+// may hold personal data and are sent with Cache-Control: no-store. The server fills in BUILD when it serves /sw.js; its
 // version is a hash of every asset, so a changed asset means a new cache and a new worker.
 
 const BUILD = /*BUILD*/ { version: "dev", shell: [], offline: { de: "/offline/de", fr: "/offline/fr" }, languages: ["de", "fr"] };
@@ -43,7 +43,7 @@ self.addEventListener("fetch", (event) => {
 
 async function precache() {
   const cache = await caches.open(SHELL_CACHE);
-  await cache.addAll([...BUILD.shell, ...Object.values(BUILD.offline)]);
+  await cache.addAll([...BUILD.shell, ...Object.values(BUILD.offline), ...offlinePages]);
 }
 
 async function removeOldCaches() {
@@ -183,10 +183,7 @@ const DATA_CACHE = "passerelle-directory";
 expectedCaches.add(DATA_CACHE);
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(
-    caches.open(SHELL_CACHE).then((cache) => cache.addAll([...offlinePages]))
-      .then(() => refreshSnapshot().catch(() => undefined)),
-  );
+  event.waitUntil(refreshSnapshot().catch(() => undefined)); // the pages are in precache()
 });
 
 async function refreshSnapshot() {

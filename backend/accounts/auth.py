@@ -84,7 +84,9 @@ def _read_then_touch(lookup):  # noqa: ANN001, ANN202
     so it is tried once more, this time queueing for the write lock from the start."""
     try:
         return lookup(False)
-    except OperationalError:
+    except OperationalError as error:
+        if "locked" not in str(error):
+            raise
         return lookup(True)
 
 

@@ -183,13 +183,15 @@ function guardLogout() {
 // "Take along for today": a client's minimal data, sealed in IndexedDB for 24 hours, so that
 // her screening can be done without network.
 function takeAlongButtons() {
-  for (const button of document.querySelectorAll("[data-take-along]")) {
-    if (!Outbox) continue;
+  const buttons = document.querySelectorAll("[data-take-along]");
+  if (!Outbox || !buttons.length) return;
+  const kept = Outbox.visitIds().catch(() => []);
+  for (const button of buttons) {
     button.hidden = false;
     const note = document.getElementById(button.getAttribute("aria-describedby"));
-    Outbox.visitIds().then((ids) => {
+    kept.then((ids) => {
       if (ids.includes(button.dataset.takeAlong)) note.textContent = note.dataset.done;
-    }).catch(() => undefined);
+    });
     button.addEventListener("click", async () => {
       try {
         const response = await fetch(`/api/v1/clients/${button.dataset.takeAlong}`, { headers: { Accept: "application/json" } });

@@ -38,7 +38,7 @@ function fieldFor(record, path, message, index) {
   input.setAttribute("aria-describedby", `${id}-error`);
   const label = row.querySelector("label");
   label.htmlFor = id;
-  label.textContent = fieldTemplate.dataset[path.split(".").at(-1)] || path;
+  label.textContent = fieldTemplate.dataset[path.split(".").at(-1)];
   const error = row.querySelector(".field-error");
   error.id = `${id}-error`;
   error.textContent = message;
@@ -64,8 +64,13 @@ async function show() {
       fix.hidden = false;
       const fields = fix.querySelector(".outbox-fields");
       for (const [path, message] of Object.entries(record.errors || {})) {
-        if (get(record.data, path) !== undefined || path.split(".").length === 1) {
+        // A field the nurse can correct here gets an input with its translated label; any
+        // other (an offer that is gone, say) only says why, and the record can be discarded.
+        if (path.split(".").at(-1) in fieldTemplate.dataset) {
           fields.append(fieldFor(record, path, message, index));
+        } else {
+          error.textContent = `${error.textContent} ${message}`.trim();
+          error.hidden = false;
         }
       }
       fix.addEventListener("submit", (event) => correct(event, record));

@@ -72,6 +72,7 @@
         db.onversionchange = () => {
           db.close();
           dbPromise = null;
+          keyPromise = null;
         };
         resolve(db);
       };
@@ -124,7 +125,20 @@
 
   // ---- encryption -------------------------------------------------------------------------
 
-  async function key() {
+  // The key, read (or made) once per page or worker instead of once per record.
+  let keyPromise = null;
+
+  function key() {
+    keyPromise =
+      keyPromise ||
+      loadKey().catch((error) => {
+        keyPromise = null;
+        throw error;
+      });
+    return keyPromise;
+  }
+
+  async function loadKey() {
     const existing = await run(["keys"], "readonly", (tx) => done(tx.objectStore("keys").get(KEY_ID)));
     if (existing) return existing;
     const fresh = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
@@ -191,22 +205,13 @@
     return rows.sort((a, b) => a.order - b.order);
   }
 
-  async function counts(owner) {
-    const rows = await all();
-    const mine = owner ? rows.filter((r) => r.owner === owner) : rows;
-    return {
-      waiting: mine.length,
-      rejected: mine.filter((r) => r.state === "rejected").length,
-    };
-  }
-
   // The record with its data (and label) decrypted, for the page that lists and corrects them.
   async function open_(row) {
     return { ...row, data: await unseal(row), label: row.label ? await unseal(row.label) : null };
   }
 
-  async function readable() {
-    return Promise.all((await all()).map(open_));
+  async function readable(keep = () => true) {
+    return Promise.all((await all()).filter(keep).map(open_));
   }
 
   // A correction: only a record the server rejected may change (a waiting or sending one is
@@ -477,7 +482,7 @@
         await setMeta("mark", mark);
       }
       scope.localStorage.setItem(MARK_KEY, mark);
-      scope.localStorage.setItem(EXPECTED_KEY, String((await all()).length));
+      scope.localStorage.setItem(EXPECTED_KEY, String((await status()).waiting));
     } catch (error) {
       // Storage refused: the check below simply stays quiet.
     }
@@ -510,14 +515,11 @@
   }
 
   async function status() {
-    const owner = await getMeta("owner");
-    const rows = await all();
-    return {
-      waiting: rows.length,
-      rejected: rows.filter((r) => r.state === "rejected").length,
-      login: Boolean(await getMeta("login")),
-      owner,
-    };
+    const [waiting, rejected] = await run(["outbox"], "readonly", (tx) => {
+      const store = tx.objectStore("outbox");
+      return Promise.all([done(store.count()), done(store.index("by_state").count("rejected"))]);
+    });
+    return { waiting, rejected, login: Boolean(await getMeta("login")), owner: await getMeta("owner") };
   }
 
   // Background Sync where the browser has it; the page's own triggers cover the rest.
@@ -532,11 +534,9 @@
 
   scope.PasserelleOutbox = {
     SYNC_TAG,
-    DB_VERSION,
     add,
     all,
     readable,
-    counts,
     correct,
     discard,
     sync,
@@ -547,7 +547,6 @@
     keepVisit,
     visits,
     visitIds,
-    dropVisit,
     purgeVisits,
     saveDraft,
     draft,

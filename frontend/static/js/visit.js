@@ -81,10 +81,9 @@ async function listKnownClients() {
   for (const visit of await Outbox.visits()) {
     entries.push([`visit:${visit.id}`, { ...visit, client_id: visit.id, name: visit.display_name, visit: visit.id }]);
   }
-  for (const record of await Outbox.readable()) {
-    if (record.type === "client" && record.owner === owner) {
-      entries.push([`outbox:${record.id}`, { ...record.data, client_id: record.id, name: record.data.display_name }]);
-    }
+  // Only the clients created offline are decrypted, not every screening and referral.
+  for (const record of await Outbox.readable((r) => r.type === "client" && r.owner === owner)) {
+    entries.push([`outbox:${record.id}`, { ...record.data, client_id: record.id, name: record.data.display_name }]);
   }
   for (const [value, client] of entries) {
     known.set(value, client);
