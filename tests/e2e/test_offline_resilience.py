@@ -171,6 +171,7 @@ class Workers:
 
 def save_offline_visit(context: BrowserContext, page: Page, name: str) -> set[str]:
     """A visit saved without network; answers the ids of its records."""
+    expect(page.locator("#visit")).to_have_attribute("data-ready", "true")  # its scripts have run
     before = {row["id"] for row in outbox_rows(page)}
     context.set_offline(True)
     fill_visit(page, name)
