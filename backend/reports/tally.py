@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Insert, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -36,14 +37,21 @@ def month_now() -> str:
 def add(session: Session, table: Table, keys: dict[str, Any], n: int = 1, **more: int) -> None:
     """count += n (and each of `more`'s counters by its value) for the row with these keys,
     created if missing: one atomic statement."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     counters = {"count": n, **more}
-    statement = insert(table).values(**keys, **counters)
-    statement = statement.on_conflict_do_update(
+    statement = _upsert(session.get_bind().dialect.name, table, tuple(keys), tuple(counters))
+    session.connection().execute(statement, {**keys, **counters})
+
+
+@cache
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...], counters: tuple[str, ...]) -> Insert:
+    """Built once per shape and reused: building and keying a statement cost far more than
+    running it (a quarter of the time of ingesting an offline visit)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values({name: bindparam(name) for name in keys + counters})
+    return statement.on_conflict_do_update(
         index_elements=[table.c[k] for k in keys],
-        set_={name: table.c[name] + value for name, value in counters.items()},
+        set_={name: table.c[name] + statement.excluded[name] for name in counters},
     )
-    session.execute(statement)
 
 
 def life_phase_of(birth_year: int | None, today: datetime) -> str:

@@ -49,8 +49,7 @@ def start(
         instrument_version=instrument["version"],
         created_by=user.id,
     )
-    session.add(screening)
-    session.flush()
+    session.add(screening)  # inserted at the next flush: whole, when record_whole completes it
     record(session, user.id, user.organisation_id, "create", "screening", screening.id)
     return screening
 

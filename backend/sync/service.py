@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
 from backend.clients.api import ClientIn, create_client
-from backend.db.engine import session_scope
 from backend.errors import DomainError, InvalidInput
 from backend.i18n import N_, translate
 from backend.referrals.api import ConsentIn, OfferChoice, ReferralsIn, send_referrals
@@ -165,14 +164,34 @@ def apply_batch(
     """Every record answered, in the batch's order; dependencies applied first."""
     results: dict[int, Outcome] = {}
     order = sorted(range(len(records)), key=lambda i: ORDER.get(records[i]["type"], 9))
-    for start in range(0, len(order), COMMIT_EVERY):
-        chunk = order[start : start + COMMIT_EVERY]
-        with session_scope(engine, writes=True) as session:
-            ids = [records[i]["id"] for i in chunk]
-            known = {r.id: r for r in session.exec(select(SyncRecord).where(col(SyncRecord.id).in_(ids)))}
-            for index in chunk:
-                results[index] = _one(session, user, records[index], locale, known)
+    # One session for the batch, committed every COMMIT_EVERY records, that holds on to what
+    # it loads or creates: a visit's later records find their screening, client and offer in
+    # it instead of reading them again. (A session's identity map holds objects only weakly.)
+    with Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False) as session:
+        _hold_objects(session)
+        for start in range(0, len(order), COMMIT_EVERY):
+            chunk = order[start : start + COMMIT_EVERY]
+            try:
+                ids = [records[i]["id"] for i in chunk]
+                known = {r.id: r for r in session.exec(select(SyncRecord).where(col(SyncRecord.id).in_(ids)))}
+                for index in chunk:
+                    results[index] = _one(session, user, records[index], locale, known)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
     return [results[i] for i in range(len(records))]
+
+
+def _hold_objects(session: Session) -> None:
+    """SQLAlchemy's recipe for a session that references its objects strongly."""
+    held = session.info.setdefault("held", {})
+
+    def hold(_session: Session, instance: Any) -> None:
+        held[id(instance)] = instance
+
+    for name in ("pending_to_persistent", "loaded_as_persistent", "detached_to_persistent"):
+        event.listen(session, name, hold)
 
 
 def parse_created_at(value: str | None) -> datetime | None:
