@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.api_types import checked_uuid
+from backend.api_types import checked_uuid, id_taken
 from backend.clients import service
 from backend.clients.models import Client
 from backend.db.engine import session_scope
@@ -64,7 +64,7 @@ def form_of(data: JSONBody[ClientIn]) -> service.ClientForm:
 def create_client(session, user, data: JSONBody[ClientIn]) -> Client:  # noqa: ANN001
     """Validates and creates, or raises InvalidInput naming every wrong field."""
     client_id = checked_uuid(data.id)
-    if client_id and session.get(Client, client_id) is not None:
+    if client_id and id_taken(session, Client, client_id):
         raise Conflict(N_("A record with this id exists already."))
     form = form_of(data)
     client = service.create(session, user, form, client_id)

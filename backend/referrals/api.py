@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.api_types import checked_uuid
+from backend.api_types import checked_uuid, id_taken
 from backend.clients.service import open_client
 from backend.db.engine import session_scope
 from backend.errors import Conflict, InvalidInput
@@ -112,7 +112,7 @@ def send_referrals(session, user, data: ReferralsIn, locale: str, today: date) -
     ids = [checked_uuid(o.id, "offers.id") for o in data.offers]
     if any(ids) and not all(ids):
         raise InvalidInput(N_("Give every referral an id, or none."), field="offers")
-    if any(i and session.get(Referral, i) is not None for i in ids):
+    if any(i and id_taken(session, Referral, i) for i in ids):
         raise Conflict(N_("A record with this id exists already."))
     screening = screenings.own_screening(session, user, str(data.screening_id))
     client = open_client(session, user, screening.client_id)

@@ -79,13 +79,15 @@ class Outcome:
 
 def serves(session: Session, service_id: str, bfs_number: int) -> bool:
     municipality = MUNICIPALITIES.get(bfs_number)
-    query = select(DirectoryServiceArea).where(DirectoryServiceArea.service_id == service_id)
-    for area in session.exec(query).all():
-        if area.scope == "canton":
+    query = select(DirectoryServiceArea.scope, DirectoryServiceArea.code).where(
+        DirectoryServiceArea.service_id == service_id
+    )
+    for scope, code in session.exec(query).all():
+        if scope == "canton":
             return True
-        if municipality and area.scope == "district" and area.code == municipality.district:
+        if municipality and scope == "district" and code == municipality.district:
             return True
-        if area.scope == "municipality" and area.code == str(bfs_number):
+        if scope == "municipality" and code == str(bfs_number):
             return True
     return False
 

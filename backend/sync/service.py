@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
 from backend.clients.api import ClientIn, create_client
+from backend.db.types import utcnow
 from backend.errors import DomainError, InvalidInput
 from backend.i18n import N_, translate
 from backend.referrals.api import ConsentIn, OfferChoice, ReferralsIn, send_referrals
@@ -117,8 +118,11 @@ def _apply(session, user: CurrentUser, record_id: str, kind: str, data: dict[str
         )
 
 
+Seen = tuple[str, int | None]  # a received record's digest and organisation
+
+
 def _one(
-    session: Session, user: CurrentUser, record: dict[str, Any], locale: str, known: dict[str, SyncRecord]
+    session: Session, user: CurrentUser, record: dict[str, Any], locale: str, known: dict[str, Seen]
 ) -> Outcome:
     record_id, kind, data = record["id"], record["type"], record["data"]
     fingerprint = digest(kind, data)
@@ -128,32 +132,45 @@ def _one(
     try:
         with session.begin_nested():
             _apply(session, user, record_id, kind, data, locale)
-            applied = SyncRecord(
-                id=record_id,
-                type=kind,
-                digest=fingerprint,
-                user_id=user.id,
-                organisation_id=user.organisation_id,
-                device_created_at=parse_created_at(record.get("created_at")),
-            )
-            session.add(applied)
             session.flush()
+            session.connection().execute(
+                _RECEIVED,
+                {
+                    "id": record_id,
+                    "type": kind,
+                    "digest": fingerprint,
+                    "user_id": user.id,
+                    "organisation_id": user.organisation_id,
+                    "device_created_at": parse_created_at(record.get("created_at")),
+                    "received_at": utcnow(),
+                },
+            )
     except InvalidInput as error:
         errors = {k: translate(locale, v) for k, v in error.fields.items()}
         return Outcome(record_id, "rejected", message_of(error, locale), errors)
     except DomainError as error:
         return Outcome(record_id, "rejected", message_of(error, locale))
     except IntegrityError:  # another request applied the same id at the same moment
-        seen = session.exec(select(SyncRecord).where(SyncRecord.id == record_id)).first()
+        seen = _received(session, [record_id]).get(record_id)
         if seen is not None:
             return _again(seen, fingerprint, user, record_id, locale)
         return Outcome(record_id, "rejected", translate(locale, CHANGED))
-    known[record_id] = applied  # the same id twice in one batch: the second is a replay
+    known[record_id] = (fingerprint, user.organisation_id)  # the same id twice in a batch: a replay
     return Outcome(record_id, "accepted")
 
 
-def _again(seen: SyncRecord, fingerprint: str, user: CurrentUser, record_id: str, locale: str) -> Outcome:
-    if seen.digest == fingerprint and seen.organisation_id == user.organisation_id:
+_RECEIVED = SyncRecord.__table__.insert()
+
+
+def _received(session: Session, ids: list[str]) -> dict[str, Seen]:
+    query = select(SyncRecord.id, SyncRecord.digest, SyncRecord.organisation_id).where(
+        col(SyncRecord.id).in_(ids)
+    )
+    return {row[0]: (row[1], row[2]) for row in session.exec(query)}
+
+
+def _again(seen: Seen, fingerprint: str, user: CurrentUser, record_id: str, locale: str) -> Outcome:
+    if seen == (fingerprint, user.organisation_id):
         return Outcome(record_id, "duplicate")
     return Outcome(record_id, "rejected", translate(locale, CHANGED))
 
@@ -172,8 +189,7 @@ def apply_batch(
         for start in range(0, len(order), COMMIT_EVERY):
             chunk = order[start : start + COMMIT_EVERY]
             try:
-                ids = [records[i]["id"] for i in chunk]
-                known = {r.id: r for r in session.exec(select(SyncRecord).where(col(SyncRecord.id).in_(ids)))}
+                known = _received(session, [records[i]["id"] for i in chunk])
                 for index in chunk:
                     results[index] = _one(session, user, records[index], locale, known)
                 session.commit()

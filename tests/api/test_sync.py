@@ -106,6 +106,47 @@ def test_a_visit_arrives_exactly_once_in_any_order(server, token):
         assert referral_id in browser.get("/referrals").text
 
 
+def test_a_batch_over_several_transactions_is_whole_and_audited(server, token):
+    """60 records (20 visits) span two of the sync's transactions: the referrals, applied after
+    every client and screening, find what the first transaction wrote. Replays inside the batch
+    and ids that are already taken are answered per record."""
+    visits = [visit(server, f"Batch {n}") for n in range(20)]
+    records = [r for v in visits for r in v]
+    with httpx.Client(base_url=server.url, timeout=10) as browser:
+        login(browser, "pflege")
+        token_csrf = browser.get("/api/v1/me").json()["csrf_token"]
+        taken = str(uuid.uuid4())
+        made = browser.post(
+            "/api/v1/clients",
+            json={"id": taken, "display_name": "Online", "birth_year": 1950, "municipality": 351, "language": "fr"},
+            headers={"X-CSRF-Token": token_csrf},
+        )
+        assert made.status_code == 201, made.text
+    clash = {**visits[0][0], "id": taken}  # a device's id that an online record already has
+    places = server.database.execute("SELECT coalesce(sum(count), 0) FROM report_screening_place")[0][0]
+    with nurse(server, token) as http:
+        answer = http.post("/api/v1/sync", json={"records": [*records, records[0], clash]})
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["status"] for r in results] == ["accepted"] * 60 + ["duplicate", "rejected"]
+    assert results[-1]["error"] == "Ein Eintrag mit dieser ID besteht bereits."
+    ids = [r["id"] for r in records]
+    quoted = ", ".join(f"'{i}'" for i in ids)
+    assert server.database.execute(f"SELECT count(*) FROM sync_record WHERE id IN ({quoted})")[0][0] == 60  # noqa: S608
+    created = server.database.execute(
+        f"SELECT count(DISTINCT subject_id) FROM audit_event WHERE action = 'create' AND subject_id IN ({quoted})"  # noqa: S608
+    )[0][0]
+    assert created == 60
+    referrals = [v[2]["id"] for v in visits]
+    rows = server.database.execute(
+        "SELECT r.status, s.status FROM referral r JOIN screening s ON s.id = r.screening_id "
+        f"WHERE r.id IN ({', '.join(repr(i) for i in referrals)})"  # noqa: S608
+    )
+    assert rows == [("requested", "completed")] * 20
+    assert server.database.execute("SELECT sum(count) FROM report_screening_place")[0][0] == places + 20
+    assert server.database.execute("SELECT display_name FROM client WHERE id = :c", c=taken)[0][0] == "Online"
+
+
 def test_rejected_records_say_why_and_block_nothing_else(server, token):
     good = visit(server, "U. V.")
     bad = visit(server, "W. X.")
