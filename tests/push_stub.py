@@ -61,6 +61,8 @@ class PushStub:
     rejected: list[str] = field(default_factory=list)  # why a request failed the protocol checks
     script: dict[str, list[int]] = field(default_factory=dict)  # path → statuses to answer in turn
     lock: threading.Lock = field(default_factory=threading.Lock)
+    gate: threading.Event | None = None  # when set by a test, answers wait until it opens
+    held: int = 0  # requests that have waited at the gate
 
     @property
     def origin(self) -> str:
@@ -118,6 +120,10 @@ def start_push_stub(serve: bool = True) -> PushStub:
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
+            if stub.gate is not None:
+                with stub.lock:
+                    stub.held += 1
+                stub.gate.wait(30)
             with stub.lock:
                 statuses = stub.script.get(self.path)
                 status = statuses.pop(0) if statuses else 201

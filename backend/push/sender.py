@@ -188,6 +188,10 @@ def deliver_due(engine: Engine, settings: Settings, limit: int = 200) -> Round:
             select(PushSubscription).where(col(PushSubscription.user_id).in_(user_ids))
         ).all():
             devices.setdefault(sub.user_id, []).append(sub)
+        # End the read here: no transaction stays open while the pushes travel, and the writes
+        # below begin a new one with a write (SQLite cannot turn a reader into a writer once
+        # another process has committed, and would refuse the whole round).
+        session.commit()
         groups: dict[tuple[int, str], list[Notification]] = {}
         for row in sorted(rows, key=lambda r: r.created_at):
             groups.setdefault((row.user_id, row.topic), []).append(row)

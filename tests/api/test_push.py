@@ -5,12 +5,15 @@ delivery, retries, 410, a crashed worker, collapsing, and payloads without perso
 from __future__ import annotations
 
 import json
+import subprocess
+import threading
+import time
 
 import httpx
 import pytest
 
 from tests.push_stub import start_push_stub, unb64url
-from tests.support import api_referral, cli
+from tests.support import PYTHON, ROOT, api_referral, cli
 
 
 @pytest.fixture
@@ -168,6 +171,45 @@ def test_a_worker_that_died_after_claiming_loses_nothing(quiet_server, stub):
     worker(quiet_server)
     worker(quiet_server)
     assert len(stub.payloads(device)) == 1
+
+
+def test_a_round_survives_writes_made_while_its_pushes_travel(quiet_server, stub):
+    """The web process commits while the worker waits for the push service: the round still
+    records its deliveries (on SQLite a transaction kept open across the sends could no longer
+    write, and the whole round was refused)."""
+    device = subscribe(quiet_server, stub)
+    referral_id = send_referral(quiet_server)
+    stub.gate = threading.Event()
+    round_ = subprocess.Popen(
+        [PYTHON, "-m", "backend", "worker", "--once"],
+        cwd=ROOT,
+        env=quiet_server.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while stub.held == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stub.held == 1, "the worker never reached the push service"
+        later = send_referral(quiet_server, "R. S.")  # a commit by the web process meanwhile
+    finally:
+        stub.gate.set()
+        output = round_.communicate(timeout=60)[0]
+    assert round_.returncode == 0, output
+    assert len(stub.payloads(device)) == 1
+    assert quiet_server.database.execute(
+        "SELECT n.status FROM notification n JOIN user_account u ON u.id = n.user_id "
+        "WHERE n.referral_id = :r AND u.username = 'koordination'",
+        r=referral_id,
+    ) == [("sent",)]
+    assert quiet_server.database.execute(
+        "SELECT count(*) FROM delivery_attempt a JOIN notification n ON n.id = a.notification_id "
+        "WHERE n.referral_id = :r",
+        r=referral_id,
+    )[0][0] == 1
+    assert later != referral_id
 
 
 def test_a_burst_collapses_into_one_summary(quiet_server, stub):
