@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
 from backend.accounts.roles import Role
+from backend.db.types import utcnow
 from backend.directory.models import DirectoryService
 from backend.push.models import Notification
 
@@ -26,26 +28,45 @@ def _offer_names(session: Session, service_id: str) -> dict[str, str]:
 
 def queue(
     session: Session, user_ids: list[int], kind: str, topic: str, referral_id: str | None, params: dict
-) -> list[Notification]:
+) -> list[str]:
+    """One notification per user, in one plain insert (a referral's are written with it, also
+    by the thousand in an offline sync); returns their ids."""
+    now = utcnow()
     rows = [
-        Notification(
-            id=str(uuid.uuid4()), user_id=uid, kind=kind, topic=topic, referral_id=referral_id, params=params
-        )
+        {
+            "id": str(uuid.uuid4()),
+            "user_id": uid,
+            "kind": kind,
+            "topic": topic,
+            "referral_id": referral_id,
+            "params": params,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "locked_until": None,
+            "delivered_to": [],
+            "created_at": now,
+            "sent_at": None,
+        }
         for uid in dict.fromkeys(user_ids)
     ]
-    session.add_all(rows)
-    return rows
+    if rows:
+        session.connection().execute(_INSERT, rows)
+    return [row["id"] for row in rows]
+
+
+_INSERT = Notification.__table__.insert()
+_COORDINATORS = select(User.id).where(
+    User.organisation_id == bindparam("organisation_id"),
+    User.role == Role.COORDINATOR.value,
+    col(User.is_active).is_(True),
+)
 
 
 def coordinators(session: Session, organisation_id: int | None) -> list[int]:
     if organisation_id is None:
         return []
-    query = select(User.id).where(
-        User.organisation_id == organisation_id,
-        User.role == Role.COORDINATOR.value,
-        col(User.is_active).is_(True),
-    )
-    return [uid for uid in session.exec(query).all() if uid is not None]
+    return [uid for uid in session.exec(_COORDINATORS, params={"organisation_id": organisation_id}) if uid]
 
 
 def new_referral(session: Session, referral) -> None:  # noqa: ANN001

@@ -112,8 +112,8 @@ def test_push(request: Request) -> Queued:
         devices = len(
             session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user.id)).all()
         )
-        rows = notify.queue(session, [user.id], "test", f"test:{user.id}", None, {}) if devices else []
-        return Queued(devices, [r.id for r in rows])
+        ids = notify.queue(session, [user.id], "test", f"test:{user.id}", None, {}) if devices else []
+        return Queued(devices, ids)
 
 
 @get("/settings/notifications", opt=SUBSCRIBERS, sync_to_thread=True, include_in_schema=False)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import bindparam, inspect
 from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
@@ -77,12 +77,16 @@ class Outcome:
         return bool(self.referrals)
 
 
+# Referral checks run once per offer of every referral, thousands of times in an offline sync:
+# their queries are built once with bound parameters (building one costs more than running it).
+_AREAS = select(DirectoryServiceArea.scope, DirectoryServiceArea.code).where(
+    DirectoryServiceArea.service_id == bindparam("service_id")
+)
+
+
 def serves(session: Session, service_id: str, bfs_number: int) -> bool:
     municipality = MUNICIPALITIES.get(bfs_number)
-    query = select(DirectoryServiceArea.scope, DirectoryServiceArea.code).where(
-        DirectoryServiceArea.service_id == service_id
-    )
-    for scope, code in session.exec(query).all():
+    for scope, code in session.exec(_AREAS, params={"service_id": service_id}).all():
         if scope == "canton":
             return True
         if municipality and scope == "district" and code == municipality.district:
@@ -99,18 +103,30 @@ def paused(service: DirectoryService, today: date) -> bool:
     return service.capacity_until is None or service.capacity_until >= today
 
 
-def open_duplicates(session: Session, client_id: str, choice: Choice, organization_id: str) -> list[Referral]:
-    """Open referrals of the client to the same offer, or for the same need to the same organisation."""
-    query = select(Referral).where(
-        Referral.client_id == client_id,
+_DUPLICATES = (
+    select(Referral)
+    .where(
+        Referral.client_id == bindparam("client_id"),
         col(Referral.status).in_([s.value for s in states.OPEN]),
-        (Referral.service_id == choice.service_id)
+        (Referral.service_id == bindparam("service_id"))
         | (
-            (Referral.need_domain == choice.need_domain)
-            & (Referral.directory_organization_id == organization_id)
+            (Referral.need_domain == bindparam("need_domain"))
+            & (Referral.directory_organization_id == bindparam("organization_id"))
         ),
     )
-    return list(session.exec(query.order_by(col(Referral.created_at))).all())
+    .order_by(col(Referral.created_at))
+)
+
+
+def open_duplicates(session: Session, client_id: str, choice: Choice, organization_id: str) -> list[Referral]:
+    """Open referrals of the client to the same offer, or for the same need to the same organisation."""
+    params = {
+        "client_id": client_id,
+        "service_id": choice.service_id,
+        "need_domain": choice.need_domain,
+        "organization_id": organization_id,
+    }
+    return list(session.exec(_DUPLICATES, params=params).all())
 
 
 def check_choices(

@@ -11,7 +11,9 @@
    Goal < 10 s.
 4. Server ingestion on SQLite: a load generator posts 2,000 records (500 visits) to
    /api/v1/sync in batches of 100 with a bearer token, one batch at a time, to one web process
-   with the worker in its own process, as the Procfile runs them. Goal ≥ 500 records/s.
+   with the worker in its own process, as the Procfile runs them. Each visit refers to one offer
+   whose coordinators are notified and one of an organisation outside Passerelle.
+   Goal ≥ 500 records/s.
 """
 
 from __future__ import annotations
@@ -36,14 +38,19 @@ LONELY = {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolate
 
 
 def _offers(server) -> tuple[str, str]:  # noqa: ANN001
-    def one(need: str) -> str:
+    """One offer of an organisation that works in Passerelle (its coordinators are notified of
+    every referral, as in production) and one of an organisation that does not (yet)."""
+
+    def one(need: str, linked: bool) -> str:
         return server.database.execute(
             "SELECT s.id FROM directory_service s JOIN directory_service_tag t ON t.service_id = s.id "
-            "WHERE t.kind = 'need_domain' AND t.value = :n AND s.capacity_status = 'accepting' ORDER BY s.id LIMIT 1",
+            "JOIN directory_organization o ON o.id = s.organization_id "
+            "WHERE t.kind = 'need_domain' AND t.value = :n AND s.capacity_status = 'accepting' "
+            f"AND o.organisation_id IS {'NOT ' if linked else ''}NULL ORDER BY s.id LIMIT 1",
             n=need,
         )[0][0]
 
-    return one("loneliness"), one("caring_relatives")
+    return one("loneliness", linked=True), one("caring_relatives", linked=False)
 
 
 def visits(server, count: int, prefix: str) -> list[dict]:  # noqa: ANN001
@@ -171,6 +178,8 @@ def test_server_ingestion_on_sqlite(make_server):
     finally:
         worker.terminate()
         worker.wait(timeout=10)
+    notified = server.database.execute("SELECT count(*) FROM notification WHERE kind = 'new_referral'")[0][0]
+    assert notified >= 500  # every visit's first referral told the receiving coordinators
     rate = len(records) / elapsed
     print(f"\nserver ingestion (SQLite): {len(records)} records in {elapsed:.2f} s = {rate:.0f} records/s")
     assert rate >= 500
