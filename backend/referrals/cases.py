@@ -22,7 +22,7 @@ from backend.i18n import N_
 from backend.push import notify
 from backend.push.messages import OUTCOME_LABELS
 from backend.referrals import states
-from backend.referrals.models import CaseNote, ContactAttempt, Referral, ReferralEvent
+from backend.referrals.models import CaseNote, ContactAttempt, Referral, ReferralEvent, add_event
 from backend.referrals.service import change_status, history, paused
 from backend.reports import tally
 
@@ -136,15 +136,7 @@ def reject(
     )
     session.add(proposal)
     session.flush()
-    session.add(
-        ReferralEvent(
-            referral_id=proposal.id,
-            to_status=S.DRAFT.value,
-            reason=label,
-            user_id=user.id,
-            organisation_id=user.organisation_id,
-        )
-    )
+    add_event(session, proposal.id, S.DRAFT.value, None, label, user.id, user.organisation_id)
     record(session, user.id, user.organisation_id, "create", "referral", proposal.id)
     return proposal
 

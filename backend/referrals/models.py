@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
 from backend.db.types import UTCDateTime, utcnow
 
@@ -79,6 +79,34 @@ class ReferralEvent(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user_account.id")
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def add_event(
+    session: Session,
+    referral_id: str,
+    to_status: str,
+    from_status: str | None = None,
+    reason: str | None = None,
+    user_id: int | None = None,
+    organisation_id: int | None = None,
+) -> None:
+    """One line of a referral's history, written at once as a plain insert (no object to track:
+    offline syncs write thousands). The referral must already be in the database."""
+    session.connection().execute(
+        _EVENT,
+        {
+            "referral_id": referral_id,
+            "from_status": from_status,
+            "to_status": to_status,
+            "reason": reason,
+            "user_id": user_id,
+            "organisation_id": organisation_id,
+            "at": utcnow(),
+        },
+    )
+
+
+_EVENT = ReferralEvent.__table__.insert()
 
 
 class ContactAttempt(SQLModel, table=True):

@@ -25,7 +25,7 @@ from backend.push import notify
 from backend.referrals import states
 from backend.referrals.consent import ConsentForm, shared_data
 from backend.referrals.deadlines import FIRST_CONTACT_WITHIN, RECEIVE_WITHIN, add_working_days
-from backend.referrals.models import Consent, Referral, ReferralEvent
+from backend.referrals.models import Consent, Referral, ReferralEvent, add_event
 from backend.reports import tally
 from backend.screening.models import Screening
 
@@ -265,15 +265,7 @@ def submit(
     referral.updated_at = utcnow()
     session.add(referral)
     session.flush()
-    session.add(
-        ReferralEvent(
-            referral_id=referral.id,
-            from_status=previous,
-            to_status=referral.status,
-            user_id=user_id,
-            organisation_id=organisation_id,
-        )
-    )
+    add_event(session, referral.id, referral.status, previous, None, user_id, organisation_id)
     record(session, user_id, organisation_id, "update" if previous else "create", "referral", referral.id)
     tally.referral_stage(session, referral, referral.status)
     notify.new_referral(session, referral)
@@ -321,16 +313,7 @@ def change_status(
     """Every status change goes through the state machine and is attributed and timestamped."""
     reason = (reason or "").strip()[:1000] or None
     new = states.transition(referral.status, target, reason)
-    session.add(
-        ReferralEvent(
-            referral_id=referral.id,
-            from_status=referral.status,
-            to_status=new.value,
-            reason=reason,
-            user_id=user.id,
-            organisation_id=user.organisation_id,
-        )
-    )
+    add_event(session, referral.id, new.value, referral.status, reason, user.id, user.organisation_id)
     now = utcnow()
     tally.referral_stage(session, referral, new.value, now)  # before the deadline is reset
     referral.status, referral.status_reason = new.value, reason
