@@ -19,10 +19,14 @@ from backend.reports.tables import NOT_AVAILABLE, TOTAL, Column, Table, counts_g
 from backend.vocab import LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SEVERITIES
 
 SOURCES = {"nurse": N_("Screening by a nurse"), "self-check": N_("Self-check")}
+# Whole headings, so that each language can order its own words.
 WAIT_STAGES = {
-    "received": N_("until received"),
-    "first_contact": N_("until first contact"),
-    "completed": N_("until completed"),
+    "received": (N_("Median days until received"), N_("90th percentile of days until received")),
+    "first_contact": (
+        N_("Median days until first contact"),
+        N_("90th percentile of days until first contact"),
+    ),
+    "completed": (N_("Median days until completed"), N_("90th percentile of days until completed")),
 }
 STAGE_COLUMNS = {
     "requested": N_("Sent"),
@@ -213,8 +217,8 @@ def referrals_by(dimension: str, kind: str) -> Callable[[Session, Filters], Tabl
         cells = counts_grid(matrix, row_totals=False, columns=len(STAGE_COLUMNS))
         columns = [Column(f"{s}_count", label) for s, label in STAGE_COLUMNS.items()]
         rates = [
-            Column("acceptance_rate", N_("Acceptance rate"), "percent"),
-            Column("late_share", N_("Late share"), "percent"),
+            Column("acceptance_rate", N_("Acceptance rate (%)"), "percent"),
+            Column("late_share", N_("Late share (%)"), "percent"),
         ]
         table = Table([_key(kind), *columns, *rates], chart="requested_count")
         table.note = N_(
@@ -241,9 +245,9 @@ def waits_by(dimension: str, kind: str) -> Callable[[Session, Filters], Table]:
             if stage in totals:
                 totals[stage].update(h)
         columns = [_key(kind)]
-        for stage, label in WAIT_STAGES.items():
-            columns.append(Column(f"{stage}_median_days", label, "days_median"))
-            columns.append(Column(f"{stage}_p90_days", label, "days_p90"))
+        for stage, (median, p90) in WAIT_STAGES.items():
+            columns.append(Column(f"{stage}_median_days", median, "days_median"))
+            columns.append(Column(f"{stage}_p90_days", p90, "days_p90"))
         table = Table(columns, chart="first_contact_median_days")
         table.note = N_(
             "Whole days from sending; beyond two weeks rounded up to whole weeks, beyond eight weeks "

@@ -22,7 +22,6 @@ CODES: dict[str, dict[str, str]] = {
     "stage": {**OUTCOME_STAGES, "late": N_("Late")},
     "detail": DETAILS,
 }
-MEDIAN, P90 = N_("median"), N_("90th percentile")
 
 
 def key_text(kind: str, value: Any, locale: str) -> str:
@@ -46,14 +45,7 @@ def key_text(kind: str, value: Any, locale: str) -> str:
 def heading(column: Column, locale: str) -> str:
     if column.label in DISTRICTS:  # the columns of a grid by district
         return DISTRICTS[column.label].name(locale)
-    text = translate(locale, column.label)
-    if column.kind == "days_median":
-        return f"{translate(locale, MEDIAN)} {text}"
-    if column.kind == "days_p90":
-        return f"{translate(locale, P90)} {text}"
-    if column.kind == "percent":
-        return f"{text} (%)"
-    return text
+    return translate(locale, column.label)  # whole msgids: no heading is glued from pieces
 
 
 def cell_text(column: Column, value: Any, locale: str) -> str:

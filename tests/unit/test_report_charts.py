@@ -1,12 +1,15 @@
-"""SVG bar charts, report periods and histogram quantiles (pure)."""
+"""SVG bar charts, report periods, histogram quantiles and column headings (pure)."""
 
 from __future__ import annotations
 
 from datetime import date
 from xml.etree import ElementTree
 
+from backend.reports.builders import WAIT_STAGES
 from backend.reports.charts import Bar, bar_chart
+from backend.reports.labels import heading
 from backend.reports.periods import Period, period_from, quantile
+from backend.reports.tables import Column
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -64,3 +67,17 @@ def test_waits_are_counted_in_day_buckets():
     assert [day_bucket(d) for d in (-1, 0, 6, 14)] == [0, 0, 6, 14]
     assert [day_bucket(d) for d in (15, 21, 22, 56)] == [21, 21, 28, 56]
     assert [day_bucket(d) for d in (57, 61, 400)] == [60, 90, 365]
+
+
+def test_column_headings_are_whole_phrases_in_each_language():
+    """Headings are whole msgids, never glued from pieces: each language orders its own words."""
+    median, p90 = WAIT_STAGES["first_contact"]
+    assert heading(Column("first_contact_median_days", median, "days_median"), "fr") == (
+        "Médiane des jours jusqu’au premier contact"
+    )
+    assert heading(Column("first_contact_p90_days", p90, "days_p90"), "de") == (
+        "90. Perzentil Tage bis zum ersten Kontakt"
+    )
+    for name, label in (("acceptance_rate", "Acceptance rate (%)"), ("late_share", "Late share (%)")):
+        assert heading(Column(name, label, "percent"), "fr").endswith(" (%)")
+        assert heading(Column(name, label, "percent"), "fr") != label
