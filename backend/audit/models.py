@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, Session, SQLModel
 
+from backend.db.rows import insert_rows
 from backend.db.types import UTCDateTime, utcnow
 from backend.i18n import N_
 
@@ -39,12 +40,11 @@ def record(
     subject_type: str,
     subject_id: str,
 ) -> None:
-    """One row, written at once in the caller's transaction (a plain insert: no object to
-    track, which matters where a sync writes thousands)."""
-    session.connection().execute(
-        _INSERT,
+    """One row, written at once in the caller's transaction."""
+    insert_rows(
+        session,
+        AuditEvent,
         {
-            "at": utcnow(),
             "user_id": user_id,
             "organisation_id": organisation_id,
             "action": action,
@@ -52,6 +52,3 @@ def record(
             "subject_id": subject_id,
         },
     )
-
-
-_INSERT = AuditEvent.__table__.insert()

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
 from backend.accounts.roles import Role
-from backend.db.types import utcnow
+from backend.db.rows import insert_rows
 from backend.directory.models import DirectoryService
 from backend.push.models import Notification
 
@@ -29,9 +29,7 @@ def _offer_names(session: Session, service_id: str) -> dict[str, str]:
 def queue(
     session: Session, user_ids: list[int], kind: str, topic: str, referral_id: str | None, params: dict
 ) -> list[str]:
-    """One notification per user, in one plain insert (a referral's are written with it, also
-    by the thousand in an offline sync); returns their ids."""
-    now = utcnow()
+    """One pending notification per user, written at once; returns their ids."""
     rows = [
         {
             "id": str(uuid.uuid4()),
@@ -40,22 +38,14 @@ def queue(
             "topic": topic,
             "referral_id": referral_id,
             "params": params,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "locked_until": None,
             "delivered_to": [],
-            "created_at": now,
-            "sent_at": None,
         }
         for uid in dict.fromkeys(user_ids)
     ]
-    if rows:
-        session.connection().execute(_INSERT, rows)
+    insert_rows(session, Notification, *rows)
     return [row["id"] for row in rows]
 
 
-_INSERT = Notification.__table__.insert()
 _COORDINATORS = select(User.id).where(
     User.organisation_id == bindparam("organisation_id"),
     User.role == Role.COORDINATOR.value,

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel
 
+from backend.db.rows import insert_rows
 from backend.db.types import UTCDateTime, utcnow
 
 
@@ -90,10 +91,11 @@ def add_event(
     user_id: int | None = None,
     organisation_id: int | None = None,
 ) -> None:
-    """One line of a referral's history, written at once as a plain insert (no object to track:
-    offline syncs write thousands). The referral must already be in the database."""
-    session.connection().execute(
-        _EVENT,
+    """One line of a referral's history, written at once. The referral must already be in the
+    database."""
+    insert_rows(
+        session,
+        ReferralEvent,
         {
             "referral_id": referral_id,
             "from_status": from_status,
@@ -101,12 +103,8 @@ def add_event(
             "reason": reason,
             "user_id": user_id,
             "organisation_id": organisation_id,
-            "at": utcnow(),
         },
     )
-
-
-_EVENT = ReferralEvent.__table__.insert()
 
 
 class ContactAttempt(SQLModel, table=True):

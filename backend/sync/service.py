@@ -20,7 +20,8 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
 from backend.clients.api import ClientIn, create_client
-from backend.db.types import utcnow
+from backend.db.engine import session_scope
+from backend.db.rows import insert_rows
 from backend.errors import DomainError, InvalidInput
 from backend.i18n import N_, translate
 from backend.referrals.api import ConsentIn, OfferChoice, ReferralsIn, send_referrals
@@ -132,9 +133,9 @@ def _one(
     try:
         with session.begin_nested():
             _apply(session, user, record_id, kind, data, locale)
-            session.flush()
-            session.connection().execute(
-                _RECEIVED,
+            insert_rows(
+                session,
+                SyncRecord,
                 {
                     "id": record_id,
                     "type": kind,
@@ -142,7 +143,6 @@ def _one(
                     "user_id": user.id,
                     "organisation_id": user.organisation_id,
                     "device_created_at": parse_created_at(record.get("created_at")),
-                    "received_at": utcnow(),
                 },
             )
     except InvalidInput as error:
@@ -157,9 +157,6 @@ def _one(
         return Outcome(record_id, "rejected", translate(locale, CHANGED))
     known[record_id] = (fingerprint, user.organisation_id)  # the same id twice in a batch: a replay
     return Outcome(record_id, "accepted")
-
-
-_RECEIVED = SyncRecord.__table__.insert()
 
 
 def _received(session: Session, ids: list[str]) -> dict[str, Seen]:
@@ -184,18 +181,14 @@ def apply_batch(
     # One session for the batch, committed every COMMIT_EVERY records, that holds on to what
     # it loads or creates: a visit's later records find their screening, client and offer in
     # it instead of reading them again. (A session's identity map holds objects only weakly.)
-    with Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False) as session:
+    with session_scope(engine, writes=True) as session:
         _hold_objects(session)
         for start in range(0, len(order), COMMIT_EVERY):
             chunk = order[start : start + COMMIT_EVERY]
-            try:
-                known = _received(session, [records[i]["id"] for i in chunk])
-                for index in chunk:
-                    results[index] = _one(session, user, records[index], locale, known)
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+            known = _received(session, [records[i]["id"] for i in chunk])
+            for index in chunk:
+                results[index] = _one(session, user, records[index], locale, known)
+            session.commit()
     return [results[i] for i in range(len(records))]
 
 

@@ -1,0 +1,23 @@
+"""Append-only rows (audit entries, referral history, the notification outbox, received sync
+records) written as plain inserts: nothing reads them back as objects, so there is no object
+to build and track — which matters where an offline sync writes thousands."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Insert, Table
+from sqlmodel import Session
+
+
+def insert_rows(session: Session, model: Any, *rows: dict[str, Any]) -> None:  # noqa: ANN401
+    """Writes the rows at once, in the session's transaction. Columns left out get their
+    defaults (timestamps, statuses) as with the ORM."""
+    if rows:
+        session.connection().execute(_insert(model.__table__), list(rows))
+
+
+@cache
+def _insert(table: Table) -> Insert:
+    return table.insert()  # built once per table: building a statement costs more than running it
