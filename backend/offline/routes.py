@@ -17,7 +17,7 @@ from backend.accounts.access import public
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import LANGUAGES, translate
 from backend.referrals.consent import DEFAULT_SCOPE, GIVEN_BY, METHODS, SCOPE_ITEMS
-from backend.screening.instruments import all_instruments, translated
+from backend.screening.instruments import all_instruments, rules_for_browser, translated
 from backend.screening.service import NURSE_INSTRUMENT
 from backend.vocab import NEED_DOMAINS, SEVERITIES, SPOKEN_LANGUAGES
 from backend.web import render
@@ -30,23 +30,6 @@ def _language(language: str) -> str:
     if language not in LANGUAGES:
         raise NotFoundException()
     return language
-
-
-def rules_only(instrument: dict) -> dict:
-    """What rules.js needs: structure, option codes and scores, rules; the texts are in the page."""
-
-    def shape(item: dict) -> dict:
-        kept = {k: v for k, v in item.items() if k in ("linkId", "type", "enableWhen")}
-        if "options" in item:
-            kept["options"] = [{"code": o["code"], "score": o.get("score", 0)} for o in item["options"]]
-        return kept
-
-    return {
-        "id": instrument["id"],
-        "version": instrument["version"],
-        "items": [shape(item) for item in instrument["items"]],
-        "rules": instrument["rules"],
-    }
 
 
 def page_context(language: str) -> dict:
@@ -69,7 +52,7 @@ def page_context(language: str) -> dict:
         "default_scope": DEFAULT_SCOPE,
         # What the page's script needs to match offers without a server (all public).
         "visit_data": {
-            "instrument": rules_only(instrument),
+            "instrument": rules_for_browser(instrument),
             "districts": {str(m.bfs_number): m.district for m in municipalities},
             "needs": {code: translate(language, label) for code, label in NEED_DOMAINS.items()},
             "severities": {code: translate(language, label) for code, label in SEVERITIES.items()},

@@ -8,15 +8,12 @@ from typing import Any
 from litestar import Request, get
 from litestar.params import FromPath
 
-from backend.accounts.access import allow
-from backend.accounts.roles import Role
 from backend.db.engine import session_scope
 from backend.i18n import translate
 from backend.reports import service
 from backend.reports.catalog import REPORTS
+from backend.reports.routes import ANALYSTS
 from backend.web import request_locale
-
-ANALYSTS = allow(Role.ANALYST, Role.ADMIN)
 
 
 @dataclass

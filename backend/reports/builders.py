@@ -86,9 +86,8 @@ def _ordered_groups(session: Session, groups: set, kind: str) -> tuple[list, dic
     return keys, names
 
 
-def _key(name: str, kind: str | None = None) -> Column:
-    kind = kind or name
-    return Column(name, KEY_LABELS[kind], kind)
+def _key(name: str) -> Column:
+    return Column(name, KEY_LABELS[name], name)
 
 
 def _with_previous(table: Table, keys: list, previous: dict, label: str = N_("Previous period")) -> None:
@@ -228,7 +227,7 @@ def referrals_by(dimension: str, kind: str) -> Callable[[Session, Filters], Tabl
         for key, row in zip([*keys, TOTAL], cells, strict=True):
             sent, accepted, rejected, _, late = row
             both = accepted + rejected if isinstance(accepted, int) and isinstance(rejected, int) else HIDDEN
-            label = names.get(key, key) if key != TOTAL else TOTAL
+            label = names.get(key, key)  # the total's key is not a name
             table.rows.append([label, *row, ratio(accepted, both), ratio(late, sent)])
         _with_previous(table, keys, before, N_("Sent in the previous period"))
         return table
@@ -254,7 +253,7 @@ def waits_by(dimension: str, kind: str) -> Callable[[Session, Filters], Table]:
             "to 30 days. Fewer than 5 referrals: not shown."
         )
         for key in [*keys, TOTAL]:
-            row: list = [names.get(key, key) if key != TOTAL else TOTAL]
+            row: list = [names.get(key, key)]
             for stage in WAIT_STAGES:
                 histogram = dict(totals[stage]) if key == TOTAL else histograms.get((key, stage), {})
                 if sum(histogram.values()) < MIN_FOR_WAITS:
@@ -289,8 +288,7 @@ def rejections(session: Session, f: Filters) -> Table:
     counts = queries.referrals(session, f, ("organization_id", "stage", "detail"))
     reasons = ("no_capacity", "outside_area")
     wanted = {(o, d): n for (o, s, d), n in counts.items() if s == "rejected" and d in reasons and n}
-    names = queries.organisation_names(session, {o for o, _ in wanted})
-    keys = sorted({o for o, _ in wanted}, key=lambda o: names.get(o, o).casefold())
+    keys, names = _ordered_groups(session, {o for o, _ in wanted}, "organisation")
     cells = counts_grid(
         [[wanted.get((o, r), 0) for r in reasons] for o in keys], row_totals=True, columns=len(reasons)
     )
@@ -300,7 +298,7 @@ def rejections(session: Session, f: Filters) -> Table:
     ]
     table = Table([_key("organisation"), *columns, Column("count", N_("Rejected"))], chart="count")
     table.rows = [
-        [names.get(k, k) if k != TOTAL else TOTAL, *c] for k, c in zip([*keys, TOTAL], cells, strict=True)
+        [names.get(k, k), *c] for k, c in zip([*keys, TOTAL], cells, strict=True)
     ]
     return table
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from backend.db.engine import session_scope
-from backend.directory.models import DirectoryOrganization, DirectoryService
+from backend.db.rows import insert_rows
+from backend.directory.models import DirectoryService
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES
-from backend.i18n import TIMEZONE
 from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
 from backend.reports.periods import month_index, month_name
-from backend.reports.tally import day_bucket
+from backend.reports.tally import day_bucket, month_of
 from backend.vocab import NEED_DOMAINS, SEVERITIES
 
 MONTHS = 12
@@ -44,7 +43,7 @@ SCREENINGS_PER_PHASE = {
 
 def months_before(now: datetime) -> list[str]:
     """The 12 months before the current one: the current month stays free for real counts."""
-    current = month_index(now.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m"))
+    current = month_index(month_of(now))
     return [month_name(current - back) for back in range(MONTHS, 0, -1)]
 
 
@@ -152,7 +151,6 @@ def referral_rows(
 def _offers(session: Session) -> list[tuple[str, str]]:
     query = (
         select(DirectoryService.organization_id, DirectoryService.service_type)
-        .join(DirectoryOrganization, DirectoryOrganization.id == DirectoryService.organization_id)
         .where(DirectoryService.status == "active")
         .distinct()
         .order_by(DirectoryService.organization_id, DirectoryService.service_type)
@@ -168,11 +166,11 @@ def seed_reports(engine: Engine, now: datetime) -> bool:
         rng = random.Random(8)  # the same invented year on every machine
         months = months_before(now)
         tallies, places = screening_rows(rng, months)
-        session.execute(insert(ScreeningTally.__table__), tallies)
-        session.execute(insert(ScreeningPlace.__table__), places)
+        insert_rows(session, ScreeningTally, *tallies)
+        insert_rows(session, ScreeningPlace, *places)
         offers = _offers(session)
         if offers:
             tallies, waits = referral_rows(rng, months, offers)
-            session.execute(insert(ReferralTally.__table__), tallies)
-            session.execute(insert(ReferralWait.__table__), waits)
+            insert_rows(session, ReferralTally, *tallies)
+            insert_rows(session, ReferralWait, *waits)
     return True

@@ -34,10 +34,10 @@ def month_now() -> str:
     return month_of(utcnow())
 
 
-def add(session: Session, table: Table, keys: dict[str, Any], n: int = 1, **more: int) -> None:
-    """count += n (and each of `more`'s counters by its value) for the row with these keys,
+def add(session: Session, table: Table, keys: dict[str, Any], **more: int) -> None:
+    """count += 1 (and each of `more`'s counters by its value) for the row with these keys,
     created if missing: one atomic statement."""
-    counters = {"count": n, **more}
+    counters = {"count": 1, **more}
     statement = _upsert(session.get_bind().dialect.name, table, tuple(keys), tuple(counters))
     session.connection().execute(statement, {**keys, **counters})
 
@@ -99,7 +99,6 @@ def screening_completed(
     municipality: int | None,
     life_phase: str,
     language: str,
-    at: datetime | None = None,
     unmet: set[str] | None = None,
 ) -> None:
     """One completed screening (`nurse` or `self-check`) and each flagged need with its severity.
@@ -112,7 +111,7 @@ def screening_completed(
     offers counts as unmet there, while the search here would count it as served."""
     place = MUNICIPALITIES.get(municipality or 0)
     common = {
-        "month": month_of(at) if at else month_now(),
+        "month": month_now(),
         "source": source,
         "district": place.district if place else "",
         "life_phase": life_phase,

@@ -130,3 +130,23 @@ def translated(instrument: dict[str, Any], language: str) -> dict[str, Any]:
             copy["options"] = [{**o, "text": t(o["text"])} for o in item["options"]]
         out["items"].append(copy)
     return out
+
+
+def rules_for_browser(instrument: dict[str, Any]) -> dict[str, Any]:
+    """What rules.js needs (conditions, option codes and scores, rules), without texts or
+    sources: the pages carry the texts in their language."""
+    items = [
+        {k: v for k, v in item.items() if k in ("linkId", "type", "enableWhen")}
+        | (
+            {"options": [{k: o[k] for k in ("code", "score") if k in o} for o in item["options"]]}
+            if "options" in item
+            else {}
+        )
+        for item in instrument["items"]
+    ]
+    return {
+        "id": instrument["id"],
+        "version": instrument["version"],
+        "items": items,
+        "rules": instrument["rules"],
+    }

@@ -27,7 +27,7 @@ from backend.errors import RateLimited
 from backend.geo.reference import PLACE_SUGGESTIONS
 from backend.i18n import LANGUAGES, N_, translate
 from backend.reports import tally
-from backend.screening.instruments import translated
+from backend.screening.instruments import rules_for_browser, translated
 from backend.screening.rules import evaluate
 from backend.security import ratelimit
 from backend.selfcheck import callback, service
@@ -55,20 +55,6 @@ def _anonymous(lang: str) -> dict[str, Any]:
     return {"user": None, "demo": False, "csrf_token": "", "lang": lang, "current_path": f"/check/{lang}"}
 
 
-def _rules_for_browser(inst: dict[str, Any]) -> dict[str, Any]:
-    """What rules.js needs (conditions, codes, scores), without texts or sources."""
-    items = [
-        {k: v for k, v in item.items() if k in ("linkId", "type", "enableWhen")}
-        | (
-            {"options": [{k: o[k] for k in ("code", "score") if k in o} for o in item["options"]]}
-            if "options" in item
-            else {}
-        )
-        for item in inst["items"]
-    ]
-    return {"id": inst["id"], "version": inst["version"], "items": items, "rules": inst["rules"]}
-
-
 def _page(
     request: Request, lang: str, answers: dict, at: str, place: service.Place, status: int = 200
 ) -> Template:
@@ -78,7 +64,7 @@ def _page(
     context = {
         **_anonymous(lang),
         "instrument": translated(inst, lang),
-        "rules": _rules_for_browser(inst),
+        "rules": rules_for_browser(inst),
         "answers": answers,
         "at": at,
         "number": questions.index(at) + 1 if at in questions else 0,
