@@ -43,7 +43,10 @@ self.addEventListener("fetch", (event) => {
 
 async function precache() {
   const cache = await caches.open(SHELL_CACHE);
-  await cache.addAll([...BUILD.shell, ...Object.values(BUILD.offline), ...offlinePages]);
+  // Revalidated with the server, never taken from the HTTP cache as it stands: an offline page
+  // kept there from the previous build would point at that build's assets.
+  const urls = [...BUILD.shell, ...Object.values(BUILD.offline), ...offlinePages];
+  await cache.addAll(urls.map((url) => new Request(url, { cache: "no-cache" })));
 }
 
 async function removeOldCaches() {

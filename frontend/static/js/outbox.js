@@ -361,12 +361,16 @@
   // Rows left "sending" by a sender that died (a closed tab, a stopped worker) wait again.
   // Only called while holding the lock, so nobody is sending them right now.
   async function unstick() {
-    const stuck = (await all()).filter((r) => r.state === "sending").map((r) => r.id);
+    const stuck = await run(["outbox"], "readonly", (tx) =>
+      done(tx.objectStore("outbox").index("by_state").getAllKeys("sending")),
+    );
     if (stuck.length) await setState(stuck, "pending");
   }
 
   // For pages: unstick when no one holds the lock (otherwise a send is really under way). It
-  // only looks at the lock, so it never makes a sync that starts at the same moment skip.
+  // only looks at the lock, so it never makes a sync that starts at the same moment skip; if
+  // one does start in between, rows it is sending may wait again and be sent once more, which
+  // the server answers as duplicates.
   async function recover() {
     if (scope.navigator.locks) {
       const { held } = await scope.navigator.locks.query();
