@@ -64,7 +64,10 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         port=port,
         workers=workers,
         reload=reload,
-        proxy_headers=True,
+        # X-Forwarded-For only from the proxies named in TRUSTED_PROXIES (default: nobody), or
+        # anyone could rotate the header to escape the per-address rate limits.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
         server_header=False,
         access_log=False,  # access logs would carry query strings; errors are logged by the app
     )

@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.security.addresses import parse_trusted_proxies
+
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "production")
 
@@ -38,6 +40,8 @@ class Settings:
     """VAPID_SUBJECT: contact for push services (`mailto:` or `https:`); has a placeholder default."""
     worker_in_process: bool
     """WORKER_IN_PROCESS: `1` runs the outbox worker inside the web process (default in development)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """TRUSTED_PROXIES: reverse proxies (addresses, networks) whose X-Forwarded-For is believed."""
 
     @property
     def production(self) -> bool:
@@ -112,4 +116,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         vapid_key_file=Path(environ.get("VAPID_KEY_FILE") or var_dir / "vapid_private.pem").resolve(),
         vapid_subject=environ.get("VAPID_SUBJECT", "mailto:admin@passerelle.invalid"),
         worker_in_process=environ.get("WORKER_IN_PROCESS", "0" if env == "production" else "1") == "1",
+        trusted_proxies=_proxies(environ.get("TRUSTED_PROXIES", "")),
     )
+
+
+def _proxies(raw: str) -> tuple[str, ...]:
+    try:
+        return parse_trusted_proxies(raw)
+    except ValueError as error:
+        raise SettingsError(f"TRUSTED_PROXIES: {error}") from None
