@@ -1,7 +1,8 @@
 """A local Web Push service for tests that speaks the real protocol: it checks the VAPID
 `Authorization: vapid t=<JWT>, k=<key>` header (ES256 signature by the key, audience, expiry)
 and decrypts the `aes128gcm` body (RFC 8291) with the fake subscription's private key and auth
-secret. Answers are scripted per request (201 by default)."""
+secret. Answers are scripted per request (201 by default); a scripted 3xx points to
+`location`. Every request is noted in `calls`, whatever it was."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ class PushStub:
     received: list[Received] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # why a request failed the protocol checks
     script: dict[str, list[int]] = field(default_factory=dict)  # path → statuses to answer in turn
+    location: str = ""  # where a scripted 3xx answer points
+    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, Host) of every request
     lock: threading.Lock = field(default_factory=threading.Lock)
     gate: threading.Event | None = None  # when set by a test, answers wait until it opens
     held: int = 0  # requests that have waited at the gate
@@ -117,9 +120,16 @@ class PushStub:
 
 def start_push_stub(serve: bool = True) -> PushStub:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - only to note it (a 303 would turn into a GET)
+            stub.calls.append(("GET", self.path, self.headers.get("Host", "")))
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
+            stub.calls.append(("POST", self.path, headers.get("host", "")))
             if stub.gate is not None:
                 with stub.lock:
                     stub.held += 1
@@ -136,6 +146,8 @@ def start_push_stub(serve: bool = True) -> PushStub:
                 else:
                     stub.received.append(Received(self.path, payload, headers))
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", stub.location)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from pywebpush import WebPusher
 from sqlalchemy import Engine, delete, or_
 from sqlmodel import Session, col, select
@@ -27,8 +26,9 @@ from backend.db.types import utcnow
 from backend.errors import InvalidInput
 from backend.i18n import DEFAULT_LANGUAGE
 from backend.push import messages, vapid
-from backend.push.guard import check_endpoint
+from backend.push.guard import vet
 from backend.push.models import DeliveryAttempt, Notification, PushSubscription
+from backend.push.transport import PushSession
 from backend.settings import Settings
 
 log = logging.getLogger("passerelle.push")
@@ -94,22 +94,27 @@ class Push:
 
 class Courier:
     """Sends one round's pushes, several at a time: a keep-alive HTTP session, one VAPID
-    signature per push service (valid for hours; signing each push would double the CPU cost)."""
+    signature per push service (valid for hours; signing each push would double the CPU cost).
+
+    Every endpoint is vetted before its push; the session connects to the address vetted
+    first for that name in this round, never to a later DNS answer (see transport.py)."""
 
     PARALLEL = 8
 
-    def __init__(self, settings: Settings, signer: Any, http: requests.Session) -> None:
+    def __init__(self, settings: Settings, signer: Any, http: PushSession) -> None:
         self.settings, self.signer, self.http = settings, signer, http
         self.signatures: dict[str, dict[str, str]] = {}
 
     def prepare(self, push: Push) -> bool:
-        """Checks the endpoint again (DNS may have changed) and signs for its service."""
+        """Checks the endpoint again (DNS may have changed), pins its address, signs for it."""
         try:
-            check_endpoint(push.endpoint, self.settings.production)
+            address = vet(push.endpoint, self.settings.production)
         except InvalidInput:
             push.error = "endpoint refused"
             return False
         parts = urlsplit(push.endpoint)
+        if self.http.adapter.pinned(parts.hostname or "") is None:  # one address per name and round
+            self.http.adapter.pin(parts.hostname or "", address)
         audience = f"{parts.scheme}://{parts.netloc}"
         if audience not in self.signatures:
             expires = int(time.time()) + 12 * 3600
@@ -158,7 +163,10 @@ def _record(session: Session, push: Push, result: Round) -> bool:
     if code is not None and code < 300:
         push.lead.delivered_to = [*push.lead.delivered_to, push.subscription_id]
         return False
-    if push.error == "endpoint refused" or code in (404, 410):  # unsubscribed, expired or unsafe
+    # Unsubscribed, expired or unsafe. A push service answers 201; one that redirects is not
+    # followed (the Location could be any address, ours included) and would only redirect
+    # again: its subscription goes, as a 410's does (notifications can be turned on again).
+    if push.error == "endpoint refused" or code in (404, 410) or (code is not None and 300 <= code < 400):
         session.exec(delete(PushSubscription).where(col(PushSubscription.id) == push.subscription_id))  # type: ignore[call-overload]
         result.removed_subscriptions += 1
         return False
@@ -176,7 +184,7 @@ def deliver_due(engine: Engine, settings: Settings, limit: int = 200) -> Round:
     claimed = _claim(engine, limit)
     if not claimed:
         return result
-    with session_scope(engine) as session, requests.Session() as http, session.no_autoflush:
+    with session_scope(engine) as session, PushSession(Courier.PARALLEL) as http, session.no_autoflush:
         rows = session.exec(select(Notification).where(col(Notification.id).in_(claimed))).all()
         user_ids = {row.user_id for row in rows}
         locales = {

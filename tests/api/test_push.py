@@ -78,6 +78,8 @@ def test_subscriptions_refuse_private_addresses_and_bad_keys(quiet_server, stub)
     with api(quiet_server, "koordination") as http:
         for endpoint in (
             "https://169.254.169.254/latest/meta-data",
+            "https://100.100.100.200/latest/meta-data",
+            "https://[2002:7f00:1::1]/push",
             "https://10.1.2.3/push",
             "http://93.184.216.34/push",
             "https://user:pw@127.0.0.1/x",
@@ -247,3 +249,27 @@ def test_status_change_notifies_the_nurse_and_test_push_reaches_own_devices(quie
         assert queued["devices"] == 1
     worker(quiet_server)
     assert stub.payloads(nurse_device)[-1]["title"] == "Testbenachrichtigung"
+
+
+def test_a_redirecting_push_service_is_not_followed(quiet_server, stub):
+    """A push service answering 307 towards our own network: the worker does not call that
+    address, and the subscription that redirected is removed rather than asked again."""
+    inside = start_push_stub()  # stands for an internal admin endpoint on loopback
+    try:
+        device = subscribe(quiet_server, stub)
+        stub.script[device.endpoint.removeprefix(stub.origin)] = [307]
+        stub.location = f"{inside.origin}/internal/admin"
+        referral_id = send_referral(quiet_server)
+        worker(quiet_server)
+        time.sleep(0.2)
+        assert [call[0] for call in stub.calls] == ["POST"]
+        assert inside.calls == []
+    finally:
+        inside.server.shutdown()
+    attempts = quiet_server.database.execute(
+        "SELECT a.status_code FROM delivery_attempt a JOIN notification n ON n.id = a.notification_id "
+        "WHERE n.referral_id = :r",
+        r=referral_id,
+    )
+    assert attempts == [(307,)]
+    assert quiet_server.database.execute("SELECT count(*) FROM push_subscription")[0][0] == 0
