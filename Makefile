@@ -27,8 +27,8 @@ i18n-compile: $(VENV)/.installed
 
 ## Extract messages, merge them into de/fr catalogs, compile.
 i18n: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -k ntranslate:2,3 -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --width 100 -k N_ -k ntranslate:2,3 -o locales/messages.pot .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete --width 100
 	$(MAKE) i18n-compile
 
 migrate: $(VENV)/.installed

@@ -40,6 +40,7 @@ from backend.screening import routes as screening_routes
 from backend.screening.instruments import all_instruments
 from backend.security.csrf import CSRFMiddleware
 from backend.security.headers import security_headers
+from backend.security.input_guard import InputGuard
 from backend.selfcheck import routes as selfcheck_routes
 from backend.settings import Settings, load_settings
 from backend.sync import routes as sync_routes
@@ -53,7 +54,7 @@ ONE_YEAR = 365 * 24 * 3600
 def create_app(settings: Settings) -> Litestar:
     all_instruments()  # an invalid instrument file stops the start, naming file and item
     assets = Assets.scan()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
     static = create_static_files_router(
         path=STATIC_PREFIX,
         directories=[STATIC_DIR],
@@ -120,6 +121,7 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[
             CSRFMiddleware(settings.secret_key, secure=settings.production),
             AuthMiddleware(settings.session_idle_minutes),
+            InputGuard(),  # refuses control characters and too deeply nested JSON (a 400)
         ],
         guards=[access_guard],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -21,7 +21,8 @@ def _engine():  # noqa: ANN202
     import backend.db.tables  # noqa: F401 - every table known, so foreign keys resolve
     from backend.db.engine import make_engine
 
-    return make_engine(_settings().database_url)
+    settings = _settings()
+    return make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
 
 
 def _fail_on_domain_error(func):  # noqa: ANN001, ANN202

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.i18n import N_
+
+BUSY = N_(
+    "Many people are saving at this moment. Nothing was lost: please try again in a few seconds."
+)
+
 
 class DomainError(Exception):
     status_code = 400
@@ -44,3 +50,13 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after: int, **params: Any) -> None:
         super().__init__(message, minutes=max(1, -(-retry_after // 60)), **params)
         self.retry_after = retry_after
+
+
+class DatabaseBusy(DomainError):
+    """The database stayed locked longer than a writer may wait: nothing was written."""
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(BUSY)
+        self.retry_after = 5

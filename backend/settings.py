@@ -40,6 +40,8 @@ class Settings:
     """VAPID_SUBJECT: contact for push services (`mailto:` or `https:`); has a placeholder default."""
     worker_in_process: bool
     """WORKER_IN_PROCESS: `1` runs the outbox worker inside the web process (default in development)."""
+    database_lock_timeout: int = 15
+    """DATABASE_LOCK_TIMEOUT: seconds a write waits for SQLite's lock before answering 503."""
     trusted_proxies: tuple[str, ...] = ()
     """TRUSTED_PROXIES: reverse proxies (addresses, networks) whose X-Forwarded-For is believed."""
 
@@ -116,6 +118,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         vapid_key_file=Path(environ.get("VAPID_KEY_FILE") or var_dir / "vapid_private.pem").resolve(),
         vapid_subject=environ.get("VAPID_SUBJECT", "mailto:admin@passerelle.invalid"),
         worker_in_process=environ.get("WORKER_IN_PROCESS", "0" if env == "production" else "1") == "1",
+        database_lock_timeout=_int("DATABASE_LOCK_TIMEOUT", 15, environ),
         trusted_proxies=_proxies(environ.get("TRUSTED_PROXIES", "")),
     )
 

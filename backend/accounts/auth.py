@@ -12,7 +12,6 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy.exc import OperationalError
 
 from backend.accounts import service
 from backend.accounts.access import PUBLIC, ROLES_KEY
@@ -61,33 +60,23 @@ class AuthMiddleware(ASGIMiddleware):
 
 
 def _user_for_session(engine, key: str, idle: timedelta) -> CurrentUser | None:  # noqa: ANN001
-    def lookup(writes: bool) -> CurrentUser | None:
-        with session_scope(engine, writes=writes) as session:
-            user = service.resume_session(session, key, idle)
-            return service.current_user(session, user) if user else None
-
-    return _read_then_touch(lookup)
+    with session_scope(engine, writes=False) as session:
+        user, action = service.resume_session(session, key, idle)
+        current = service.current_user(session, user) if user else None
+    if action:  # now and then: a short write of its own, after the read
+        with session_scope(engine) as session:
+            service.note_session(session, key, action)
+    return current
 
 
 def _user_for_token(engine, secret: str) -> CurrentUser | None:  # noqa: ANN001
-    def lookup(writes: bool) -> CurrentUser | None:
-        with session_scope(engine, writes=writes) as session:
-            user = service.user_for_token(session, secret)
-            return service.current_user(session, user, via_token=True) if user else None
-
-    return _read_then_touch(lookup)
-
-
-def _read_then_touch(lookup):  # noqa: ANN001, ANN202
-    """Most lookups only read; now and then one notes the time of use. On SQLite that late
-    write fails at once if another process wrote since the read began ("database is locked"),
-    so it is tried once more, this time queueing for the write lock from the start."""
-    try:
-        return lookup(False)
-    except OperationalError as error:
-        if "locked" not in str(error):
-            raise
-        return lookup(True)
+    with session_scope(engine, writes=False) as session:
+        user, touch = service.user_for_token(session, secret)
+        current = service.current_user(session, user, via_token=True) if user else None
+    if touch:
+        with session_scope(engine) as session:
+            service.touch_token(session, secret)
+    return current
 
 
 def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+import anyio
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -25,3 +29,20 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+# argon2 is made to be costly in CPU and memory (64 MiB each): hashing as many passwords at
+# once as there are cores keeps a wave of logins from starving every other request.
+_hashing = anyio.CapacityLimiter(os.cpu_count() or 1)
+
+
+async def check(password_hash: str | None, password: str) -> tuple[bool, str | None]:
+    """Whether the password fits, and a fresh hash when the stored one's parameters are out of
+    date; in a worker thread, outside any database transaction."""
+
+    def work() -> tuple[bool, str | None]:
+        ok = verify_password(password_hash, password)
+        fresh = hash_password(password) if ok and password_hash and needs_rehash(password_hash) else None
+        return ok, fresh
+
+    return await anyio.to_thread.run_sync(work, limiter=_hashing)

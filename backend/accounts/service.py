@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import ApiToken, LoginSession, Organisation, User
-from backend.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from backend.accounts.passwords import MIN_LENGTH, hash_password
 from backend.accounts.roles import ROLES_NEEDING_ORGANISATION, OrgType, Role
 from backend.db.types import utcnow
 from backend.errors import Conflict, InvalidInput, NotFound
@@ -120,12 +120,13 @@ def create_user(
         )
     if language is not None and language not in LANGUAGES:
         raise InvalidInput(N_("Unknown language."), field="language")
+    password_hash = hash_password(password)  # before the first statement: no lock held meanwhile
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(N_("This username is taken."))
     user = User(
         username=username,
         display_name=(display_name or username).strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         organisation_id=organisation.id if organisation else None,
         language=language,
@@ -143,15 +144,9 @@ def find_user(session: Session, username: str) -> User:
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The user for these credentials, or None; the same work is done either way."""
+def active_user(session: Session, username: str) -> User | None:
     user = session.exec(select(User).where(User.username == username.strip().lower())).first()
-    ok = verify_password(user.password_hash if user else None, password)
-    if not (ok and user and user.is_active):
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
+    return user if user and user.is_active else None
 
 
 def set_language(session: Session, user_id: int, language: str) -> None:
@@ -172,22 +167,42 @@ def start_session(session: Session, user: User) -> str:
     return key
 
 
-def resume_session(session: Session, key: str, idle: timedelta) -> User | None:
-    """The user of a live session; an idle session is ended here."""
+def start_session_for(session: Session, user_id: int, new_hash: str | None = None) -> str:
+    """start_session after a password was checked outside the transaction (and, when its
+    parameters were out of date, hashed afresh)."""
+    if new_hash:
+        user = session.get(User, user_id)
+        if user:
+            user.password_hash = new_hash
+    key = secrets.token_urlsafe(32)
+    session.add(LoginSession(id=_sha256(key), user_id=user_id))
+    return key
+
+
+def resume_session(session: Session, key: str, idle: timedelta) -> tuple[User | None, str | None]:
+    """The user of a live session, and what to note down afterwards in a short write of its
+    own (`note_session`): "end" an idle session, "touch" its last-seen time, or nothing.
+    Reading only, so that every request does not queue for the write lock."""
     row = session.get(LoginSession, _sha256(key))
     if row is None:
-        return None
+        return None, None
     now = utcnow()
     if now - row.last_seen_at > idle:
-        session.delete(row)
-        return None
+        return None, "end"
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
+        return None, "end"
+    return user, "touch" if now - row.last_seen_at > SESSION_TOUCH_INTERVAL else None
+
+
+def note_session(session: Session, key: str, action: str) -> None:
+    row = session.get(LoginSession, _sha256(key))
+    if row is None:
+        return
+    if action == "end":
         session.delete(row)
-        return None
-    if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
-        row.last_seen_at = now
-    return user
+    elif action == "touch":
+        row.last_seen_at = utcnow()
 
 
 def end_session(session: Session, key: str) -> None:
@@ -217,19 +232,24 @@ def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str
     return token, secret
 
 
-def user_for_token(session: Session, secret: str) -> User | None:
+def user_for_token(session: Session, secret: str) -> tuple[User | None, bool]:
+    """The token's user, and whether its last use should be noted (`touch_token`)."""
     if not secret.startswith(TOKEN_PREFIX):
-        return None
+        return None, False
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == _sha256(secret))).first()
     if token is None or token.revoked_at is not None:
-        return None
+        return None, False
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
-        return None
+        return None, False
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > SESSION_TOUCH_INTERVAL:
-        token.last_used_at = now
-    return user
+    return user, token.last_used_at is None or now - token.last_used_at > SESSION_TOUCH_INTERVAL
+
+
+def touch_token(session: Session, secret: str) -> None:
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == _sha256(secret))).first()
+    if token is not None:
+        token.last_used_at = utcnow()
 
 
 def list_tokens(session: Session, user: User) -> list[ApiToken]:

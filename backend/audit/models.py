@@ -16,8 +16,14 @@ ACTIONS = {
     "update": N_("Changed"),
     "export": N_("Exported"),
     "erase": N_("Erased"),
+    "lockout": N_("Locked out after failed logins"),
 }
-SUBJECTS = {"client": N_("Client"), "referral": N_("Referral"), "screening": N_("Screening")}
+SUBJECTS = {
+    "client": N_("Client"),
+    "referral": N_("Referral"),
+    "screening": N_("Screening"),
+    "user": N_("User account"),
+}
 
 
 class AuditEvent(SQLModel, table=True):

@@ -1,7 +1,20 @@
-"""Engine and session factory; the same code path for SQLite and PostgreSQL."""
+"""Engine and session factory; the same code path for SQLite and PostgreSQL.
+
+SQLite has one writer at a time. A unit of work that reads and then writes must therefore
+take the write lock when it begins (`BEGIN IMMEDIATE`): a reader that tries to become a
+writer after another connection committed is refused at once ("database is locked"), and
+no amount of waiting helps it. So every unit of work may write unless it says it only reads
+(`session_scope(engine, writes=False)`); writers queue for the lock for up to
+`lock_timeout` seconds (SQLite's busy handler), and the one retry policy for "locked" is in
+`_sqlite_begin`. A unit that still finds the database locked raises `DatabaseBusy` (503,
+"try again in a moment") — never a 500. Keep write units short: no password hashing and no
+network call inside one.
+"""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,10 +22,16 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from backend.errors import DatabaseBusy
 
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
+LOCK_TIMEOUT = 15.0  # seconds a writer queues for SQLite's lock; the slowest write (a sync chunk) takes < 1 s
+BEGIN_ATTEMPTS = 3  # SQLite's busy handler is not first-come first-served: a late retry evens it out
+
+
+def make_engine(database_url: str, *, lock_timeout: float = LOCK_TIMEOUT, **kwargs: Any) -> Engine:
     url = make_url(database_url)
     # Errors name the failing statement but never its values: those may be personal data.
     kwargs.setdefault("hide_parameters", True)
@@ -21,42 +40,62 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # The driver's own transaction handling would start transactions late and break
         # SAVEPOINTs; SQLAlchemy emits BEGIN itself instead (its documented SQLite recipe).
-        connect_args = {"check_same_thread": False, "isolation_level": None}
+        connect_args = {"check_same_thread": False, "isolation_level": None, "timeout": lock_timeout}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(lock_timeout))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers and the writer work at once; foreign keys are off by default in SQLite.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(lock_timeout: float):  # noqa: ANN202
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets readers and the writer work at once; foreign keys are off by default in SQLite.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return pragmas
+
+
+def is_locked(error: BaseException) -> bool:
+    """SQLite's "database is locked" / "database table is locked" (SQLITE_BUSY, SQLITE_LOCKED)."""
+    return isinstance(error, OperationalError) and "locked" in str(error.orig)
 
 
 def _sqlite_begin(connection: Any) -> None:
-    # A unit of work that reads and then writes takes the write lock up front (IMMEDIATE):
-    # in WAL mode a reader cannot become a writer once another process committed meanwhile,
-    # and would fail at once with "database is locked" instead of waiting its turn.
-    mode = connection.get_execution_options().get("sqlite_begin", "")
-    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    for attempt in range(BEGIN_ATTEMPTS):
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
+            return
+        except OperationalError as error:
+            if not is_locked(error):
+                raise
+            if attempt + 1 == BEGIN_ATTEMPTS:
+                raise DatabaseBusy() from error
+            time.sleep(random.uniform(0.05, 0.25))  # noqa: S311 - jitter, not a secret
 
 
 @contextmanager
-def session_scope(engine: Engine, *, writes: bool = False) -> Iterator[Session]:
-    """A unit of work: commit on success, roll back on any error. `writes=True` for long units
-    that read before they write (they queue for SQLite's write lock instead of failing)."""
-    if writes:
-        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+def session_scope(engine: Engine, *, writes: bool = True) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back on any error. On SQLite it holds the write
+    lock from its first statement; `writes=False` for units that only read (they neither wait
+    for nor block writers)."""
+    if not writes:
+        engine = engine.execution_options(sqlite_begin="DEFERRED")
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
+        except OperationalError as error:
+            session.rollback()
+            if is_locked(error):  # a read-only unit that wrote, or a lock lost to another process
+                raise DatabaseBusy() from error
+            raise
         except BaseException:
             session.rollback()
             raise

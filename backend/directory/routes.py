@@ -112,7 +112,7 @@ def directory_search(request: Request) -> Template:
     query = form.query()
     result: SearchPage | None = None
     if query is not None:
-        with session_scope(request.app.state.engine) as session:
+        with session_scope(request.app.state.engine, writes=False) as session:
             result = search(session, query)
     context = {"form": form, "result": result, "place_suggestions": PLACE_SUGGESTIONS}
     # Live filtering asks for the results only; boosted and plain requests get the page.
@@ -132,7 +132,7 @@ def directory_search(request: Request) -> Template:
     name="directory_service",
 )
 def service_detail(request: Request, service_id: FromPath[str]) -> Template:
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
         row = session.get(DirectoryService, service_id)
         if row is None:
             raise NotFoundException()

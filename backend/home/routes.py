@@ -15,13 +15,13 @@ from backend.web import render
 
 
 def _nurse_context(request: Request) -> dict:
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
         recent = sent_by_organisation(session, request.scope["user"], open_only=True, limit=5)
     return {"recent": recent, "status_labels": STATUS_LABELS}
 
 
 def _coordinator_context(request: Request) -> dict:
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
         counts = cases.counts(session, request.scope["user"])
     return {"counts": counts, "tabs": cases.TAB_LABELS}
 

@@ -43,7 +43,7 @@ def get_report(request: Request, report_id: FromPath[str]) -> ReportTable:
     found = service.report(report_id)
     params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
     f = service.filters_from(params, strict=True)
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
         table = service.run(session, found, f)
     return ReportTable(**service.to_json(found, table, request_locale(request)))
 

@@ -60,7 +60,7 @@ def report_page(request: Request, report_id: FromPath[str]) -> Template:
     found = service.report(report_id)
     locale = request_locale(request)
     f = service.filters_from(_params(request))
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
         table = service.run(session, found, f)
     context = {
         "report": found,
@@ -80,7 +80,7 @@ def report_page(request: Request, report_id: FromPath[str]) -> Template:
 def report_csv(request: Request, report_id: FromPath[str]) -> Response:
     found = service.report(report_id)
     f = service.filters_from(_params(request))
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
         table = service.run(session, found, f)
     name = f"passerelle-{found.id}-{f.period.first}-{f.period.last}.csv"
     return Response(
@@ -100,7 +100,7 @@ def district_report(request: Request, district: FromPath[str]) -> Template:
     params["district"] = district
     f = service.filters_from(params)
     parts = []
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
         for index, report_id in enumerate(DISTRICT_REPORTS):
             found = REPORTS[report_id]
             table = service.run(session, found, f)

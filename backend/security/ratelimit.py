@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel, col, delete
+from sqlmodel import Field, Session, SQLModel, col, delete, update
 
 from backend.db.types import UTCDateTime, utcnow
 
@@ -35,6 +35,12 @@ def _window_start(now: datetime, window: timedelta) -> datetime:
     return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
 
 
+def seconds_left(window: timedelta) -> int:
+    """Until the current window ends and its counts start again."""
+    now = utcnow()
+    return max(1, int((_window_start(now, window) + window - now).total_seconds()))
+
+
 def retry_after(session: Session, bucket_key: str, limit: int, window: timedelta) -> int | None:
     """Seconds until the key may try again, or None when it is under its limit."""
     now = utcnow()
@@ -44,8 +50,10 @@ def retry_after(session: Session, bucket_key: str, limit: int, window: timedelta
     return max(1, int((row.window_start + window - now).total_seconds()))
 
 
-def hit(session: Session, bucket_key: str, window: timedelta) -> None:
-    """Counts one hit in the current window with one atomic upsert (no read-modify-write)."""
+def hit(session: Session, bucket_key: str, window: timedelta) -> int:
+    """Counts one hit in the current window with one atomic upsert (no read-modify-write) and
+    returns the window's count including it: parallel requests each see their own number, so
+    exactly `limit` of them pass a `count <= limit` check."""
     start = _window_start(utcnow(), window)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = RateLimitBucket.__table__
@@ -57,9 +65,18 @@ def hit(session: Session, bucket_key: str, window: timedelta) -> None:
             "hits": case((table.c.window_start == start, table.c.hits + 1), else_=1),
             "window_start": start,
         },
-    )
-    session.execute(statement)
+    ).returning(table.c.hits)
+    hits = session.execute(statement).scalar_one()
     session.expire_all()
+    return int(hits)
+
+
+def give_back(session: Session, bucket_key: str) -> None:
+    """Takes back one hit (an attempt that turned out fine should not use up the budget)."""
+    table = RateLimitBucket.__table__
+    session.execute(
+        update(table).where(table.c.key == bucket_key, table.c.hits > 0).values(hits=table.c.hits - 1)
+    )
 
 
 def reset(session: Session, bucket_key: str) -> None:

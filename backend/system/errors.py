@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from backend import i18n
 from backend.accounts.auth import BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED
-from backend.errors import DomainError, InvalidInput, RateLimited
+from backend.errors import DatabaseBusy, DomainError, InvalidInput, RateLimited
 from backend.i18n import N_
 from backend.security.csrf import CSRF_FAILED
 from backend.web import render, request_locale
@@ -79,7 +79,9 @@ def error_response(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)
     if isinstance(exc, ValidationException):
         status = 400
-    if status >= 500:
+    if isinstance(exc, DatabaseBusy):
+        log.warning("database busy on %s %s", request.method, request.url.path)
+    elif status >= 500:
         # Type and route only: request bodies and query strings may hold personal data.
         log.error("%s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
     locale = request_locale(request)
@@ -91,7 +93,7 @@ def error_response(request: Request, exc: Exception) -> Response:
     message = i18n.translate(locale, _message(exc, status), **params)
     title = i18n.translate(locale, TITLES.get(status, TITLES[500]))
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | DatabaseBusy):
         headers["Retry-After"] = str(exc.retry_after)
 
     if wants_json(request):
