@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from backend.directory import hsds, repository
 from backend.directory.models import DirectoryOrganization, DirectoryService
-from backend.directory.records import validate
+from backend.directory.records import validate, validate_organization
 from backend.i18n import N_
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -62,6 +62,9 @@ def import_services(
             seen.add(record.id)
             for name, message in validate(record).items():
                 problems.append(hsds.Problem(record.id, name, message))
+            if organization is not None:
+                for name, message in validate_organization(organization.website, organization.email).items():
+                    problems.append(hsds.Problem(record.id, name, message))
             if organization is None and session.get(DirectoryOrganization, record.organization_id) is None:
                 problems.append(
                     hsds.Problem(record.id, "organization", N_("The offer names no organization."))

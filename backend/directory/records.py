@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlsplit
 
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES
 from backend.i18n import N_
@@ -122,10 +123,36 @@ def validate(record: ServiceRecord) -> dict[str, str]:
         errors["phone"] = N_("Enter a phone number with digits, for example +41 31 123 45 67.")
     if record.email and not EMAIL.match(record.email):
         errors["email"] = N_("Enter an e-mail address such as info@example.ch.")
-    if record.url and not record.url.startswith(("https://", "http://")):
-        errors["url"] = N_("A web address starts with https://.")
+    if record.url and not web_address(record.url):
+        errors["url"] = BAD_WEB_ADDRESS
     if record.capacity_status not in CAPACITY:
         errors["capacity_status"] = N_("Unknown capacity status.")
+    return errors
+
+
+BAD_WEB_ADDRESS = N_("A web address starts with https://.")
+
+
+def web_address(value: str) -> bool:
+    """An absolute http(s) address with a host: nothing else may become a link's href
+    (`javascript:`, `data:`, …). Spaces and control characters are refused too, as browsers
+    drop them before reading the scheme."""
+    if any(character.isspace() or not character.isprintable() for character in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+def validate_organization(website: str | None, email: str | None) -> dict[str, str]:
+    """The organisation's contact fields, as `validate` checks an offer's."""
+    errors: dict[str, str] = {}
+    if website and not web_address(str(website)):
+        errors["organization.website"] = BAD_WEB_ADDRESS
+    if email and not EMAIL.match(str(email)):
+        errors["organization.email"] = N_("Enter an e-mail address such as info@example.ch.")
     return errors
 
 
