@@ -97,3 +97,18 @@ def test_ipv6_addresses_count_by_their_64():
     assert rate_key("2001:db8:1:3::1") != rate_key("2001:db8:1:2::1")
     assert rate_key("::ffff:198.51.100.7") == "198.51.100.7"
     assert rate_key("198.51.100.7") == "198.51.100.7"
+
+
+def test_a_hash_of_older_parameters_is_renewed_at_login(make_server):
+    from argon2 import PasswordHasher
+
+    server = make_server("sqlite")
+    server.database.execute(
+        "UPDATE user_account SET password_hash = :h WHERE username = 'pflege'", h=PasswordHasher().hash(DEMO_PASSWORD)
+    )
+    with httpx.Client(base_url=server.url) as client:
+        assert _attempt(client, "pflege", DEMO_PASSWORD).status_code == 303
+    renewed = server.database.execute("SELECT password_hash FROM user_account WHERE username = 'pflege'")[0][0]
+    assert renewed.startswith("$argon2id$") and "m=19456,t=2,p=1" in renewed
+    with httpx.Client(base_url=server.url) as client:
+        assert _attempt(client, "pflege", DEMO_PASSWORD).status_code == 303
