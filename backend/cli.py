@@ -184,6 +184,21 @@ def create_user(
         click.echo(f"created {user.username} ({user.role})")
 
 
+@users.command("unlock")
+@click.argument("username")
+@_fail_on_domain_error
+def unlock_user(username: str) -> None:
+    """Lift a lockout after failed logins (someone guessed at this username)."""
+    from backend.accounts import service
+    from backend.accounts.routes import unlock
+    from backend.db.engine import session_scope
+
+    with session_scope(_engine()) as session:
+        user = service.find_user(session, username)
+        unlock(session, _settings().secret_key, user.username)
+        click.echo(f"{user.username} may log in again")
+
+
 @users.command("list")
 def list_users() -> None:
     """List users with their role and organisation."""

@@ -12,7 +12,7 @@ from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from backend.accounts import devices, passwords, service
 from backend.accounts.access import allow, public
@@ -148,6 +148,11 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Template 
     # A new CSRF secret per login: nothing planted before the login survives it.
     response.set_cookie(csrf.csrf_cookie(csrf.new_cookie_value(), secure))
     return response
+
+
+def unlock(session: Session, secret_key: str, username: str) -> None:
+    """Forgets a username's failed logins (the admin's way to let its owner in at once)."""
+    ratelimit.reset(session, ratelimit.key(secret_key, "login-user", username.lower()))
 
 
 def _count_attempt(engine, username: str, user_key: str, address_key: str, device: str | None) -> _Attempt:  # noqa: ANN001

@@ -10,7 +10,7 @@ import httpx
 
 from backend.security.addresses import rate_key
 from tests.api.test_concurrency import _together
-from tests.support import DEMO_PASSWORD, csrf_from
+from tests.support import DEMO_PASSWORD, cli, csrf_from
 
 
 def _attempt(client: httpx.Client, username: str, password: str, **headers: str) -> httpx.Response:
@@ -112,3 +112,13 @@ def test_a_hash_of_older_parameters_is_renewed_at_login(make_server):
     assert renewed.startswith("$argon2id$") and "m=19456,t=2,p=1" in renewed
     with httpx.Client(base_url=server.url) as client:
         assert _attempt(client, "pflege", DEMO_PASSWORD).status_code == 303
+
+
+def test_an_admin_can_lift_a_lockout(make_server):
+    server = make_server("sqlite")
+    with httpx.Client(base_url=server.url) as client:
+        for i in range(5):
+            _attempt(client, "soins", f"wrong-{i}")
+        assert _attempt(client, "soins", DEMO_PASSWORD).status_code == 429
+        assert "soins may log in again" in cli("users", "unlock", "SOINS", env=server.env).stdout
+        assert _attempt(client, "soins", DEMO_PASSWORD).status_code == 303
