@@ -63,12 +63,15 @@ TAB_LABELS = {
 
 
 def received_referral(session: Session, user: CurrentUser, referral_id: str) -> Referral:
-    """A referral addressed to the user's organisation; another's is 'not found'."""
+    """A referral sent to the user's organisation; another's is 'not found', and so is a
+    proposal not sent yet (a draft waits for the client's consent: until then the proposed
+    organisation must not see it). The one door to a case: opening and every action."""
     referral = session.get(Referral, referral_id)
     if (
         referral is None
         or user.organisation_id is None
         or referral.receiving_organisation_id != user.organisation_id
+        or referral.status == S.DRAFT
     ):
         raise NotFound(N_("No such referral in your organisation."))
     return referral
@@ -261,8 +264,13 @@ class InboxFilter:
     per_page: int = 50
 
 
+def _sent_to(user: CurrentUser):  # noqa: ANN202
+    """The referrals the receiving side may see: addressed to it and sent (not drafts)."""
+    return (Referral.receiving_organisation_id == user.organisation_id) & (Referral.status != S.DRAFT.value)
+
+
 def _inbox_query(user: CurrentUser, f: InboxFilter):  # noqa: ANN202
-    query = select(Referral).where(Referral.receiving_organisation_id == user.organisation_id)
+    query = select(Referral).where(_sent_to(user))
     query = query.where(col(Referral.status).in_([s.value for s in TABS[f.tab]]))
     if f.tab == "overdue":
         query = query.where(col(Referral.due_at) < utcnow())
@@ -285,11 +293,7 @@ def counts(session: Session, user: CurrentUser) -> dict[str, int]:
     """Per tab, in one query: status counts plus the overdue ones."""
     now = utcnow()
     overdue = func.sum(case((col(Referral.due_at) < now, 1), else_=0))
-    query = (
-        select(Referral.status, func.count(), overdue)
-        .where(Referral.receiving_organisation_id == user.organisation_id)
-        .group_by(Referral.status)
-    )
+    query = select(Referral.status, func.count(), overdue).where(_sent_to(user)).group_by(Referral.status)
     by_status: dict[str, int] = {}
     late = 0
     for status, number, overdue_number in session.exec(query).all():

@@ -273,23 +273,25 @@ def submit(
 
 
 def received_by_organisation(session: Session, user: CurrentUser, limit: int = 200) -> list[Referral]:
-    """The referrals addressed to the user's organisation, newest first."""
+    """The referrals sent to the user's organisation, newest first (a draft is not sent yet)."""
     query = select(Referral).where(
         Referral.receiving_organisation_id == user.organisation_id,
         col(Referral.receiving_organisation_id).is_not(None),
+        Referral.status != states.Status.DRAFT.value,
     )
     return list(session.exec(query.order_by(col(Referral.created_at).desc()).limit(limit)).all())
 
 
 def open_for(session: Session, user: CurrentUser, referral_id: str) -> tuple[Referral, bool]:
-    """A referral the user's organisation sent (True) or receives (False); the opening is audited."""
+    """A referral the user's organisation sent (True) or receives (False); the opening is audited.
+    The receiving side sees a proposal only once it is sent (not as a draft)."""
     referral = session.get(Referral, referral_id)
     org = user.organisation_id
-    if (
-        referral is None
-        or org is None
-        or org not in (referral.organisation_id, referral.receiving_organisation_id)
-    ):
+    if referral is None or org is None:
+        raise NotFound(N_("No such referral in your organisation."))
+    sends = org == referral.organisation_id
+    receives = org == referral.receiving_organisation_id and referral.status != states.Status.DRAFT
+    if not (sends or receives):
         raise NotFound(N_("No such referral in your organisation."))
     record_view(session, user, referral)
     return referral, referral.organisation_id == org
