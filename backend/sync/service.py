@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
@@ -25,15 +27,17 @@ from backend.db.rows import insert_rows
 from backend.errors import DomainError, InvalidInput
 from backend.i18n import N_, translate
 from backend.referrals.api import ConsentIn, OfferChoice, ReferralsIn, send_referrals
-from backend.referrals.consent import DEFAULT_SCOPE
 from backend.screening.api import ScreeningIn, create_screening
 from backend.sync.models import SyncRecord
+from backend.sync.schema import Checked, ClientData, ReferralData, ScreeningData, answer_id, check
 from backend.system.errors import message_of
 
+log = logging.getLogger("passerelle.sync")
+
 ORDER = {"client": 0, "screening": 1, "referral": 2}
-MAX_RECORDS = 500
 COMMIT_EVERY = 50  # records per transaction: few commits, and no write lock held for long
 CHANGED = N_("This record was received before with different content. It was not changed.")
+NOT_ACCEPTED = N_("The server could not accept this record.")
 
 
 @dataclass
@@ -49,70 +53,53 @@ def digest(kind: str, data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _need(data: dict[str, Any], name: str) -> Any:
-    if name not in data or data[name] in (None, ""):
-        raise InvalidInput(N_("This value is missing or has the wrong type."), field=name)
-    return data[name]
-
-
-def _apply(session, user: CurrentUser, record_id: str, kind: str, data: dict[str, Any], locale: str) -> None:  # noqa: ANN001
+def _apply(session, user: CurrentUser, record: Checked, locale: str) -> None:  # noqa: ANN001
     """The online path's own functions, with the device's id."""
-    if kind == "client":
+    data = record.typed
+    if isinstance(data, ClientData):
         create_client(
             session,
             user,
             ClientIn(
-                id=record_id,
-                display_name=str(_need(data, "display_name")),
-                birth_year=_need(data, "birth_year"),
-                municipality=_need(data, "municipality"),
-                language=str(_need(data, "language")),
-                phone=data.get("phone"),
+                id=record.id,
+                display_name=data.display_name,
+                birth_year=data.birth_year,
+                municipality=data.municipality,
+                language=data.language,
+                phone=data.phone,
             ),
         )
-    elif kind == "screening":
-        answers = data.get("answers") or {}
-        if not isinstance(answers, dict):
-            raise InvalidInput(N_("This value is missing or has the wrong type."), field="answers")
+    elif isinstance(data, ScreeningData):
         create_screening(
             session,
             user,
             ScreeningIn(
-                id=record_id,
-                client_id=str(_need(data, "client_id")),
-                instrument_id=str(_need(data, "instrument_id")),
-                instrument_version=str(_need(data, "instrument_version")),
-                answers=answers,
-                strengths=data.get("strengths"),
-                status=str(data.get("status") or "completed"),
+                id=record.id,
+                client_id=data.client_id,
+                instrument_id=data.instrument_id,
+                instrument_version=data.instrument_version,
+                answers=dict(data.answers),
+                strengths=data.strengths,
+                status=data.status,
             ),
         )
-    else:
-        consent = data.get("consent") or {}
-        if not isinstance(consent, dict):
-            raise InvalidInput(N_("This value is missing or has the wrong type."), field="consent")
-        scope = consent.get("scope", list(DEFAULT_SCOPE))
+    elif isinstance(data, ReferralData):
+        consent = data.consent
         send_referrals(
             session,
             user,
             ReferralsIn(
-                screening_id=str(_need(data, "screening_id")),
-                offers=[
-                    OfferChoice(
-                        service_id=str(_need(data, "service_id")),
-                        need_domain=str(_need(data, "need_domain")),
-                        id=record_id,
-                    )
-                ],
+                screening_id=data.screening_id,
+                offers=[OfferChoice(service_id=data.service_id, need_domain=data.need_domain, id=record.id)],
                 consent=ConsentIn(
-                    confirmed=consent.get("confirmed") is True,
-                    given_by=str(consent.get("given_by", "client")),
-                    method=str(consent.get("method", "verbal")),
-                    given_on=consent.get("given_on"),
-                    scope=scope if isinstance(scope, list) else [],
+                    confirmed=consent.confirmed,
+                    given_by=consent.given_by,
+                    method=consent.method,
+                    given_on=consent.given_on,
+                    scope=list(consent.scope),
                 ),
-                note=data.get("note"),
-                accept_warnings=data.get("accept_warnings") is True,
+                note=data.note,
+                accept_warnings=data.accept_warnings,
             ),
             locale,
             date.today(),
@@ -123,40 +110,57 @@ Seen = tuple[str, int | None]  # a received record's digest and organisation
 
 
 def _one(
-    session: Session, user: CurrentUser, record: dict[str, Any], locale: str, known: dict[str, Seen]
+    session: Session, user: CurrentUser, record: Checked, locale: str, known: dict[str, Seen]
 ) -> Outcome:
-    record_id, kind, data = record["id"], record["type"], record["data"]
-    fingerprint = digest(kind, data)
-    seen = known.get(record_id)
+    fingerprint = digest(record.type, record.data)
+    seen = known.get(record.id)
     if seen is not None:
-        return _again(seen, fingerprint, user, record_id, locale)
+        return _again(seen, fingerprint, user, record.id, locale)
     try:
         with session.begin_nested():
-            _apply(session, user, record_id, kind, data, locale)
+            _apply(session, user, record, locale)
             insert_rows(
                 session,
                 SyncRecord,
                 {
-                    "id": record_id,
-                    "type": kind,
+                    "id": record.id,
+                    "type": record.type,
                     "digest": fingerprint,
                     "user_id": user.id,
                     "organisation_id": user.organisation_id,
-                    "device_created_at": parse_created_at(record.get("created_at")),
+                    "device_created_at": parse_created_at(record.created_at),
                 },
             )
     except InvalidInput as error:
-        errors = {k: translate(locale, v) for k, v in error.fields.items()}
-        return Outcome(record_id, "rejected", message_of(error, locale), errors)
+        return _rejected(record.id, error, locale)
     except DomainError as error:
-        return Outcome(record_id, "rejected", message_of(error, locale))
+        if error.status_code >= 500:  # the database is busy: the whole batch is tried again later
+            raise
+        return Outcome(record.id, "rejected", message_of(error, locale))
     except IntegrityError:  # another request applied the same id at the same moment
-        seen = _received(session, [record_id]).get(record_id)
+        seen = _received(session, [record.id]).get(record.id)
         if seen is not None:
-            return _again(seen, fingerprint, user, record_id, locale)
-        return Outcome(record_id, "rejected", translate(locale, CHANGED))
-    known[record_id] = (fingerprint, user.organisation_id)  # the same id twice in a batch: a replay
-    return Outcome(record_id, "accepted")
+            return _again(seen, fingerprint, user, record.id, locale)
+        return Outcome(record.id, "rejected", translate(locale, CHANGED))
+    except OperationalError:  # the database, not this record: the batch fails and is resent
+        raise
+    except Exception as error:  # noqa: BLE001 - one record's failure must never fail the batch
+        # Its type and where it happened only: messages may quote the record's values.
+        log.error(
+            "sync record %s (%s) not applied: %s\n%s",
+            record.id,
+            record.type,
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        return Outcome(record.id, "rejected", translate(locale, NOT_ACCEPTED))
+    known[record.id] = (fingerprint, user.organisation_id)  # the same id twice in a batch: a replay
+    return Outcome(record.id, "accepted")
+
+
+def _rejected(record_id: str, error: InvalidInput, locale: str) -> Outcome:
+    errors = {k: translate(locale, v) for k, v in error.fields.items()}
+    return Outcome(record_id, "rejected", message_of(error, locale), errors)
 
 
 def _received(session: Session, ids: list[str]) -> dict[str, Seen]:
@@ -172,12 +176,17 @@ def _again(seen: Seen, fingerprint: str, user: CurrentUser, record_id: str, loca
     return Outcome(record_id, "rejected", translate(locale, CHANGED))
 
 
-def apply_batch(
-    engine: Engine, user: CurrentUser, records: list[dict[str, Any]], locale: str
-) -> list[Outcome]:
-    """Every record answered, in the batch's order; dependencies applied first."""
+def apply_batch(engine: Engine, user: CurrentUser, raw: list[Any], locale: str) -> list[Outcome]:
+    """Every record answered, in the batch's order; dependencies applied first. A record that
+    does not fit its schema is answered before anything touches the database."""
     results: dict[int, Outcome] = {}
-    order = sorted(range(len(records)), key=lambda i: ORDER.get(records[i]["type"], 9))
+    records: dict[int, Checked] = {}
+    for index, item in enumerate(raw):
+        try:
+            records[index] = check(item)
+        except InvalidInput as error:
+            results[index] = _rejected(answer_id(item), error, locale)
+    order = sorted(records, key=lambda i: ORDER[records[i].type])
     # One session for the batch, committed every COMMIT_EVERY records, that holds on to what
     # it loads or creates: a visit's later records find their screening, client and offer in
     # it instead of reading them again. (A session's identity map holds objects only weakly.)
@@ -185,11 +194,11 @@ def apply_batch(
         _hold_objects(session)
         for start in range(0, len(order), COMMIT_EVERY):
             chunk = order[start : start + COMMIT_EVERY]
-            known = _received(session, [records[i]["id"] for i in chunk])
+            known = _received(session, [records[i].id for i in chunk])
             for index in chunk:
                 results[index] = _one(session, user, records[index], locale, known)
             session.commit()
-    return [results[i] for i in range(len(records))]
+    return [results[i] for i in range(len(raw))]
 
 
 def _hold_objects(session: Session) -> None:

@@ -186,18 +186,20 @@ def test_same_id_with_other_content_is_refused_not_overwritten(server, token):
 
 def test_bad_batches_and_other_organisations(server, token):
     with nurse(server, token) as http:
-        assert (
-            http.post(
-                "/api/v1/sync", json={"records": [{"id": "x", "type": "client", "data": {}}]}
-            ).status_code
-            == 422
-        )
-        assert (
-            http.post(
-                "/api/v1/sync", json={"records": [{"id": str(uuid.uuid4()), "type": "pet", "data": {}}]}
-            ).status_code
-            == 400
-        )
+        # A wrong id or type is that record's problem, answered for it alone.
+        data = visit(server)[0]["data"]
+        odd = [{"id": "x", "type": "client", "data": data}, {"id": str(uuid.uuid4()), "type": "pet", "data": data}]
+        answer = http.post("/api/v1/sync", json={"records": odd})
+        assert answer.status_code == 200, answer.text
+        wrong_id, wrong_type = answer.json()["results"]
+        assert (wrong_id["id"], wrong_id["status"], list(wrong_id["errors"])) == ("x", "rejected", ["id"])
+        assert wrong_type["status"] == "rejected" and list(wrong_type["errors"]) == ["type"]
+        # Even a record that is not an object is answered, under no id.
+        answer = http.post("/api/v1/sync", json={"records": [1, {"id": 2}]})
+        assert [(r["id"], r["status"]) for r in answer.json()["results"]] == [("", "rejected")] * 2
+        # A batch that is not a list of records at all is refused as a whole.
+        assert http.post("/api/v1/sync", json={"records": {"id": "x"}}).status_code == 422
+        assert http.post("/api/v1/sync", content=b"{", headers={"Content-Type": "application/json"}).status_code == 400
         missing = http.post(
             "/api/v1/sync",
             json={"records": [{"id": str(uuid.uuid4()), "type": "client", "data": {"birth_year": 1950}}]},
@@ -222,3 +224,75 @@ def test_browser_session_with_csrf(server):
         token = csrf_from(browser.get("/").text)
         answer = browser.post("/api/v1/sync", json={"records": records}, headers={"X-CSRF-Token": token})
         assert answer.status_code == 200 and answer.json()["results"][0]["status"] == "accepted"
+
+
+NUL = "\x00"
+
+
+def test_records_of_the_wrong_shape_are_rejected_each_with_its_field(server, token):
+    """Each record is checked against its type's schema before it touches the database: a
+    list for a name is not stored as "['a']", a NUL (which PostgreSQL cannot store) is refused,
+    and none of them stops the good records of the batch."""
+    good = visit(server, "Good Shape")
+    shapes = visit(server, "Bad Shape")
+    client, screening, referral = shapes
+    cases = [
+        ({**client, "data": {**client["data"], "display_name": ["a"]}}, "display_name"),
+        ({**client, "id": str(uuid.uuid4()), "data": {**client["data"], "display_name": f"A{NUL}B"}}, "display_name"),
+        ({**client, "id": f"{uuid.uuid4()}{NUL}"}, "id"),
+        ({**client, "id": str(uuid.uuid4()), "data": {**client["data"], "birth_year": "neunzehn"}}, "birth_year"),
+        ({**client, "id": str(uuid.uuid4()), "data": ["not", "an", "object"]}, "data"),
+        ({**screening, "data": {**screening["data"], "strengths": 5}}, "strengths"),
+        ({**screening, "id": str(uuid.uuid4()), "data": {**screening["data"], "strengths": {"a": 1}}}, "strengths"),
+        ({**screening, "id": str(uuid.uuid4()), "data": {**screening["data"], "strengths": f"x{NUL}"}}, "strengths"),
+        ({**screening, "id": str(uuid.uuid4()), "data": {**screening["data"], "client_id": NUL}}, "client_id"),
+        ({**screening, "id": str(uuid.uuid4()), "data": {**screening["data"], "answers": {"ucla-isolated": {"x": [1]}}}},
+         "answers"),
+        ({**referral, "data": {**referral["data"], "consent": {**referral["data"]["consent"], "scope": "contact"}}},
+         "consent.scope"),
+        ({**referral, "id": str(uuid.uuid4()), "data": {**referral["data"], "note": f"Hallo{NUL}"}}, "note"),
+    ]
+    with nurse(server, token) as http:
+        answer = http.post("/api/v1/sync", json={"records": [c for c, _ in cases] + good})
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    for (record, field), result in zip(cases, results, strict=False):
+        assert result["id"] == record["id"]
+        assert result["status"] == "rejected", (field, result)
+        assert field in result["errors"], (field, result)
+        assert result["errors"][field] == "Dieser Wert fehlt oder hat den falschen Typ." or "Steuerzeichen" in (
+            result["errors"][field]
+        ), result
+    assert [r["status"] for r in results[len(cases) :]] == ["accepted"] * 3
+    assert count(server, "client", "id", client["id"]) == 0
+    stored = server.database.execute("SELECT display_name FROM client WHERE display_name LIKE :p", p="%['a']%")
+    assert stored == []
+
+
+def test_an_unexpected_error_rejects_only_its_record(server, token):
+    """An error the domain code does not expect (here a device clock without a time zone,
+    which the database layer refuses) is caught for that record alone: the chunk before it
+    stays committed, the records after it, in the same chunk and the next, are applied."""
+    clients = [visit(server, f"Chunk {n}")[0] for n in range(120)]
+    poisoned = clients[70]
+    poisoned["created_at"] = "2026-11-28T09:12:00"  # no time zone
+    with nurse(server, token) as http:
+        answer = http.post("/api/v1/sync", json={"records": clients})
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["status"] for r in results] == ["accepted"] * 70 + ["rejected"] + ["accepted"] * 49
+    assert results[70]["error"] == "Der Server konnte diesen Eintrag nicht annehmen."
+    assert count(server, "client", "id", poisoned["id"]) == 0
+    quoted = ", ".join(f"'{c['id']}'" for c in clients)
+    assert server.database.execute(f"SELECT count(*) FROM sync_record WHERE id IN ({quoted})")[0][0] == 119  # noqa: S608
+    assert "Chunk" not in server.log(), "a personal value reached the log"
+
+
+def test_the_schema_shows_each_record_type(server):
+    schema = httpx.get(f"{server.url}/schema/openapi.json").json()
+    body = schema["paths"]["/api/v1/sync"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/SyncBatch")
+    components = schema["components"]["schemas"]
+    assert components["ClientData"]["properties"]["display_name"]["type"] == "string"
+    assert components["ScreeningData"]["properties"]["strengths"]
+    assert "consent" in components["ReferralData"]["properties"]
