@@ -1,6 +1,7 @@
 // The list of records waiting on this device: what each is, whether it waits, is being sent or
 // was not accepted (with the server's reason), and for a rejected one a form to correct the
-// fields the server named, or to discard it deliberately.
+// fields the server named, or to discard it deliberately. A quarantined record (the server
+// could not answer it at all) can be sent again as it is, or discarded.
 
 const Outbox = self.PasserelleOutbox;
 const list = document.getElementById("outbox-list");
@@ -57,11 +58,17 @@ async function show() {
     item.querySelector(".outbox-title").textContent = `${labels[record.type] || record.type}: ${record.label || ""}`;
     item.querySelector(".outbox-state").textContent = labels[record.state] || record.state;
     if (record.state === "rejected") {
+      // A quarantined record got no answer of its own: the reason is the device's, translated here.
+      const reason = record.quarantined ? labels.quarantined : record.error;
       const error = item.querySelector(".outbox-error");
-      error.textContent = record.error || "";
-      error.hidden = !record.error;
+      error.textContent = reason || "";
+      error.hidden = !reason;
       const fix = item.querySelector(".outbox-fix");
       fix.hidden = false;
+      if (record.quarantined) {
+        item.dataset.quarantined = "true";
+        fix.querySelector("[type=submit]").textContent = labels.retry;
+      }
       const fields = fix.querySelector(".outbox-fields");
       for (const [path, message] of Object.entries(record.errors || {})) {
         // A field the nurse can correct here gets an input with its translated label; any

@@ -10,6 +10,10 @@
 // the files on disk hold only ciphertext. Only a 2xx answer of POST /api/v1/sync naming a
 // record `accepted` or `duplicate` removes it; a `rejected` one stays, with the server's
 // reason, until the nurse corrects or discards it.
+//
+// An answer that is not one per record (a 5xx, 413, a proxy's error page) marks nothing: the
+// batch is halved until the one record the server cannot take is found; that record is
+// quarantined (kept, shown as not accepted, not sent again by itself) and the others go on.
 
 (function (scope) {
   "use strict";
@@ -22,6 +26,9 @@
   const BATCH = 100;
   const TIMEOUT_MS = 30000;
   const VISIT_HOURS = 24;
+  // Answers that say "later", not "this batch": back off without splitting the batch.
+  const RETRY_LATER = new Set([408, 429, 503]);
+  const STATUSES = new Set(["accepted", "duplicate", "rejected"]);
   // Backoff after a failed attempt: 5 s, 10 s, 20 s … at most 15 minutes.
   const BACKOFF_FIRST_MS = 5000;
   const BACKOFF_MAX_MS = 15 * 60 * 1000;
@@ -223,7 +230,7 @@
     const { iv, sealed } = await seal(data);
     await run(["outbox"], "readwrite", async (tx) => {
       const store = tx.objectStore("outbox");
-      store.put({ ...row, iv, sealed, state: "pending", error: null, errors: {} });
+      store.put({ ...row, iv, sealed, state: "pending", error: null, errors: {}, quarantined: false });
       const rows = await done(store.getAll());
       for (const other of rows) {
         if (other.group === row.group && other.id !== id && other.state === "rejected") {
@@ -406,46 +413,106 @@
     await setMeta("owner", me.username);
 
     let outcome = "nothing";
+    const trial = { answered: false }; // whether the server answered any record in this round
+    const tried = new Set();
     // Records of this account only; another nurse's stay until she logs in again here.
     for (;;) {
-      const rows = (await all()).filter((r) => r.state !== "rejected" && r.owner === me.username).slice(0, BATCH);
+      const rows = (await all())
+        .filter((r) => r.state !== "rejected" && r.owner === me.username && !tried.has(r.id))
+        .slice(0, BATCH);
       if (!rows.length) break;
-      const ids = rows.map((r) => r.id);
-      await setState(ids, "sending");
-      announce();
-      let answer;
-      try {
-        const records = [];
-        for (const row of rows) {
-          records.push({ id: row.id, type: row.type, created_at: row.created_at, data: await unseal(row) });
-        }
-        const response = await withTimeout("/api/v1/sync", {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": me.csrf_token },
-          body: JSON.stringify({ records }),
-        });
-        if (response.status === 401 || response.status === 403) {
-          await setState(ids, "pending");
-          await setMeta("login", true);
-          announce();
-          return "login";
-        }
-        if (!response.ok) throw new Error(`sync ${response.status}`);
-        answer = await response.json();
-        if (!answer || !Array.isArray(answer.results)) throw new Error("sync answer");
-      } catch (error) {
-        await setState(ids, "pending");
-        await failed();
+      for (const row of rows) tried.add(row.id);
+      const result = await deliver(rows, me, trial);
+      if (result !== "sent") {
+        if (result === "failed") await failed();
         announce();
-        return "failed";
+        return result;
       }
-      await settle(rows, answer.results);
       await clearBackoff();
       outcome = "sent";
     }
     await remember();
     announce();
     return outcome;
+  }
+
+  // Sends `rows` and applies the answer. An answer that is not one per record marks nothing:
+  // a batch is halved and each half sent on its own, until a single record remains that the
+  // server cannot answer while it answers others; that one is quarantined. Answers
+  // sent | login | failed (the caller backs off; every record still waits).
+  async function deliver(rows, me, trial) {
+    const ids = rows.map((r) => r.id);
+    await setState(ids, "sending");
+    announce();
+    let response;
+    try {
+      response = await post(rows, me);
+    } catch (error) {
+      await setState(ids, "pending"); // offline, or no answer in time
+      return "failed";
+    }
+    if (response.status === 401 || response.status === 403) {
+      await setState(ids, "pending");
+      await setMeta("login", true);
+      return "login";
+    }
+    const results = await perRecord(response, ids);
+    if (results) {
+      await settle(rows, results);
+      trial.answered = true;
+      return "sent";
+    }
+    await setState(ids, "pending");
+    if (RETRY_LATER.has(response.status)) return "failed";
+    if (rows.length > 1) {
+      const half = Math.ceil(rows.length / 2);
+      for (const part of [rows.slice(0, half), rows.slice(half)]) {
+        const result = await deliver(part, me, trial);
+        if (result !== "sent") return result;
+      }
+      return "sent";
+    }
+    // One record, and no answer for it. If the server answers an empty batch, the server works
+    // and this record is what it cannot take; if not, the server is unwell: wait and retry.
+    if (!trial.answered) trial.answered = Boolean(await perRecord(await post([], me).catch(() => null), []));
+    if (!trial.answered) return "failed";
+    await quarantine(rows[0]);
+    return "sent";
+  }
+
+  async function post(rows, me) {
+    const records = [];
+    for (const row of rows) {
+      records.push({ id: row.id, type: row.type, created_at: row.created_at, data: await unseal(row) });
+    }
+    return withTimeout("/api/v1/sync", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": me.csrf_token },
+      body: JSON.stringify({ records }),
+    });
+  }
+
+  // The server's results when it answered each record sent, or null for anything else: an
+  // error status, a proxy's HTML page, JSON without a result for every record.
+  async function perRecord(response, ids) {
+    if (!response || !response.ok) return null;
+    let answer;
+    try {
+      answer = await response.json();
+    } catch (error) {
+      return null;
+    }
+    if (!answer || !Array.isArray(answer.results)) return null;
+    const statuses = new Map(answer.results.map((r) => [r && r.id, r && r.status]));
+    return ids.every((id) => STATUSES.has(statuses.get(id))) ? answer.results : null;
+  }
+
+  // Kept, shown with "the server could not accept this record" (the page says it in the
+  // nurse's language), and not sent again until she retries or discards it.
+  async function quarantine(row) {
+    await run(["outbox"], "readwrite", (tx) => {
+      tx.objectStore("outbox").put({ ...row, state: "rejected", quarantined: true, error: null, errors: {} });
+    });
   }
 
   // Applies the server's answer: confirmed records leave, rejected ones stay with the reason.
