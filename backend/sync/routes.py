@@ -7,6 +7,8 @@ from typing import Literal
 
 import anyio.to_thread
 from litestar import Request, post
+from litestar.exceptions import ServiceUnavailableException
+from sqlalchemy.exc import OperationalError
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
@@ -35,7 +37,10 @@ async def sync(request: Request, data: RawBatch) -> SyncAnswer:
     others. `data` inside a record is what the online API takes; ids inside it are the
     device's ids of other records."""
     user, locale, engine = request.scope["user"], request.state.locale, request.app.state.engine
-    outcomes = await anyio.to_thread.run_sync(apply_batch, engine, user, data.records, locale)
+    try:
+        outcomes = await anyio.to_thread.run_sync(apply_batch, engine, user, data.records, locale)
+    except OperationalError as error:  # the database, not a record: the device tries again later
+        raise ServiceUnavailableException() from error
     return SyncAnswer([SyncResult(o.id, o.status, o.error, o.errors) for o in outcomes])  # type: ignore[arg-type]
 
 
