@@ -22,6 +22,10 @@ LONELY = {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolate
 SEARCHES = ["Besuch", "Einsamkeit", "Entlastung", "Beratung", "Langnau", "Alter", "Finanzen", "Wohnen"]
 
 
+class Dropped(Exception):
+    """A request got no answer (connection refused, reset or timed out)."""
+
+
 @dataclass
 class Recorder:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
@@ -33,9 +37,9 @@ class Recorder:
         begin = time.perf_counter()
         try:
             response = await request
-        except httpx.HTTPError:
+        except httpx.HTTPError as error:  # counted as an error (status 0); the person goes on
             self.errors[label].append(0)
-            raise
+            raise Dropped(label) from error
         self.latencies[label].append(time.perf_counter() - begin)
         if response.status_code not in ok:
             self.errors[label].append(response.status_code)
@@ -156,5 +160,8 @@ async def new_client(http: httpx.AsyncClient, rec: Recorder, token: str, prefix:
     return created.headers["location"].rsplit("/", 1)[1]
 
 
-def connection_limits(users: int) -> httpx.Limits:
-    return httpx.Limits(max_connections=2, max_keepalive_connections=2) if users else httpx.Limits()
+def connection_limits() -> httpx.Limits:
+    """A new connection per request: with keep-alive, uvicorn may close an idle connection just
+    as the client reuses it (a browser retries such a request; httpx does not). On loopback a
+    connection costs little."""
+    return httpx.Limits(max_connections=4, max_keepalive_connections=0)
