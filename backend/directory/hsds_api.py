@@ -1,8 +1,15 @@
 """The HSDS 3 read API at /hsds/ (openreferral/specification 3.0 openapi.json): open data,
-public like the offers themselves."""
+public like the offers themselves.
+
+Answers may be kept by any cache for a minute and then revalidated: every answer carries an
+ETag (and Last-Modified) taken from the directory's state with one cheap query
+(`freshness.py`), so a client that holds the current page gets a 304 without the page being
+built. Anonymous callers are limited per address (`hsds_limit.py`).
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +21,8 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.access import public
 from backend.db.engine import session_scope
-from backend.directory import fts, hsds, repository
+from backend.directory import freshness, fts, hsds, repository
+from backend.directory.hsds_limit import anonymous_limit
 from backend.directory.models import DirectoryOrganization, DirectoryService, DirectoryServiceTag
 from backend.errors import InvalidInput
 from backend.i18n import N_
@@ -22,7 +30,8 @@ from backend.i18n import N_
 MAX_PER_PAGE = 200
 BAD_DATE = N_("modified_after must be a date or datetime such as 2026-01-31T00:00:00Z.")
 BAD_NUMBER = N_("page and per_page must be positive whole numbers.")
-CACHE = {"Cache-Control": "public, max-age=300"}
+CACHE = "public, max-age=60"  # short: capacity changes should reach other sites soon
+GUARDS = [anonymous_limit]
 
 
 def _paging(request: Request) -> tuple[int, int]:
@@ -97,8 +106,10 @@ def _service_ids(session: Session, request: Request) -> list[str]:
 
 
 def _services(session: Session, ids: list[str]) -> list[dict[str, Any]]:
+    """The services, in the order of `ids`, in five queries however many there are."""
     rows = session.exec(select(DirectoryService).where(col(DirectoryService.id).in_(ids))).all()
     by_id = {row.id: row for row in rows}
+    records = {record.id: record for record in repository.to_records(session, rows)}
     needed = {row.organization_id for row in rows}
     organizations = (
         {
@@ -112,7 +123,7 @@ def _services(session: Session, ids: list[str]) -> list[dict[str, Any]]:
     )
     return [
         hsds.service_to_hsds(
-            repository.to_record(session, by_id[i]),
+            records[i],
             organizations[by_id[i].organization_id],
             by_id[i].modified_at,
             by_id[i].last_reviewed_at,
@@ -122,75 +133,106 @@ def _services(session: Session, ids: list[str]) -> list[dict[str, Any]]:
     ]
 
 
-@get("/hsds/", opt=public(), tags=["HSDS"])
+def _validators(request: Request, session: Session) -> tuple[dict[str, str], bool]:
+    """This URL's headers from the directory's state, and whether the caller's copy is current.
+    Read before the data, so a change in between can only make the answer newer than its tag."""
+    version = freshness.directory_version(session)
+    headers = freshness.validators(freshness.page_etag(request, version), version.modified, CACHE)
+    return headers, freshness.is_fresh(request, headers["ETag"], version.modified)
+
+
+def _fixed(request: Request, content: dict[str, Any]) -> Response:
+    """Answers that do not come from the database (vocabularies): tagged by their own bytes."""
+    body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = freshness.validators(freshness.etag_of(body), None, CACHE)
+    if freshness.is_fresh(request, headers["ETag"]):
+        return freshness.not_modified(headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@get("/hsds/", opt=public(), guards=GUARDS, tags=["HSDS"])
 async def hsds_root(request: Request) -> Response:
     base = request.app.state.settings.base_url
-    return Response(
+    return _fixed(
+        request,
         {
             "version": hsds.HSDS_VERSION,
             "profile": "https://docs.openreferral.org/en/latest/hsds/",
             "openapi_url": f"{base}/schema/openapi.json",
         },
-        headers=CACHE,
     )
 
 
-@get("/hsds/services", opt=public(), sync_to_thread=True, tags=["HSDS"])
+@get("/hsds/services", opt=public(), guards=GUARDS, sync_to_thread=True, tags=["HSDS"])
 def hsds_services(request: Request) -> Response:
     page, size = _paging(request)
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
+        headers, fresh = _validators(request, session)
+        if fresh:
+            return freshness.not_modified(headers)
         ids = _service_ids(session, request)
         contents = _services(session, ids[(page - 1) * size : page * size])
-    return Response(page_object(contents, len(ids), page, size), headers=CACHE)
+    return Response(page_object(contents, len(ids), page, size), headers=headers)
 
 
-@get("/hsds/services/{service_id:str}", opt=public(), sync_to_thread=True, tags=["HSDS"])
+@get("/hsds/services/{service_id:str}", opt=public(), guards=GUARDS, sync_to_thread=True, tags=["HSDS"])
 def hsds_service(request: Request, service_id: FromPath[str]) -> Response:
-    with session_scope(request.app.state.engine) as session:
-        services = _services(session, [service_id])
+    with session_scope(request.app.state.engine, writes=False) as session:
+        headers, fresh = _validators(request, session)
+        services = [] if fresh else _services(session, [service_id])
+    if fresh:
+        return freshness.not_modified(headers)
     if not services:
         raise NotFoundException()
-    return Response(services[0], headers=CACHE)
+    return Response(services[0], headers=headers)
 
 
-@get("/hsds/organizations", opt=public(), sync_to_thread=True, tags=["HSDS"])
+@get("/hsds/organizations", opt=public(), guards=GUARDS, sync_to_thread=True, tags=["HSDS"])
 def hsds_organizations(request: Request) -> Response:
     page, size = _paging(request)
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
+        headers, fresh = _validators(request, session)
+        if fresh:
+            return freshness.not_modified(headers)
         organizations = session.exec(
             select(DirectoryOrganization).order_by(col(DirectoryOrganization.id))
         ).all()
     contents = [hsds.organization_to_hsds(o) for o in organizations[(page - 1) * size : page * size]]
-    return Response(page_object(contents, len(organizations), page, size), headers=CACHE)
+    return Response(page_object(contents, len(organizations), page, size), headers=headers)
 
 
-@get("/hsds/organizations/{organization_id:str}", opt=public(), sync_to_thread=True, tags=["HSDS"])
+@get(
+    "/hsds/organizations/{organization_id:str}",
+    opt=public(),
+    guards=GUARDS,
+    sync_to_thread=True,
+    tags=["HSDS"],
+)
 def hsds_organization(request: Request, organization_id: FromPath[str]) -> Response:
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
+        headers, fresh = _validators(request, session)
+        if fresh:
+            return freshness.not_modified(headers)
         organization = session.get(DirectoryOrganization, organization_id)
         if organization is None:
             raise NotFoundException()
-        return Response(hsds.organization_to_hsds(organization), headers=CACHE)
+        return Response(hsds.organization_to_hsds(organization), headers=headers)
 
 
-@get("/hsds/taxonomies", opt=public(), tags=["HSDS"])
+@get("/hsds/taxonomies", opt=public(), guards=GUARDS, tags=["HSDS"])
 async def hsds_taxonomies(request: Request) -> Response:
     page, size = _paging(request)
     items = hsds.taxonomies()
-    return Response(
-        page_object(items[(page - 1) * size : page * size], len(items), page, size), headers=CACHE
-    )
+    return _fixed(request, page_object(items[(page - 1) * size : page * size], len(items), page, size))
 
 
-@get("/hsds/taxonomy_terms", opt=public(), tags=["HSDS"])
+@get("/hsds/taxonomy_terms", opt=public(), guards=GUARDS, tags=["HSDS"])
 async def hsds_taxonomy_terms(request: Request) -> Response:
     page, size = _paging(request)
     items = hsds.taxonomy_terms()
     if taxonomy := request.query_params.get("taxonomy_id"):
         items = [item for item in items if item["taxonomy_id"] == taxonomy]
-    return Response(
-        page_object(items[(page - 1) * size : page * size], len(items), page, size), headers=CACHE
-    )
+    return _fixed(request, page_object(items[(page - 1) * size : page * size], len(items), page, size))
 
 
 ROUTES = [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+
 from sqlalchemy import text
 from sqlmodel import Session, col, delete, select
 
@@ -53,21 +56,44 @@ def load(session: Session, service_id: str) -> ServiceRecord | None:
 
 
 def to_record(session: Session, row: DirectoryService) -> ServiceRecord:
+    return to_records(session, [row])[0]
+
+
+def to_records(session: Session, rows: Sequence[DirectoryService]) -> list[ServiceRecord]:
+    """Several offers at once: their tags and areas in two queries, not two per offer."""
+    ids = [row.id for row in rows]
+    tags: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    areas: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    if ids:
+        tag_rows = session.exec(
+            select(DirectoryServiceTag.service_id, DirectoryServiceTag.kind, DirectoryServiceTag.value)
+            .where(col(DirectoryServiceTag.service_id).in_(ids))
+            .order_by(col(DirectoryServiceTag.kind), col(DirectoryServiceTag.value))
+        )
+        for service_id, kind, value in tag_rows:
+            tags[service_id].append((kind, value))
+        area_rows = session.exec(
+            select(DirectoryServiceArea.service_id, DirectoryServiceArea.scope, DirectoryServiceArea.code)
+            .where(col(DirectoryServiceArea.service_id).in_(ids))
+            .order_by(col(DirectoryServiceArea.id))
+        )
+        for service_id, scope, code in area_rows:
+            areas[service_id].append((scope, code))
+    return [_record(row, tags[row.id], areas[row.id]) for row in rows]
+
+
+def _record(
+    row: DirectoryService, tags: list[tuple[str, str]], areas: list[tuple[str, str]]
+) -> ServiceRecord:
     record = ServiceRecord(id=row.id, organization_id=row.organization_id)
     for name in PLAIN_FIELDS:
         setattr(record, name, getattr(row, name))
     record.texts = {
         name: {"de": getattr(row, f"{name}_de"), "fr": getattr(row, f"{name}_fr")} for name in TEXT_FIELDS
     }
-    tags = session.exec(select(DirectoryServiceTag).where(DirectoryServiceTag.service_id == row.id)).all()
-    for tag in sorted(tags, key=lambda t: (t.kind, t.value)):
-        getattr(record, TAG_KINDS[tag.kind]).append(tag.value)
-    areas = session.exec(
-        select(DirectoryServiceArea)
-        .where(DirectoryServiceArea.service_id == row.id)
-        .order_by(col(DirectoryServiceArea.id))
-    ).all()
-    record.areas = [(a.scope, a.code) for a in areas]
+    for kind, value in tags:  # ordered by kind, then value
+        getattr(record, TAG_KINDS[kind]).append(value)
+    record.areas = areas
     return record
 
 
@@ -158,8 +184,13 @@ def upsert_organization(session: Session, organization: DirectoryOrganization) -
         session.add(organization)
         session.flush()
         return organization
+    changed = False
     for name in ("name", "description_de", "description_fr", "email", "website", "is_demo"):
-        setattr(existing, name, getattr(organization, name))
+        if getattr(existing, name) != getattr(organization, name):
+            setattr(existing, name, getattr(organization, name))
+            changed = True
+    if changed:  # the public directory's ETag and Last-Modified follow modified_at
+        existing.modified_at = utcnow()
     return existing
 
 

@@ -4,7 +4,6 @@ changed (the service worker asks again whenever it is online)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from litestar import Request, Response, get
@@ -12,6 +11,7 @@ from sqlmodel import Session, select
 
 from backend.accounts.access import public
 from backend.db.engine import session_scope
+from backend.directory import freshness
 from backend.directory.models import (
     DirectoryOrganization,
     DirectoryService,
@@ -53,13 +53,13 @@ def build(session: Session) -> list[dict]:
 
 @get("/api/v1/directory/snapshot", opt=public(), sync_to_thread=True, tags=["Directory"])
 def snapshot(request: Request) -> Response:
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, writes=False) as session:
         offers = build(session)
     body = json.dumps({"offers": offers}, ensure_ascii=False, separators=(",", ":")).encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    etag = freshness.etag_of(body)
     headers = {"ETag": etag, "Cache-Control": "public, max-age=0, must-revalidate"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(b"", status_code=304, headers=headers)
+    if freshness.is_fresh(request, etag):
+        return freshness.not_modified(headers)
     return Response(body, media_type="application/json", headers=headers)
 
 
