@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from litestar import Request
 from litestar.datastructures import Cookie, MutableScopeHeaders
@@ -28,9 +29,12 @@ HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # The public self-check (backend/selfcheck) sets no cookie at all: it carries no account and no
-# ambient authority that a forged request could borrow, so it is exempt; a browser-declared
-# cross-site POST is still refused.
+# ambient authority that a forged request could borrow, so it needs no token. Its forms are
+# still only taken from our own pages, as far as the browser tells (`_same_origin`): another
+# site must not make a visitor's browser post callback requests in the visitor's name.
 ANONYMOUS_PREFIX = "/check"
+# Sec-Fetch-Site values of a request our own page made (`none`: the person typed or chose it).
+OWN_FETCH_SITES = frozenset({"same-origin", "none"})
 # Files every page loads (including the self-check's): they carry no form, so no cookie either.
 # The worker also fetches the public directory snapshot for every visitor, the self-check's too.
 NO_COOKIE_PREFIXES = (
@@ -67,7 +71,7 @@ class CSRFMiddleware(ASGIMiddleware):
         request: Request = Request(scope, receive)
         path = request.url.path
         if path == ANONYMOUS_PREFIX or path.startswith(ANONYMOUS_PREFIX + "/"):
-            if request.method not in SAFE_METHODS and request.headers.get("sec-fetch-site") == "cross-site":
+            if request.method not in SAFE_METHODS and not self._same_origin(request):
                 raise PermissionDeniedException(detail=CSRF_FAILED)
             request.state.csrf_token = ""
             await next_app(scope, receive, send)
@@ -100,6 +104,25 @@ class CSRFMiddleware(ASGIMiddleware):
 
         await next_app(scope, receive, send_with_cookie)
 
+    @staticmethod
+    def _same_origin(request: Request) -> bool:
+        """For requests without a token: what the browser says about where the request comes
+        from. Sec-Fetch-Site and Origin must each, when sent, name our own site. A browser that
+        sends neither (Firefox before 70) still sends Referer, which our pages allow for our
+        own origin only (Referrer-Policy: same-origin): a foreign one is refused. A request
+        with none of the three is not a browser's, and has no visitor's authority to borrow."""
+        headers = request.headers
+        fetch_site, origin = headers.get("sec-fetch-site"), headers.get("origin")
+        if fetch_site is not None and fetch_site not in OWN_FETCH_SITES:
+            return False
+        if origin is not None:
+            return origin in _own_origins(request)
+        referer = headers.get("referer")
+        if fetch_site is None and referer is not None:
+            parts = urlsplit(referer)
+            return f"{parts.scheme}://{parts.netloc}" in _own_origins(request)
+        return True
+
     async def _valid(self, request: Request) -> bool:
         if request.headers.get("sec-fetch-site") == "cross-site":
             return False
@@ -114,3 +137,13 @@ class CSRFMiddleware(ASGIMiddleware):
 
 def _bearer(request: Request) -> bool:
     return request.headers.get("authorization", "").lower().startswith("bearer ")
+
+
+def _own_origins(request: Request) -> set[str]:
+    """The configured address (BASE_URL) and the one this request was sent to: a browser does
+    not let a page forge the Host header, and behind a proxy the scheme may differ."""
+    configured = urlsplit(request.app.state.settings.base_url)
+    return {
+        f"{configured.scheme}://{configured.netloc}",
+        f"{request.url.scheme}://{request.headers.get('host', '')}",
+    }

@@ -30,6 +30,7 @@ from backend.reports import tally
 from backend.screening.instruments import rules_for_browser, translated
 from backend.screening.rules import evaluate
 from backend.security import ratelimit
+from backend.security.addresses import client_rate_key
 from backend.selfcheck import callback, service
 from backend.vocab import SPOKEN_LANGUAGES
 from backend.web import form_lists, render
@@ -176,11 +177,11 @@ async def check_callback(request: Request, lang: FromPath[str]) -> Template:
         return render(
             request, "selfcheck/called.html", {**_anonymous(lang), "made": [], "form": None}, locale=lang
         )
-    address = request.client.host if request.client else "unknown"
-    bucket = ratelimit.key(settings.secret_key, "selfcheck-callback", address)
+    # Keyed as every rate limit is: forwarded headers only from trusted proxies, IPv6 by /64.
+    bucket = ratelimit.key(settings.secret_key, "selfcheck-callback", client_rate_key(request))
 
     def work() -> tuple[str, dict[str, Any], int]:
-        with session_scope(engine) as session:
+        with session_scope(engine, writes=True) as session:  # reads, then counts: one short write
             wait = ratelimit.retry_after(session, bucket, CALLBACK_LIMIT, CALLBACK_WINDOW)
             if wait is not None:
                 raise RateLimited(TOO_MANY, retry_after=wait)

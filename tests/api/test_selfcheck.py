@@ -253,3 +253,63 @@ def test_poster_has_a_qr_code_per_language(fresh, lang, words):
     poster = fresh.get(f"/check/{lang}/poster")
     assert poster.status_code == 200 and "<svg" in poster.text and words in poster.text
     assert "/check" in poster.text
+
+
+# --- where a self-check form may come from (issue 14) ----------------------------------------
+
+STEP = form({}, at="intro", go="next")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},  # a browser that sends Origin but not Sec-Fetch-Site
+        {"Origin": "null"},  # a sandboxed frame or a data: page
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://other.passerelle.example"},
+        {"Sec-Fetch-Site": "same-origin", "Origin": "https://evil.example"},
+        {"Referer": "https://evil.example/form.html"},  # neither header (Firefox < 70): Referer tells
+    ],
+    ids=["foreign-origin", "null-origin", "same-site", "origin-contradicts", "foreign-referer"],
+)
+def test_forms_from_other_sites_are_refused(server, fresh, headers):
+    for path in ("/check/de", "/check/fr/callback"):
+        before = counts(server)
+        response = fresh.post(path, data={**STEP, "website": ["x"]}, headers=headers)
+        assert response.status_code == 403, (path, headers)
+        assert counts(server) == before
+
+
+def test_forms_from_our_own_pages_are_taken(server, fresh):
+    own = server.url
+    for headers in (
+        {"Sec-Fetch-Site": "same-origin", "Origin": own},  # today's browsers
+        {"Origin": own},  # Origin only
+        {"Referer": f"{own}/check/de"},  # neither header: our own page as Referer
+        {},  # no browser at all: nothing of a visitor's to borrow
+    ):
+        step = fresh.post("/check/de", data=STEP, headers=headers)
+        assert step.status_code == 200, headers
+        # The honeypot answers without storing anything: enough to see the form was taken.
+        called = fresh.post("/check/fr/callback", data={**STEP, "website": ["x"]}, headers=headers)
+        assert called.status_code == 200, headers
+
+
+def test_callback_limit_counts_an_ipv6_connection_by_its_64(make_server):
+    """Behind a trusted proxy, addresses of one /64 share the callback budget (5 an hour)."""
+    server = make_server(TRUSTED_PROXIES="127.0.0.1")
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        statuses = [
+            c.post(
+                "/check/fr/callback",
+                data=form(TRAMELAN, cb_phone="bad"),
+                headers={"X-Forwarded-For": f"2001:db8:1:2::{n:x}"},
+            ).status_code
+            for n in range(1, 7)
+        ]
+        assert statuses == [422] * 5 + [429]
+        other = c.post(
+            "/check/fr/callback",
+            data=form(TRAMELAN, cb_phone="bad"),
+            headers={"X-Forwarded-For": "2001:db8:1:3::1"},
+        )
+        assert other.status_code == 422  # another /64: a budget of its own
