@@ -46,6 +46,7 @@ from backend.settings import Settings, load_settings
 from backend.sync import routes as sync_routes
 from backend.system import routes as system_routes
 from backend.system.errors import EXCEPTION_HANDLERS
+from backend.system.head import HeadAsGet
 from backend.web import make_template_config
 
 ONE_YEAR = 365 * 24 * 3600
@@ -68,7 +69,8 @@ def create_app(settings: Settings) -> Litestar:
         version="1",
         path="/schema",
         render_plugins=[JsonRenderPlugin()],  # the JSON only: UI plugins need inline scripts
-        openapi_router=Router(path="/schema", route_handlers=[], opt=public()),
+        # The schema does not describe its own routes (it documented /schema/{path} as a page).
+        openapi_router=Router(path="/schema", route_handlers=[], opt=public(), include_in_schema=False),
     )
 
     background: list[asyncio.Task] = []
@@ -82,7 +84,7 @@ def create_app(settings: Settings) -> Litestar:
             task.cancel()
         engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         # One router for all handlers: registering handlers that share a path one by one
         # would register the first twice (and wrap its sync_to_thread callable twice).
         route_handlers=[
@@ -143,6 +145,8 @@ def create_app(settings: Settings) -> Litestar:
         on_shutdown=[stop_worker_and_dispose],
         debug=False,
     )
+    app.asgi_handler = HeadAsGet(app.asgi_handler)  # before routing, which knows no HEAD
+    return app
 
 
 def app_from_environment() -> Litestar:

@@ -13,10 +13,13 @@ from backend.api_types import checked_uuid, id_taken
 from backend.clients import service
 from backend.clients.models import Client
 from backend.db.engine import session_scope
-from backend.errors import Conflict, InvalidInput
+from backend.errors import InvalidInput
 from backend.i18n import N_
 
 NURSES = allow(Role.NURSE)
+# A client-made id that is taken, whoever took it: the same answer for one's own record and
+# another organisation's, and no word of a record existing (the id space is shared).
+ID_UNUSABLE = N_("This id cannot be used. Make a new one and send the record again.")
 
 
 @dataclass
@@ -65,7 +68,7 @@ def create_client(session, user, data: JSONBody[ClientIn]) -> Client:  # noqa: A
     """Validates and creates, or raises InvalidInput naming every wrong field."""
     client_id = checked_uuid(data.id)
     if client_id and id_taken(session, Client, client_id):
-        raise Conflict(N_("A record with this id exists already."))
+        raise InvalidInput(ID_UNUSABLE, field="id")
     form = form_of(data)
     client = service.create(session, user, form, client_id)
     if client is None:

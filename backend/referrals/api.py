@@ -13,9 +13,10 @@ from litestar.params import FromPath, JSONBody
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
 from backend.api_types import checked_uuid, id_taken
+from backend.clients.api import ID_UNUSABLE
 from backend.clients.service import open_client
 from backend.db.engine import session_scope
-from backend.errors import Conflict, InvalidInput
+from backend.errors import InvalidInput
 from backend.i18n import N_
 from backend.referrals import service
 from backend.referrals.consent import DEFAULT_SCOPE, ConsentForm
@@ -113,7 +114,7 @@ def send_referrals(session, user, data: ReferralsIn, locale: str, today: date) -
     if any(ids) and not all(ids):
         raise InvalidInput(N_("Give every referral an id, or none."), field="offers")
     if any(i and id_taken(session, Referral, i) for i in ids):
-        raise Conflict(N_("A record with this id exists already."))
+        raise InvalidInput(ID_UNUSABLE, field="offers.id")
     screening = screenings.own_screening(session, user, str(data.screening_id))
     client = open_client(session, user, screening.client_id)
     choices = service.parse_choices([f"{o.need_domain}:{o.service_id}" for o in data.offers])

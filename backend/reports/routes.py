@@ -85,7 +85,7 @@ def report_csv(request: Request, report_id: FromPath[str]) -> Response:
     name = f"passerelle-{found.id}-{f.period.first}-{f.period.last}.csv"
     return Response(
         service.to_csv(table, request_locale(request)),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to every text/* type
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

@@ -12,9 +12,9 @@ from litestar.params import FromPath, JSONBody
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
 from backend.api_types import checked_uuid, id_taken
+from backend.clients.api import ID_UNUSABLE
 from backend.db.engine import session_scope
-from backend.errors import Conflict
-from backend.i18n import N_
+from backend.errors import InvalidInput
 from backend.screening import service
 from backend.screening.models import Screening
 
@@ -66,7 +66,7 @@ class ScreeningOut:
 def create_screening(session, user, data: JSONBody[ScreeningIn]) -> Screening:  # noqa: ANN001
     screening_id = checked_uuid(data.id)
     if screening_id and id_taken(session, Screening, screening_id):
-        raise Conflict(N_("A record with this id exists already."))
+        raise InvalidInput(ID_UNUSABLE, field="id")
     return service.record_whole(
         session,
         user,
