@@ -11,6 +11,9 @@ from sqlalchemy import Select, Table, bindparam, literal, select
 from backend.errors import InvalidInput
 from backend.i18n import N_
 
+# A client-made id that is taken, whoever holds it: the answer never says a record exists.
+ID_UNUSABLE = N_("This id cannot be used. Make a new one and send the record again.")
+
 
 def checked_uuid(value: str | None, field: str = "id") -> str | None:
     """A client-made id (offline records bring their own), normalised; None stays None."""

@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.api_types import checked_uuid, id_taken
+from backend.api_types import ID_UNUSABLE, checked_uuid, id_taken
 from backend.clients import service
 from backend.clients.models import Client
 from backend.db.engine import session_scope
@@ -19,7 +19,6 @@ from backend.i18n import N_
 NURSES = allow(Role.NURSE)
 # A client-made id that is taken, whoever took it: the same answer for one's own record and
 # another organisation's, and no word of a record existing (the id space is shared).
-ID_UNUSABLE = N_("This id cannot be used. Make a new one and send the record again.")
 
 
 @dataclass

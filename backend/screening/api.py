@@ -11,8 +11,7 @@ from litestar.params import FromPath, JSONBody
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.api_types import checked_uuid, id_taken
-from backend.clients.api import ID_UNUSABLE
+from backend.api_types import ID_UNUSABLE, checked_uuid, id_taken
 from backend.db.engine import session_scope
 from backend.errors import InvalidInput
 from backend.screening import service

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
+from backend.api_types import ID_UNUSABLE
 from backend.clients.api import ClientIn, create_client
 from backend.db.engine import session_scope
 from backend.db.rows import insert_rows
@@ -173,6 +174,9 @@ def _received(session: Session, ids: list[str]) -> dict[str, Seen]:
 def _again(seen: Seen, fingerprint: str, user: CurrentUser, record_id: str, locale: str) -> Outcome:
     if seen == (fingerprint, user.organisation_id):
         return Outcome(record_id, "duplicate")
+    if seen[1] != user.organisation_id:  # another organisation's: say no more than for any taken id
+        unusable = translate(locale, ID_UNUSABLE)
+        return Outcome(record_id, "rejected", unusable, {"id": unusable})
     return Outcome(record_id, "rejected", translate(locale, CHANGED))
 
 

@@ -129,7 +129,7 @@ def test_a_batch_over_several_transactions_is_whole_and_audited(server, token):
     assert answer.status_code == 200, answer.text
     results = answer.json()["results"]
     assert [r["status"] for r in results] == ["accepted"] * 60 + ["duplicate", "rejected"]
-    assert results[-1]["error"] == "Ein Eintrag mit dieser ID besteht bereits."
+    assert results[-1]["error"].startswith("Diese ID kann nicht verwendet werden.")
     ids = [r["id"] for r in records]
     quoted = ", ".join(f"'{i}'" for i in ids)
     assert server.database.execute(f"SELECT count(*) FROM sync_record WHERE id IN ({quoted})")[0][0] == 60  # noqa: S608
@@ -214,6 +214,9 @@ def test_bad_batches_and_other_organisations(server, token):
         assert foreign["status"] == "rejected" and "organisation" in foreign["error"]
         replay = other.post("/api/v1/sync", json={"records": records[:1]}).json()["results"][0]
         assert replay["status"] == "rejected"  # another organisation's id is never "yours"
+        # ... and the answer does not say it was received before: as for any id that is taken.
+        assert replay["error"].startswith("Cet identifiant ne peut pas être utilisé"), replay
+        assert "reçu" not in replay["error"] and replay["errors"] == {"id": replay["error"]}
 
 
 def test_browser_session_with_csrf(server):
