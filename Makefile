@@ -52,7 +52,7 @@ chromium:
 
 test: $(VENV)/.installed-test chromium i18n-compile
 	$(BIN)/ruff check backend tests
-	$(PY) -m pytest -m "not bench"
+	$(PY) -m pytest -m "not bench" --durations=15
 
 bench: $(VENV)/.installed-test i18n-compile
 	$(PY) -m pytest tests/benchmarks -m bench -s

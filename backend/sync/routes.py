@@ -8,6 +8,7 @@ from typing import Literal
 import anyio.to_thread
 from litestar import Request, post
 from litestar.exceptions import ServiceUnavailableException
+from litestar.params import JSONBody
 from sqlalchemy.exc import OperationalError
 
 from backend.accounts.access import allow
@@ -30,7 +31,7 @@ class SyncAnswer:
 
 
 @post("/api/v1/sync", opt=allow(Role.NURSE), tags=["Sync"], status_code=200, dto=SyncDTO, return_dto=None)
-async def sync(request: Request, data: RawBatch) -> SyncAnswer:
+async def sync(request: Request, data: JSONBody[RawBatch]) -> SyncAnswer:
     """Applies each record on its own, exactly once; replaying one answers `duplicate`. Each
     record is checked against its type's schema (`SyncBatch`): one that does not fit, or
     that fails in any other way, is answered `rejected` with the reason, and never stops the
