@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, Table, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, func, select
 from sqlmodel import Session
 
+from backend.db import deferred
 from backend.db.types import utcnow
 from backend.directory.models import DirectoryService
 from backend.directory.search import SearchQuery, search
@@ -36,22 +34,10 @@ def month_now() -> str:
 
 def add(session: Session, table: Table, keys: dict[str, Any], **more: int) -> None:
     """count += 1 (and each of `more`'s counters by its value) for the row with these keys,
-    created if missing: one atomic statement."""
-    counters = {"count": 1, **more}
-    statement = _upsert(session.get_bind().dialect.name, table, tuple(keys), tuple(counters))
-    session.connection().execute(statement, {**keys, **counters})
-
-
-@cache
-def _upsert(dialect: str, table: Table, keys: tuple[str, ...], counters: tuple[str, ...]) -> Insert:
-    """Built once per shape and reused: building and keying a statement cost far more than
-    running it (a quarter of the time of ingesting an offline visit)."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).values({name: bindparam(name) for name in keys + counters})
-    return statement.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys],
-        set_={name: table.c[name] + statement.excluded[name] for name in counters},
-    )
+    created if missing: summed in the session and written just before it commits (see
+    backend/db/deferred.py: a counter row must not stay locked while the rest of the
+    transaction works)."""
+    deferred.increment(session, table, keys, {"count": 1, **more})
 
 
 def life_phase_of(birth_year: int | None, today: datetime) -> str:

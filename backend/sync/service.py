@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from backend.accounts.service import CurrentUser
 from backend.api_types import ID_UNUSABLE
 from backend.clients.api import ClientIn, create_client
+from backend.db import deferred
 from backend.db.engine import session_scope
 from backend.db.rows import insert_rows
 from backend.errors import DomainError, InvalidInput
@@ -118,7 +119,7 @@ def _one(
     if seen is not None:
         return _again(seen, fingerprint, user, record.id, locale)
     try:
-        with session.begin_nested():
+        with deferred.savepoint(session):  # undoes its rows and its report counts
             _apply(session, user, record, locale)
             insert_rows(
                 session,
