@@ -55,10 +55,13 @@ def _pending(session: Session) -> Pending:
 
 
 def _write(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's release fires before_commit too: not yet
+        return
     pending: Pending = session.info.get(PENDING) or {}
     session.info[PENDING] = {}
     if not pending:
         return
+    session.flush()  # the session's own rows first: before_commit comes before its last flush
     dialect = session.get_bind().dialect.name
     connection = session.connection()
     for table, keys in sorted(pending, key=lambda slot: (slot[0].name, repr(slot[1]))):

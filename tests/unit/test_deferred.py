@@ -54,6 +54,8 @@ def test_a_savepoint_that_rolls_back_takes_its_increments_with_it(engine):
             raise ValueError("this record is refused")
         with deferred.savepoint(session):
             deferred.increment(session, counts, {"month": "2026-12", "need": "food"}, {"count": 1, "unmet": 0})
+        # A savepoint's release is not the commit: nothing written, even in this transaction.
+        assert session.connection().execute(select(counts)).all() == []
     assert _rows(engine) == {("2026-12", "food"): (2, 0)}
 
 
