@@ -2,7 +2,7 @@
 
 Every row is a combination of coarse, non-identifying categories with a counter; no row points
 to a client, a screening or a referral. `tally.py` adds to them in the same transaction as the
-change it counts (atomic upserts, so concurrent web processes never lose a count). "" (or 0 for
+change it counts (atomic upserts, so concurrent web processes never lose a count; see SHARDS). "" (or 0 for
 a municipality) means "not known". `demo` marks the synthetic year `demo seed` adds.
 """
 
@@ -12,6 +12,10 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 ALL = "*"  # need_domain of the row that counts the screening itself (for shares and totals)
+# Each combination is counted in up to SHARDS rows (a transaction adds to one, chosen at
+# random) and reports read their sum: otherwise every offline sync of a district in a month
+# would queue for the same row's lock (on PostgreSQL; SQLite has one writer anyway).
+SHARDS = 8
 
 
 class ScreeningTally(SQLModel, table=True):
@@ -28,6 +32,7 @@ class ScreeningTally(SQLModel, table=True):
             "need_domain",
             "severity",
             "demo",
+            "shard",
             name="uq_report_screening_tally",
         ),
         Index("ix_report_screening_tally_month_need", "month", "need_domain"),
@@ -42,6 +47,7 @@ class ScreeningTally(SQLModel, table=True):
     need_domain: str = Field(max_length=30)  # vocab.NEED_DOMAINS, or ALL for the screening
     severity: str = Field(default="", max_length=10)  # vocab.SEVERITIES, "" for ALL
     demo: bool = Field(default=False)
+    shard: int = Field(default=0)  # see SHARDS
     count: int = Field(default=0)
     # Of these, flagged where no active offer served the municipality in the person's language
     # and life phase at that moment.
@@ -62,6 +68,7 @@ class ScreeningPlace(SQLModel, table=True):
             "life_phase",
             "language",
             "demo",
+            "shard",
             name="uq_report_screening_place",
         ),
         Index("ix_report_screening_place_month", "month"),
@@ -75,6 +82,7 @@ class ScreeningPlace(SQLModel, table=True):
     life_phase: str = Field(default="", max_length=20)
     language: str = Field(default="", max_length=5)
     demo: bool = Field(default=False)
+    shard: int = Field(default=0)  # see SHARDS
     count: int = Field(default=0)
 
 
@@ -94,6 +102,7 @@ class ReferralTally(SQLModel, table=True):
             "stage",
             "detail",
             "demo",
+            "shard",
             name="uq_report_referral_tally",
         ),
         Index("ix_report_referral_tally_month_stage", "month", "stage"),
@@ -108,6 +117,7 @@ class ReferralTally(SQLModel, table=True):
     stage: str = Field(max_length=20)  # a referral status, or "late"
     detail: str = Field(default="", max_length=30)  # the outcome or the reason for rejecting
     demo: bool = Field(default=False)
+    shard: int = Field(default=0)  # see SHARDS
     count: int = Field(default=0)
 
 
@@ -125,6 +135,7 @@ class ReferralWait(SQLModel, table=True):
             "stage",
             "days",
             "demo",
+            "shard",
             name="uq_report_referral_wait",
         ),
         Index("ix_report_referral_wait_month_stage", "month", "stage"),
@@ -138,4 +149,5 @@ class ReferralWait(SQLModel, table=True):
     stage: str = Field(max_length=20)  # received | first_contact | completed
     days: int  # tally.day_bucket: exact to 14 days, then by week to 56, then by 30 days
     demo: bool = Field(default=False)
+    shard: int = Field(default=0)  # see SHARDS
     count: int = Field(default=0)

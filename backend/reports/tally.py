@@ -3,6 +3,7 @@ a referral changes stage. One small call from each place; nothing here reads a p
 
 from __future__ import annotations
 
+import random
 import time
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from backend.directory.search import SearchQuery, search
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import TIMEZONE
 from backend.referrals.models import Referral, ReferralEvent
-from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
+from backend.reports.models import ALL, SHARDS, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
 from backend.vocab import life_phase_for_age
 
 MAX_DAYS = 365
@@ -37,7 +38,17 @@ def add(session: Session, table: Table, keys: dict[str, Any], **more: int) -> No
     created if missing: summed in the session and written just before it commits (see
     backend/db/deferred.py: a counter row must not stay locked while the rest of the
     transaction works)."""
+    if "shard" in table.c:
+        keys = {**keys, "shard": _shard(session)}
     deferred.increment(session, table, keys, {"count": 1, **more})
+
+
+def _shard(session: Session) -> int:
+    """One shard per session: its rows are then written in one order, like everyone's."""
+    shard = session.info.get("tally.shard")
+    if shard is None:
+        shard = session.info["tally.shard"] = random.randrange(SHARDS)  # noqa: S311 - spreading, not secrecy
+    return shard
 
 
 def life_phase_of(birth_year: int | None, today: datetime) -> str:
