@@ -51,7 +51,7 @@ def main() -> None:
 @click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="PORT", default=8000, type=int, show_default=True)
 @click.option("--workers", default=1, type=int, show_default=True, help="Web processes.")
-@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@click.option("--reload", is_flag=True, help="Restart on changes to code and templates (development).")
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the web app with uvicorn."""
     import uvicorn
@@ -65,6 +65,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         port=port,
         workers=workers,
         reload=reload,
+        reload_includes=["*.py", "*.html", "*.js", "*.css"] if reload else None,
         # X-Forwarded-For only from the proxies named in TRUSTED_PROXIES (default: nobody), or
         # anyone could rotate the header to escape the per-address rate limits.
         proxy_headers=bool(settings.trusted_proxies),

@@ -107,6 +107,10 @@ def make_environment(assets: Assets) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates are read once per process: checking every file's time on each include was
+        # a syscall per template per request, on the event loop. `serve --reload` restarts
+        # the process when one changes.
+        auto_reload=False,
     )
     env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
