@@ -61,8 +61,7 @@ class AuthMiddleware(ASGIMiddleware):
 
 def _user_for_session(engine, key: str, idle: timedelta) -> CurrentUser | None:  # noqa: ANN001
     with session_scope(engine, writes=False) as session:
-        user, action = service.resume_session(session, key, idle)
-        current = service.current_user(session, user) if user else None
+        current, action = service.resume_session(session, key, idle)
     if action:  # now and then: a short write of its own, after the read
         with session_scope(engine) as session:
             service.note_session(session, key, action)

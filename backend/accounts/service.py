@@ -43,13 +43,17 @@ class CurrentUser:
 
 def current_user(session: Session, user: User, via_token: bool = False) -> CurrentUser:
     org = session.get(Organisation, user.organisation_id) if user.organisation_id else None
+    return _current(user, org.name if org else None, via_token)
+
+
+def _current(user: User, organisation_name: str | None, via_token: bool = False) -> CurrentUser:
     return CurrentUser(
         id=user.id or 0,
         username=user.username,
         display_name=user.display_name,
         role=Role(user.role),
         organisation_id=user.organisation_id,
-        organisation_name=org.name if org else None,
+        organisation_name=organisation_name,
         language=user.language,
         is_demo=user.is_demo,
         via_token=via_token,
@@ -179,20 +183,24 @@ def start_session_for(session: Session, user_id: int, new_hash: str | None = Non
     return key
 
 
-def resume_session(session: Session, key: str, idle: timedelta) -> tuple[User | None, str | None]:
-    """The user of a live session, and what to note down afterwards in a short write of its
+def resume_session(session: Session, key: str, idle: timedelta) -> tuple[CurrentUser | None, str | None]:
+    """The caller of a live session, and what to note down afterwards in a short write of its
     own (`note_session`): "end" an idle session, "touch" its last-seen time, or nothing.
-    Reading only, so that every request does not queue for the write lock."""
-    row = session.get(LoginSession, _sha256(key))
+    One query that only reads: every request asks it, and none should queue for a write lock."""
+    row = session.exec(
+        select(LoginSession.last_seen_at, User, Organisation.name)
+        .outerjoin(User, col(User.id) == LoginSession.user_id)
+        .outerjoin(Organisation, col(Organisation.id) == User.organisation_id)
+        .where(LoginSession.id == _sha256(key))
+    ).first()
     if row is None:
         return None, None
+    last_seen, user, organisation_name = row
     now = utcnow()
-    if now - row.last_seen_at > idle:
+    if now - last_seen > idle or user is None or not user.is_active:
         return None, "end"
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        return None, "end"
-    return user, "touch" if now - row.last_seen_at > SESSION_TOUCH_INTERVAL else None
+    current = _current(user, organisation_name)
+    return current, "touch" if now - last_seen > SESSION_TOUCH_INTERVAL else None
 
 
 def note_session(session: Session, key: str, action: str) -> None:
