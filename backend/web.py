@@ -10,13 +10,18 @@ from litestar import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup
 
 from backend import i18n
 from backend.accounts.auth import LANGUAGE_COOKIE
 from backend.accounts.roles import ORG_TYPE_LABELS, ROLE_LABELS
-from backend.geo.reference import DISTRICTS
+from backend.geo.reference import DISTRICTS, PLACE_SUGGESTIONS
 from backend.pwa.assets import TEMPLATES_DIR, Assets
 from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SEVERITIES, SPOKEN_LANGUAGES
+
+# The canton's ~800 place names as <option>s for the municipality fields, escaped once:
+# escaping them on every directory page was a tenth of a web process's time under load.
+PLACE_OPTIONS = Markup("").join(Markup('<option value="{}">').format(name) for name in PLACE_SUGGESTIONS)
 
 
 def request_locale(request: Request) -> str:
@@ -125,6 +130,7 @@ def make_environment(assets: Assets) -> Environment:
         severities=SEVERITIES,
         spoken_languages=SPOKEN_LANGUAGES,
         districts=DISTRICTS,
+        place_options=PLACE_OPTIONS,
     )
     env.filters.update(date=_format_date, day=_format_day, number=_format_number, money=_format_money)
     return env

@@ -15,7 +15,7 @@ from backend.accounts.access import allow
 from backend.accounts.roles import Role
 from backend.clients import erasure, service
 from backend.db.engine import session_scope
-from backend.geo.reference import MUNICIPALITIES, PLACE_SUGGESTIONS
+from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import N_
 from backend.screening.service import of_client
 from backend.web import render
@@ -61,7 +61,7 @@ def client_search(
 
 @get("/clients/new", opt=NURSES, include_in_schema=False)
 async def new_client(request: Request) -> Template:
-    return render(request, "clients/form.html", {"form": service.ClientForm(), "places": PLACE_SUGGESTIONS})
+    return render(request, "clients/form.html", {"form": service.ClientForm()})
 
 
 @post("/clients/new", opt=NURSES, sync_to_thread=True, include_in_schema=False)
@@ -73,7 +73,7 @@ def create_client(
         client = service.create(session, request.scope["user"], form)
     if client is None:
         return render(
-            request, "clients/form.html", {"form": form, "places": PLACE_SUGGESTIONS}, status_code=422
+            request, "clients/form.html", {"form": form}, status_code=422
         )
     return Redirect(f"/clients/{client.id}", status_code=303)
 

@@ -16,7 +16,7 @@ from backend.db.engine import session_scope
 from backend.directory import repository, upkeep
 from backend.directory.models import DirectoryChange, DirectoryOrganization, DirectoryService
 from backend.directory.search import SearchPage, SearchQuery, search
-from backend.geo.reference import MUNICIPALITIES, PLACE_SUGGESTIONS, find_municipality
+from backend.geo.reference import MUNICIPALITIES, find_municipality
 from backend.i18n import N_
 from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS, SPOKEN_LANGUAGES
 from backend.web import render
@@ -114,7 +114,7 @@ def directory_search(request: Request) -> Template:
     if query is not None:
         with session_scope(request.app.state.engine, writes=False) as session:
             result = search(session, query)
-    context = {"form": form, "result": result, "place_suggestions": PLACE_SUGGESTIONS}
+    context = {"form": form, "result": result}
     # Live filtering asks for the results only; boosted and plain requests get the page.
     template = (
         "directory/_results.html"

@@ -24,7 +24,6 @@ from markupsafe import Markup
 from backend.accounts.access import public
 from backend.db.engine import session_scope
 from backend.errors import RateLimited
-from backend.geo.reference import PLACE_SUGGESTIONS
 from backend.i18n import LANGUAGES, N_, translate
 from backend.reports import tally
 from backend.screening.instruments import rules_for_browser, translated
@@ -73,7 +72,6 @@ def _page(
         "emergency": evaluate(inst, answers)["emergency"],
         "place": place,
         "age_bands": service.AGE_BANDS,
-        "place_suggestions": PLACE_SUGGESTIONS,
     }
     headers = REVALIDATE if request.method == "GET" else None
     return render(request, "selfcheck/check.html", context, status_code=status, locale=lang, headers=headers)
@@ -122,7 +120,6 @@ def _result_context(session, lang: str, data: dict[str, list[str]]) -> dict[str,
         "office": office,
         "plain_needs": service.PLAIN_NEEDS,
         "age_bands": service.AGE_BANDS,
-        "place_suggestions": PLACE_SUGGESTIONS,
         "days": callback.DAYS,
         "times": callback.TIMES,
         "spoken_languages": SPOKEN_LANGUAGES,
