@@ -47,10 +47,8 @@ def _count(engine: Engine, bucket: str, token: str | None) -> int | None:
     """Seconds to wait, or None. A presented token must be valid to skip the count."""
     if token and _valid_token(engine, token):
         return None
-    with session_scope(engine, writes=True) as session:
-        # Counted first, then compared: parallel requests cannot all slip under the limit.
-        ratelimit.hit(session, bucket, WINDOW)
-        return ratelimit.retry_after(session, bucket, LIMIT + 1, WINDOW)
+    with session_scope(engine) as session:
+        return ratelimit.count(session, bucket, LIMIT, WINDOW)
 
 
 def _valid_token(engine: Engine, token: str) -> bool:

@@ -41,13 +41,10 @@ def seconds_left(window: timedelta) -> int:
     return max(1, int((_window_start(now, window) + window - now).total_seconds()))
 
 
-def retry_after(session: Session, bucket_key: str, limit: int, window: timedelta) -> int | None:
-    """Seconds until the key may try again, or None when it is under its limit."""
-    now = utcnow()
-    row = session.get(RateLimitBucket, bucket_key)
-    if row is None or row.window_start != _window_start(now, window) or row.hits < limit:
-        return None
-    return max(1, int((row.window_start + window - now).total_seconds()))
+def count(session: Session, bucket_key: str, limit: int, window: timedelta) -> int | None:
+    """Counts this request, then compares: seconds to wait when it is over the limit, else None.
+    Counting first is what keeps parallel requests from all slipping under the limit."""
+    return seconds_left(window) if hit(session, bucket_key, window) > limit else None
 
 
 def hit(session: Session, bucket_key: str, window: timedelta) -> int:

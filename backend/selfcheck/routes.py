@@ -178,11 +178,10 @@ async def check_callback(request: Request, lang: FromPath[str]) -> Template:
     bucket = ratelimit.key(settings.secret_key, "selfcheck-callback", client_rate_key(request))
 
     def work() -> tuple[str, dict[str, Any], int]:
-        with session_scope(engine, writes=True) as session:  # reads, then counts: one short write
-            wait = ratelimit.retry_after(session, bucket, CALLBACK_LIMIT, CALLBACK_WINDOW)
-            if wait is not None:
-                raise RateLimited(TOO_MANY, retry_after=wait)
-            ratelimit.hit(session, bucket, CALLBACK_WINDOW)
+        with session_scope(engine) as session:  # one short write: the count
+            wait = ratelimit.count(session, bucket, CALLBACK_LIMIT, CALLBACK_WINDOW)
+        if wait is not None:
+            raise RateLimited(TOO_MANY, retry_after=wait)
         with session_scope(engine) as session:
             context = _result_context(session, lang, data)
             form = callback.CallbackForm.from_form(data, lang)
