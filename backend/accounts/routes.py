@@ -174,7 +174,8 @@ def _finish_attempt(  # noqa: ANN001
         return None
     with session_scope(engine) as session:
         ratelimit.reset(session, user_key)
-        ratelimit.give_back(session, address_key)
+        if attempt.address_hits:  # a known device's login was not counted against its address
+            ratelimit.give_back(session, address_key)
         return service.start_session_for(session, attempt.user_id, new_hash)
 
 
