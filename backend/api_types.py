@@ -25,7 +25,7 @@ def checked_uuid(value: str | None, field: str = "id") -> str | None:
         raise InvalidInput(N_("An id must be a UUID."), field=field) from None
 
 
-def id_taken(session: Any, model: Any, record_id: str) -> bool:  # noqa: ANN401
+def id_taken(session: Any, model: Any, record_id: str) -> bool:
     """Whether a row of `model` has this id. A bare key lookup: loading the whole row to find
     out costs several times more, and offline syncs ask this for every record."""
     return session.connection().execute(_taken(model.__table__), {"id": record_id}).first() is not None

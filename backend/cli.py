@@ -10,14 +10,14 @@ from backend.accounts.roles import Role
 from backend.settings import SettingsError, load_settings
 
 
-def _settings():  # noqa: ANN202
+def _settings():
     try:
         return load_settings()
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
 
 
-def _engine():  # noqa: ANN202
+def _engine():
     import backend.db.tables  # noqa: F401 - every table known, so foreign keys resolve
     from backend.db.engine import make_engine
 
@@ -25,7 +25,7 @@ def _engine():  # noqa: ANN202
     return make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
 
 
-def _fail_on_domain_error(func):  # noqa: ANN001, ANN202
+def _fail_on_domain_error(func):
     """Domain errors are messages for the operator, not tracebacks."""
     import functools
 
@@ -33,7 +33,7 @@ def _fail_on_domain_error(func):  # noqa: ANN001, ANN202
     from backend.i18n import translate
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except DomainError as error:
@@ -317,7 +317,7 @@ def directory_export(output: str | None) -> None:
 @directory.command("import")
 @click.argument("file", type=click.File("rb"))
 @click.option("--partial", is_flag=True, help="Import the valid services even when others have problems.")
-def directory_import(file, partial: bool) -> None:  # noqa: ANN001
+def directory_import(file, partial: bool) -> None:
     """Import HSDS 3 JSON; same ids update, nothing is duplicated. Validates first: a file with
     problems changes nothing unless --partial."""
     from backend.db.engine import session_scope

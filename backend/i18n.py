@@ -26,7 +26,7 @@ FORMAT_LOCALES = {"de": "de_CH", "fr": "fr_CH"}
 TIMEZONE = "Europe/Zurich"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional name Babel extracts
+def N_(message: str) -> str:
     """Marks a message for extraction; it is translated later, where it is shown."""
     return message
 

@@ -66,7 +66,7 @@ def run_forever(engine: Engine, settings: Settings, push_every: float = PUSH_EVE
     while True:
         try:
             counts = rounds.run()
-        except Exception:  # noqa: BLE001 - a failed round is logged and tried again
+        except Exception:
             log.exception("worker round failed")
         else:
             if any(
@@ -82,6 +82,6 @@ async def run_in_process(engine: Engine, settings: Settings) -> None:
     while True:
         try:
             await anyio.to_thread.run_sync(rounds.run)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("in-process worker round failed")
         await asyncio.sleep(PUSH_EVERY)

@@ -46,7 +46,7 @@ def db_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def server(request: pytest.FixtureRequest, factories, tmp_path_factory) -> Iterator[LiveServer]:  # noqa: ANN001
+def server(request: pytest.FixtureRequest, factories, tmp_path_factory) -> Iterator[LiveServer]:
     """One live server per test module and database backend, with the demo data."""
     _skip_without_postgres(request.param)
     live = LiveServer(factories[request.param].new(), tmp_path_factory.mktemp("var")).start()
@@ -55,7 +55,7 @@ def server(request: pytest.FixtureRequest, factories, tmp_path_factory) -> Itera
 
 
 @pytest.fixture
-def make_server(factories, tmp_path_factory) -> Iterator:  # noqa: ANN001
+def make_server(factories, tmp_path_factory) -> Iterator:
     """For tests that need a server of their own (stopping it, other settings)."""
     started: list[LiveServer] = []
 
@@ -89,14 +89,14 @@ def playwright() -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def browser(playwright) -> Iterator:  # noqa: ANN001
+def browser(playwright) -> Iterator:
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
     yield chromium
     chromium.close()
 
 
 @pytest.fixture
-def persistent_context(playwright, tmp_path) -> Iterator:  # noqa: ANN001
+def persistent_context(playwright, tmp_path) -> Iterator:
     """A browser profile on disk, like an installed app's (not incognito)."""
     context = playwright.chromium.launch_persistent_context(
         str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, locale="de-CH"
@@ -106,21 +106,21 @@ def persistent_context(playwright, tmp_path) -> Iterator:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def e2e_server(factories, tmp_path_factory) -> Iterator[LiveServer]:  # noqa: ANN001
+def e2e_server(factories, tmp_path_factory) -> Iterator[LiveServer]:
     live = LiveServer(factories["sqlite"].new(), tmp_path_factory.mktemp("var")).start()
     yield live
     live.stop()
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
 
 
 @pytest.fixture
-def context(browser, request: pytest.FixtureRequest) -> Iterator:  # noqa: ANN001
+def context(browser, request: pytest.FixtureRequest) -> Iterator:
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="de-CH")
     yield ctx
     report = getattr(request.node, "report_call", None)
@@ -130,11 +130,11 @@ def context(browser, request: pytest.FixtureRequest) -> Iterator:  # noqa: ANN00
         for index, page in enumerate(ctx.pages):
             try:
                 page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
-            except Exception as error:  # noqa: BLE001 - a failed screenshot must not hide the failure
+            except Exception as error:
                 print(f"screenshot failed: {error}")
     ctx.close()
 
 
 @pytest.fixture
-def page(context) -> object:  # noqa: ANN001
+def page(context) -> object:
     return context.new_page()

@@ -120,13 +120,13 @@ class PushStub:
 
 def start_push_stub(serve: bool = True) -> PushStub:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - only to note it (a 303 would turn into a GET)
+        def do_GET(self) -> None:
             stub.calls.append(("GET", self.path, self.headers.get("Host", "")))
             self.send_response(404)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
             stub.calls.append(("POST", self.path, headers.get("host", "")))
@@ -140,7 +140,7 @@ def start_push_stub(serve: bool = True) -> PushStub:
             if status == 201:
                 try:
                     payload = stub.check(self.path, headers, body)
-                except Exception as error:  # noqa: BLE001
+                except Exception as error:
                     stub.rejected.append(f"{type(error).__name__}: {error}")
                     status = 400
                 else:
@@ -151,7 +151,7 @@ def start_push_stub(serve: bool = True) -> PushStub:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args) -> None:  # noqa: ANN002
+        def log_message(self, *args) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -164,16 +164,16 @@ def start_push_stub(serve: bool = True) -> PushStub:
 class _Counter(list):
     """Counts what the stub appends, across a process boundary (benchmarks)."""
 
-    def __init__(self, value) -> None:  # noqa: ANN001
+    def __init__(self, value) -> None:
         super().__init__()
         self.value = value
 
-    def append(self, item) -> None:  # noqa: ANN001
+    def append(self, item) -> None:
         with self.value.get_lock():
             self.value.value += 1
 
 
-def serve_in_process(stub: PushStub):  # noqa: ANN201
+def serve_in_process(stub: PushStub):
     """Runs the stub in a forked process, as a real push service runs apart from the worker
     (in a thread it would compete with the worker for the GIL). Returns the process and the
     shared counters of accepted and rejected pushes."""

@@ -69,7 +69,7 @@ class Database:
     url: str
     drop: callable = field(default=lambda: None)  # type: ignore[valid-type]
 
-    def engine(self):  # noqa: ANN201
+    def engine(self):
         return create_engine(self.url)
 
     def execute(self, sql: str, **params: object) -> list:
@@ -92,7 +92,7 @@ class DatabaseFactory:
         self.template: str | None = None
         self.created: list[str] = []
 
-    def _admin_engine(self):  # noqa: ANN202
+    def _admin_engine(self):
         return create_engine(self.postgres_url, isolation_level="AUTOCOMMIT")
 
     def _pg_url(self, name: str) -> str:

@@ -59,7 +59,7 @@ class AuthMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
-def _user_for_session(engine, key: str, idle: timedelta) -> CurrentUser | None:  # noqa: ANN001
+def _user_for_session(engine, key: str, idle: timedelta) -> CurrentUser | None:
     with session_scope(engine, writes=False) as session:
         current, action = service.resume_session(session, key, idle)
     if action:  # now and then: a short write of its own, after the read
@@ -68,7 +68,7 @@ def _user_for_session(engine, key: str, idle: timedelta) -> CurrentUser | None: 
     return current
 
 
-def _user_for_token(engine, secret: str) -> CurrentUser | None:  # noqa: ANN001
+def _user_for_token(engine, secret: str) -> CurrentUser | None:
     with session_scope(engine, writes=False) as session:
         user, touch = service.user_for_token(session, secret)
         current = service.current_user(session, user, via_token=True) if user else None

@@ -155,7 +155,7 @@ def unlock(session: Session, secret_key: str, username: str) -> None:
     ratelimit.reset(session, ratelimit.key(secret_key, "login-user", username.lower()))
 
 
-def _count_attempt(engine, username: str, user_key: str, address_key: str, device: str | None) -> _Attempt:  # noqa: ANN001
+def _count_attempt(engine, username: str, user_key: str, address_key: str, device: str | None) -> _Attempt:
     with session_scope(engine) as session:
         user_hits = ratelimit.hit(session, user_key, LOGIN_WINDOW)
         address_hits = 0 if device else ratelimit.hit(session, address_key, LOGIN_WINDOW)
@@ -165,7 +165,7 @@ def _count_attempt(engine, username: str, user_key: str, address_key: str, devic
         return _Attempt(user_hits, address_hits, user.id, user.password_hash)
 
 
-def _finish_attempt(  # noqa: ANN001
+def _finish_attempt(
     engine, attempt: _Attempt, ok: bool, new_hash: str | None, user_key: str, address_key: str
 ) -> str | None:
     """The session's key after a correct password (the attempt's hits given back), else None
@@ -179,7 +179,7 @@ def _finish_attempt(  # noqa: ANN001
         return service.start_session_for(session, attempt.user_id, new_hash)
 
 
-def _record_lockout(engine, user_id: int) -> None:  # noqa: ANN001
+def _record_lockout(engine, user_id: int) -> None:
     with session_scope(engine) as session:
         audit.record(session, None, None, "lockout", "user", str(user_id))
 

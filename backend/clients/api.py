@@ -63,7 +63,7 @@ def form_of(data: JSONBody[ClientIn]) -> service.ClientForm:
     )
 
 
-def create_client(session, user, data: JSONBody[ClientIn]) -> Client:  # noqa: ANN001
+def create_client(session, user, data: JSONBody[ClientIn]) -> Client:
     """Validates and creates, or raises InvalidInput naming every wrong field."""
     client_id = checked_uuid(data.id)
     if client_id and id_taken(session, Client, client_id):

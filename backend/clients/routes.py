@@ -85,7 +85,7 @@ def client_detail(request: Request, client_id: FromPath[str]) -> Template:
     return render(request, "clients/detail.html", context)
 
 
-def _detail_context(session, user, client_id: str) -> dict:  # noqa: ANN001
+def _detail_context(session, user, client_id: str) -> dict:
     client = service.open_client(session, user, client_id)
     return {
         "client": client,

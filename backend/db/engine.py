@@ -48,7 +48,7 @@ def make_engine(database_url: str, *, lock_timeout: float = LOCK_TIMEOUT, **kwar
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(lock_timeout: float):  # noqa: ANN202
+def _sqlite_pragmas(lock_timeout: float):
     def pragmas(dbapi_connection: Any, _record: Any) -> None:
         # WAL lets readers and the writer work at once; foreign keys are off by default in SQLite.
         cursor = dbapi_connection.cursor()
@@ -77,7 +77,7 @@ def _sqlite_begin(connection: Any) -> None:
                 raise
             if attempt + 1 == BEGIN_ATTEMPTS:
                 raise DatabaseBusy() from error
-            time.sleep(random.uniform(0.05, 0.25))  # noqa: S311 - jitter, not a secret
+            time.sleep(random.uniform(0.05, 0.25))
 
 
 @contextmanager

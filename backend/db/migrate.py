@@ -32,6 +32,6 @@ def revision(database_url: str, message: str) -> None:
     command.revision(alembic_config(database_url), message=message, autogenerate=True)
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Full-text tables and indexes are made by hand in migrations, not from the models."""
     return not (name and MANAGED_NAMES.match(name))

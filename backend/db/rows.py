@@ -11,7 +11,7 @@ from sqlalchemy import Insert, Table
 from sqlmodel import Session
 
 
-def insert_rows(session: Session, model: Any, *rows: dict[str, Any]) -> None:  # noqa: ANN401
+def insert_rows(session: Session, model: Any, *rows: dict[str, Any]) -> None:
     """Writes the rows at once, in the session's transaction. Columns left out get their
     defaults (timestamps, statuses) as with the ORM."""
     if rows:

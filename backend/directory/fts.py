@@ -64,7 +64,7 @@ def pg_condition(table: str = "s") -> str:
 
 def pg_rank(table: str = "s") -> str:
     ranks = [
-        f"ts_rank({table}.{PG_COLUMN[lang]}, to_tsquery('{PG_CONFIG[lang]}', :tsq))"  # noqa: E501
+        f"ts_rank({table}.{PG_COLUMN[lang]}, to_tsquery('{PG_CONFIG[lang]}', :tsq))"
         for lang in TEXT_LANGUAGES
     ]
     return f"GREATEST({', '.join(ranks)})"

@@ -34,7 +34,7 @@ async def import_file(request: Request) -> Template:
     user = request.scope["user"]
     engine = request.app.state.engine
 
-    def work():  # noqa: ANN202
+    def work():
         documents, problems = read_documents(raw or b"")
         if problems:
             return None, problems

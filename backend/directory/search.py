@@ -171,7 +171,7 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
     return SearchPage(hits=hits, total=total, page=page, per_page=per_page)
 
 
-def _hit(row) -> Hit:  # noqa: ANN001
+def _hit(row) -> Hit:
     hit = Hit(
         id=row["id"],
         organization=row["organization"],

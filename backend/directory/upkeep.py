@@ -42,7 +42,7 @@ def can_set_capacity(user: CurrentUser, organization: DirectoryOrganization) -> 
     return user.role == Role.COORDINATOR and organization.organisation_id == user.organisation_id
 
 
-def service_for_change(session: Session, user: CurrentUser, service_id: str, capacity_only: bool = False):  # noqa: ANN201
+def service_for_change(session: Session, user: CurrentUser, service_id: str, capacity_only: bool = False):
     row = session.get(DirectoryService, service_id)
     if row is None:
         raise NotFound(N_("No such offer."))

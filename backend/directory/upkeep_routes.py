@@ -55,7 +55,7 @@ def _edit_page(
     request: Request,
     form: upkeep.ServiceForm,
     organizations,
-    status: int = 200,  # noqa: ANN001
+    status: int = 200,
     is_new: bool = False,
 ) -> Template:
     return render(

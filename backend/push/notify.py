@@ -59,7 +59,7 @@ def coordinators(session: Session, organisation_id: int | None) -> list[int]:
     return [uid for uid in session.exec(_COORDINATORS, params={"organisation_id": organisation_id}) if uid]
 
 
-def new_referral(session: Session, referral) -> None:  # noqa: ANN001
+def new_referral(session: Session, referral) -> None:
     """The receiving organisation's coordinators learn that a referral arrived."""
     queue(
         session,
@@ -71,7 +71,7 @@ def new_referral(session: Session, referral) -> None:  # noqa: ANN001
     )
 
 
-def status_changed(session: Session, referral, by_organisation_id: int | None) -> None:  # noqa: ANN001
+def status_changed(session: Session, referral, by_organisation_id: int | None) -> None:
     """The other side learns of every change: the referring nurse when the receiver acts,
     the receiver's coordinators when the referrer withdraws."""
     names = _offer_names(session, referral.service_id)

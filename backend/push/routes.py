@@ -36,7 +36,7 @@ class SubscriptionIn:
 
     endpoint: str
     keys: SubscriptionKeys
-    expirationTime: int | None = None  # noqa: N815 - the browser's own name
+    expirationTime: int | None = None
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _key_bytes(value: str, length: int, field_name: str) -> str:
     return value
 
 
-def _device_count(session, user_id: int) -> int:  # noqa: ANN001
+def _device_count(session, user_id: int) -> int:
     return len(session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user_id)).all())
 
 

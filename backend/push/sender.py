@@ -130,7 +130,7 @@ class Courier:
             response = WebPusher(
                 {"endpoint": push.endpoint, "keys": push.keys}, requests_session=self.http
             ).send(push.payload, headers, ttl=TTL, content_encoding="aes128gcm", timeout=10)
-        except Exception as error:  # noqa: BLE001 - network errors of any kind are retried
+        except Exception as error:
             push.error = type(error).__name__[:200]
             return push
         push.status_code, push.retry_after = response.status_code, _retry_after(response)

@@ -88,7 +88,7 @@ class CancelIn:
     reason: str
 
 
-def referral_out(session, referral: Referral, as_sender: bool) -> ReferralOut:  # noqa: ANN001
+def referral_out(session, referral: Referral, as_sender: bool) -> ReferralOut:
     history = [StatusChange(e.to_status, e.reason, e.at) for e in service.history(session, referral.id)]
     return ReferralOut(
         id=referral.id,
@@ -107,7 +107,7 @@ def referral_out(session, referral: Referral, as_sender: bool) -> ReferralOut:  
     )
 
 
-def send_referrals(session, user, data: ReferralsIn, locale: str, today: date) -> list[Referral]:  # noqa: ANN001
+def send_referrals(session, user, data: ReferralsIn, locale: str, today: date) -> list[Referral]:
     """Checks and sends, or raises InvalidInput naming what is wrong (nothing is saved then)."""
     ids = [checked_uuid(o.id, "offers.id") for o in data.offers]
     if any(ids) and not all(ids):

@@ -264,12 +264,12 @@ class InboxFilter:
     per_page: int = 50
 
 
-def _sent_to(user: CurrentUser):  # noqa: ANN202
+def _sent_to(user: CurrentUser):
     """The referrals the receiving side may see: addressed to it and sent (not drafts)."""
     return (Referral.receiving_organisation_id == user.organisation_id) & (Referral.status != S.DRAFT.value)
 
 
-def _inbox_query(user: CurrentUser, f: InboxFilter):  # noqa: ANN202
+def _inbox_query(user: CurrentUser, f: InboxFilter):
     query = select(Referral).where(_sent_to(user))
     query = query.where(col(Referral.status).in_([s.value for s in TABS[f.tab]]))
     if f.tab == "overdue":

@@ -70,7 +70,7 @@ def inbox_page(request: Request) -> Template:
     )
 
 
-def own_offers(session, organisation_id: int | None) -> list[DirectoryService]:  # noqa: ANN001
+def own_offers(session, organisation_id: int | None) -> list[DirectoryService]:
     query = (
         select(DirectoryService)
         .join(DirectoryOrganization, col(DirectoryOrganization.id) == col(DirectoryService.organization_id))
@@ -79,7 +79,7 @@ def own_offers(session, organisation_id: int | None) -> list[DirectoryService]: 
     return list(session.exec(query).all())
 
 
-def _case_context(session, user, referral) -> dict:  # noqa: ANN001
+def _case_context(session, user, referral) -> dict:
     view = cases.case_view(session, referral)
     shared = referral.shared
     alternatives = []
@@ -113,7 +113,7 @@ def _case_context(session, user, referral) -> dict:  # noqa: ANN001
     }
 
 
-def _referrer_name(session, referral) -> str:  # noqa: ANN001
+def _referrer_name(session, referral) -> str:
     org = session.get(Organisation, referral.organisation_id) if referral.organisation_id else None
     return org.name if org else ""
 
@@ -131,16 +131,16 @@ def _one(data: dict[str, list[str]], name: str) -> str:
     return (data.get(name) or [""])[0]
 
 
-def _reject(s, u, r, d) -> None:  # noqa: ANN001
+def _reject(s, u, r, d) -> None:
     cases.reject(s, u, r, _one(d, "reason"), _one(d, "reason_text"), _one(d, "forward_to") or None)
 
 
-def _assign(s, u, r, d) -> None:  # noqa: ANN001
+def _assign(s, u, r, d) -> None:
     assignee = _one(d, "assignee")
     cases.assign(s, u, r, int(assignee) if assignee.isdigit() else None)
 
 
-def _contact(s, u, r, d) -> None:  # noqa: ANN001
+def _contact(s, u, r, d) -> None:
     cases.log_contact(s, u, r, _one(d, "on"), _one(d, "channel"), _one(d, "reached") == "yes")
 
 

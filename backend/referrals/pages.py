@@ -139,7 +139,7 @@ def referral_list(request: Request) -> Template:
     return render(request, "referrals/list.html", context)
 
 
-def _detail_context(session, user, referral_id: str) -> dict:  # noqa: ANN001
+def _detail_context(session, user, referral_id: str) -> dict:
     referral = service.own_referral(session, user, referral_id)
     service.record_view(session, user, referral)
     return {
@@ -161,7 +161,7 @@ def _detail_context(session, user, referral_id: str) -> dict:  # noqa: ANN001
     }
 
 
-def _forwarded_by(session, referral) -> str | None:  # noqa: ANN001
+def _forwarded_by(session, referral) -> str | None:
     """The organisation that declined the original referral and proposed this one."""
     if not referral.forwarded_from:
         return None

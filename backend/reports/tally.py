@@ -47,7 +47,7 @@ def _shard(session: Session) -> int:
     """One shard per session: its rows are then written in one order, like everyone's."""
     shard = session.info.get("tally.shard")
     if shard is None:
-        shard = session.info["tally.shard"] = random.randrange(SHARDS)  # noqa: S311 - spreading, not secrecy
+        shard = session.info["tally.shard"] = random.randrange(SHARDS)
     return shard
 
 

@@ -62,7 +62,7 @@ class ScreeningOut:
         )
 
 
-def create_screening(session, user, data: JSONBody[ScreeningIn]) -> Screening:  # noqa: ANN001
+def create_screening(session, user, data: JSONBody[ScreeningIn]) -> Screening:
     screening_id = checked_uuid(data.id)
     if screening_id and id_taken(session, Screening, screening_id):
         raise InvalidInput(ID_UNUSABLE, field="id")

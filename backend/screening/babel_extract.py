@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 
-def extract_instrument(fileobj, keywords, comment_tags, options) -> Iterator[tuple[int, str, str, list[str]]]:  # noqa: ANN001
+def extract_instrument(fileobj, keywords, comment_tags, options) -> Iterator[tuple[int, str, str, list[str]]]:
     instrument = json.load(fileobj)
     where = instrument.get("id", "?")
     yield 1, "gettext", instrument["title"], [f"instrument {where}: title"]

@@ -22,7 +22,7 @@ class InstrumentError(ValueError):
     """An instrument file is not valid; the message names the file and the item."""
 
 
-def _conditions(condition: dict[str, Any]):  # noqa: ANN202 - yields leaf conditions
+def _conditions(condition: dict[str, Any]):
     for key in ("all", "any"):
         if key in condition:
             for inner in condition[key]:

@@ -29,7 +29,7 @@ NURSES = allow(Role.NURSE)
 SEVERITY_RANK = {"urgent": 0, "needed": 1, "wish": 2}
 
 
-def _questions_context(screening, locale: str, problems: dict[str, str] | None = None) -> dict:  # noqa: ANN001
+def _questions_context(screening, locale: str, problems: dict[str, str] | None = None) -> dict:
     instrument = service.instrument_of(screening)
     shown = set(rules.enabled_items(instrument, screening.answers))
     return {
@@ -67,7 +67,7 @@ async def save_answers(request: Request, screening_id: FromPath[str]) -> Templat
 
     fragment = bool(request.headers.get("hx-request")) and not request.headers.get("hx-boosted")
 
-    def work():  # noqa: ANN202
+    def work():
         with session_scope(engine) as session:
             screening = service.own_screening(session, user, screening_id)
             answers = answer_form.parse(service.instrument_of(screening), data)
@@ -109,7 +109,7 @@ def discard_screening(request: Request, screening_id: FromPath[str]) -> Redirect
     return Redirect(f"/clients/{client_id}", status_code=303)
 
 
-def summary_context(session, user, screening_id: str) -> dict:  # noqa: ANN001
+def summary_context(session, user, screening_id: str) -> dict:
     """Needs by severity, offers that match each, and the referrals already sent."""
     screening = service.open_screening(session, user, screening_id)
     if screening.status == "draft":

@@ -33,7 +33,7 @@ BASE_HEADERS = {
 }
 
 
-def security_headers(production: bool):  # noqa: ANN201 - a Litestar before_send hook
+def security_headers(production: bool):
     headers = dict(BASE_HEADERS)
     if production:
         headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"

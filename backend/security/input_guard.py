@@ -49,7 +49,7 @@ def refused_text(value: str) -> bool:
     return _REFUSED_IN_TEXT.search(value) is not None
 
 
-def first_refused(value: Any, path: str = "") -> str | None:  # noqa: ANN401
+def first_refused(value: Any, path: str = "") -> str | None:
     """The dotted path ("consent.scope") of the first string (or key) in decoded JSON holding a
     refused character, or None when there is none. Iterative: the nesting is checked, not trusted."""
     stack: list[tuple[Any, str]] = [(value, path)]

@@ -105,7 +105,7 @@ async def check_step(request: Request, lang: FromPath[str]) -> Template:
     return _page(request, lang, answers, service.move(inst, answers, at, go), service.place_from(data))
 
 
-def _result_context(session, lang: str, data: dict[str, list[str]]) -> dict[str, Any]:  # noqa: ANN001
+def _result_context(session, lang: str, data: dict[str, list[str]]) -> dict[str, Any]:
     inst = service.instrument()
     answers = service.answers_from(inst, data)
     place = service.place_from(data)

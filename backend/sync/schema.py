@@ -123,13 +123,13 @@ class Checked:
     created_at: str | None
 
 
-def answer_id(raw: Any) -> str:  # noqa: ANN401
+def answer_id(raw: Any) -> str:
     """The id to answer a record under, whatever it holds."""
     value = raw.get("id") if isinstance(raw, dict) else None
     return value if isinstance(value, str) else ""
 
 
-def check(raw: Any) -> Checked:  # noqa: ANN401
+def check(raw: Any) -> Checked:
     """The record converted to its type's schema, or InvalidInput naming the field that does not
     fit (as the record's data names it: "display_name", "consent.scope", or "id", "type")."""
     if (where := first_refused(raw)) is not None:
@@ -178,7 +178,7 @@ class SyncDTO(AbstractDTO[RawBatch]):
         return False
 
     @classmethod
-    def create_for_field_definition(cls, *_: Any, **__: Any) -> None:  # noqa: ANN401
+    def create_for_field_definition(cls, *_: Any, **__: Any) -> None:
         """Nothing to build: decoding is `decode_bytes` below."""
 
     @classmethod
@@ -186,8 +186,8 @@ class SyncDTO(AbstractDTO[RawBatch]):
         cls,
         field_definition: FieldDefinition,
         handler_id: str,
-        schema_creator: Any,  # noqa: ANN401
-    ) -> Any:  # noqa: ANN401
+        schema_creator: Any,
+    ) -> Any:
         return schema_creator.for_field_definition(FieldDefinition.from_annotation(SyncBatch))
 
     def decode_bytes(self, value: bytes) -> RawBatch:
@@ -201,5 +201,5 @@ class SyncDTO(AbstractDTO[RawBatch]):
             raise InvalidInput(TOO_MANY, field="records")
         return RawBatch(batch.records)
 
-    def decode_builtins(self, value: Any) -> RawBatch:  # noqa: ANN401
+    def decode_builtins(self, value: Any) -> RawBatch:
         return self.decode_bytes(msgspec.json.encode(value))

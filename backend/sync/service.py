@@ -55,7 +55,7 @@ def digest(kind: str, data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _apply(session, user: CurrentUser, record: Checked, locale: str) -> None:  # noqa: ANN001
+def _apply(session, user: CurrentUser, record: Checked, locale: str) -> None:
     """The online path's own functions, with the device's id."""
     data = record.typed
     if isinstance(data, ClientData):
@@ -146,7 +146,7 @@ def _one(
         return Outcome(record.id, "rejected", translate(locale, CHANGED))
     except OperationalError:  # the database, not this record: the batch fails and is resent
         raise
-    except Exception as error:  # noqa: BLE001 - one record's failure must never fail the batch
+    except Exception as error:
         # Its type and where it happened only: messages may quote the record's values.
         log.error(
             "sync record %s (%s) not applied: %s\n%s",

@@ -132,7 +132,7 @@ DEMO_USERS = {
 }
 
 
-def app_routes(tmp_path_factory) -> set[tuple[str, str]]:  # noqa: ANN001
+def app_routes(tmp_path_factory) -> set[tuple[str, str]]:
     var = tmp_path_factory.mktemp("routes")
     app = create_app(load_settings({"PASSERELLE_VAR_DIR": str(var)}))
     found = set()
@@ -157,7 +157,7 @@ def _got_in(response: httpx.Response) -> bool:
 
 
 @pytest.fixture(scope="module")
-def org_staff(server):  # noqa: ANN001, ANN201
+def org_staff(server):
     """There is no demo org_staff account; make one through the CLI, as an admin would."""
     from tests.support import cli
 

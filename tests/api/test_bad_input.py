@@ -14,18 +14,18 @@ DEEP = 100_000
 
 
 @pytest.fixture(scope="module")
-def token(server) -> str:  # noqa: ANN001
+def token(server) -> str:
     return cli("tokens", "create", "--user", "pflege", "--name", "bad-input", env=server.env).stdout.strip()
 
 
 @pytest.fixture
-def api(server, token) -> httpx.Client:  # noqa: ANN001
+def api(server, token) -> httpx.Client:
     with httpx.Client(base_url=server.url, timeout=20, headers={"Authorization": f"Bearer {token}"}) as http:
         yield http
 
 
 @pytest.fixture
-def browser(server) -> httpx.Client:  # noqa: ANN001
+def browser(server) -> httpx.Client:
     with httpx.Client(base_url=server.url, timeout=20) as http:
         login(http, "pflege")
         yield http

@@ -15,12 +15,12 @@ from tests.support import ANSWERS, api_referral, cli, csrf_from, login
 
 
 @pytest.fixture(scope="module")
-def nurse_token(server) -> str:  # noqa: ANN001
+def nurse_token(server) -> str:
     return cli("tokens", "create", "--user", "pflege", "--name", "cases", env=server.env).stdout.strip()
 
 
 @contextmanager
-def browser(server, user: str) -> Iterator[tuple[httpx.Client, str]]:  # noqa: ANN001
+def browser(server, user: str) -> Iterator[tuple[httpx.Client, str]]:
     with httpx.Client(base_url=server.url, timeout=10) as http:
         login(http, user)
         yield http, csrf_from(http.get("/").text)

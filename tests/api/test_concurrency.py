@@ -17,11 +17,11 @@ from tests.support import DEMO_PASSWORD, csrf_from, login
 USERS = ["pflege", "soins", "koordination", "coordination", "besuchsdienst", "benevoles", "analyse", "admin"]
 
 
-def _together(count: int, work) -> list:  # noqa: ANN001
+def _together(count: int, work) -> list:
     """Runs work(i) in `count` threads released at the same moment."""
     barrier = threading.Barrier(count)
 
-    def run(i: int):  # noqa: ANN202
+    def run(i: int):
         barrier.wait()
         return work(i)
 

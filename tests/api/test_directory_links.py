@@ -15,7 +15,7 @@ from tests.support import cli, csrf_from, login
 HOSTILE = "javascript:fetch('/admin').then(r=>r.text()).then(alert)"
 
 
-def _exported(server) -> list[dict]:  # noqa: ANN001
+def _exported(server) -> list[dict]:
     return json.loads(cli("directory", "export", env=server.env).stdout)
 
 
@@ -57,7 +57,7 @@ def test_import_refuses_an_offer_address_that_is_not_http(server, tmp_path, url)
 
 
 @pytest.fixture(scope="module")
-def staff(server):  # noqa: ANN001, ANN201
+def staff(server):
     cli(
         "users",
         "create",

@@ -70,14 +70,14 @@ def test_csv_names_its_charset_once(server):
 
 
 @pytest.fixture(scope="module")
-def tokens(server) -> dict[str, str]:  # noqa: ANN001
+def tokens(server) -> dict[str, str]:
     return {
         user: cli("tokens", "create", "--user", user, "--name", "edges", env=server.env).stdout.strip()
         for user in ("pflege", "soins")
     }
 
 
-def _records(server, token: str, name: str) -> dict[str, str]:  # noqa: ANN001
+def _records(server, token: str, name: str) -> dict[str, str]:
     client_id, referral_id = api_referral(server, token, name)
     screening_id = server.database.execute("SELECT id FROM screening WHERE client_id = :c", c=client_id)[0][0]
     return {"client": client_id, "screening": screening_id, "referral": referral_id}

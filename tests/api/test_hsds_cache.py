@@ -27,7 +27,7 @@ PAGES = [
 ]
 
 
-def _from(server, address: str, **kwargs) -> httpx.Client:  # noqa: ANN001
+def _from(server, address: str, **kwargs) -> httpx.Client:
     """A client whose requests come from another loopback address: a rate-limit key of its own."""
     transport = httpx.HTTPTransport(local_address=address)
     return httpx.Client(base_url=server.url, transport=transport, timeout=10, **kwargs)

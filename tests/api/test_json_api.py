@@ -16,14 +16,14 @@ CARER = {"carer": "yes-exhausted"}
 
 
 @pytest.fixture(scope="module")
-def tokens(server) -> dict[str, str]:  # noqa: ANN001
+def tokens(server) -> dict[str, str]:
     return {
         user: cli("tokens", "create", "--user", user, "--name", "api-test", env=server.env).stdout.strip()
         for user in ("pflege", "soins", "koordination", "coordination")
     }
 
 
-def api(server, tokens, user: str, language: str = "de") -> httpx.Client:  # noqa: ANN001
+def api(server, tokens, user: str, language: str = "de") -> httpx.Client:
     return httpx.Client(
         base_url=server.url,
         timeout=10,
@@ -62,7 +62,7 @@ def _screened_client(http: httpx.Client, answers: dict, place: int | str = 902) 
     return client.json()["id"], screening.json()["id"]
 
 
-def _offer(server, need: str, place: str = "902") -> str:  # noqa: ANN001
+def _offer(server, need: str, place: str = "902") -> str:
     """An accepting offer for the need that serves Langnau (the canton, Emmental or Langnau)."""
     return server.database.execute(
         "SELECT s.id FROM directory_service s JOIN directory_service_tag t ON t.service_id = s.id "

@@ -17,14 +17,14 @@ from tests.support import PYTHON, ROOT, api_referral, cli
 
 
 @pytest.fixture
-def stub():  # noqa: ANN201
+def stub():
     push = start_push_stub()
     yield push
     push.server.shutdown()
 
 
 @pytest.fixture
-def quiet_server(db_backend, make_server):  # noqa: ANN001, ANN201
+def quiet_server(db_backend, make_server):
     """A server whose outbox is delivered only when the test runs the worker."""
     server = make_server(db_backend, WORKER_IN_PROCESS="0")
     cli("vapid", "init", env=server.env)
@@ -35,22 +35,22 @@ def quiet_server(db_backend, make_server):  # noqa: ANN001, ANN201
     return server
 
 
-def api(server, user: str) -> httpx.Client:  # noqa: ANN001
+def api(server, user: str) -> httpx.Client:
     return httpx.Client(
         base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {server.tokens[user]}"}
     )
 
 
-def worker(server) -> str:  # noqa: ANN001
+def worker(server) -> str:
     return cli("worker", "--once", env=server.env).stdout
 
 
-def send_referral(server, name: str = "P. Q.") -> str:  # noqa: ANN001
+def send_referral(server, name: str = "P. Q.") -> str:
     """pflege refers a client in Langnau to an offer of Pro Senectute Kanton Bern (koordination's)."""
     return api_referral(server, server.tokens["pflege"], name, birth_year=1937)[1]
 
 
-def subscribe(server, stub, user: str = "koordination"):  # noqa: ANN001, ANN201
+def subscribe(server, stub, user: str = "koordination"):
     device = stub.device()
     with api(server, user) as http:
         assert http.post("/api/v1/push/subscriptions", json=device.subscription_json()).status_code == 201

@@ -29,7 +29,7 @@ WRITTEN = (
 
 
 @pytest.fixture(scope="module")
-def proposal(server) -> str:  # noqa: ANN001
+def proposal(server) -> str:
     """pflege refers to Pro Senectute Kanton Bern (koordination's), which rejects and proposes
     an offer of Pro Senectute Arc jurassien (coordination's): the proposal's id."""
     token = cli("tokens", "create", "--user", "pflege", "--name", "drafts", env=server.env).stdout.strip()
@@ -51,7 +51,7 @@ def proposal(server) -> str:  # noqa: ANN001
 
 
 @pytest.fixture
-def proposed(server) -> httpx.Client:  # noqa: ANN001
+def proposed(server) -> httpx.Client:
     """The proposed organisation's coordinator."""
     with httpx.Client(base_url=server.url, timeout=10) as http:
         login(http, "coordination")

@@ -74,13 +74,13 @@ class Nurse:
 
 
 @pytest.fixture
-def nurse(server):  # noqa: ANN001, ANN201
+def nurse(server):
     with httpx.Client(base_url=server.url, timeout=10) as http:
         login(http, "pflege")
         yield Nurse(http)
 
 
-def _rows(server, sql: str, **params: object) -> list:  # noqa: ANN001
+def _rows(server, sql: str, **params: object) -> list:
     return server.database.execute(sql, **params)
 
 

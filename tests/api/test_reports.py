@@ -21,14 +21,14 @@ NOW = {"from": TODAY.replace(day=1).isoformat(), "to": TODAY.isoformat()}
 
 
 @pytest.fixture(scope="module")
-def tokens(server) -> dict[str, str]:  # noqa: ANN001
+def tokens(server) -> dict[str, str]:
     return {
         user: cli("tokens", "create", "--user", user, "--name", "reports", env=server.env).stdout.strip()
         for user in ("analyse", "pflege", "koordination")
     }
 
 
-def api(server, token: str, path: str, **params: str) -> httpx.Response:  # noqa: ANN001
+def api(server, token: str, path: str, **params: str) -> httpx.Response:
     return httpx.get(
         server.url + path, params=params, headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
@@ -73,7 +73,7 @@ def test_the_period_filter_and_bad_parameters(server, tokens):
     assert api(server, token, "/api/v1/reports/nothing").status_code == 404
 
 
-def _screen(server, token: str, name: str, municipality: int, need: str = "loneliness") -> None:  # noqa: ANN001
+def _screen(server, token: str, name: str, municipality: int, need: str = "loneliness") -> None:
     api_referral(server, token, name, municipality=municipality, birth_year=1938, need=need)
 
 
@@ -142,11 +142,11 @@ def _assert_nothing_recoverable(report_id: str, rows: list[list[str]]) -> None:
     assert not (recoverable(cells, lines) & set(hidden)), report_id
 
 
-def _assert_shared_totals_agree(server, token: str) -> None:  # noqa: ANN001
+def _assert_shared_totals_agree(server, token: str) -> None:
     """Totals that several tables show must be shown (or hidden) alike, or one table's total
     would open another's hidden cells."""
 
-    def totals(report_id: str, key: int, column: str, keep=lambda row: True) -> dict:  # noqa: ANN001
+    def totals(report_id: str, key: int, column: str, keep=lambda row: True) -> dict:
         body = api(server, token, f"/api/v1/reports/{report_id}", **NOW).json()
         index = body["columns"].index(column)
         return {row[key]: row[index] for row in body["rows"] if keep(row) and row[index] != 0}

@@ -29,12 +29,12 @@ def form(answers: dict[str, str | list[str]], **extra: str) -> dict[str, list[st
     return fields
 
 
-def counts(server) -> dict[str, int]:  # noqa: ANN001
+def counts(server) -> dict[str, int]:
     tables = ("referral", "referral_event", "client", "screening", "consent", "audit_event")
-    return {t: server.database.execute(f"SELECT count(*) FROM {t}")[0][0] for t in tables}  # noqa: S608
+    return {t: server.database.execute(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
 
 
-def tallies(server) -> dict[tuple[str, str, str], int]:  # noqa: ANN001
+def tallies(server) -> dict[tuple[str, str, str], int]:
     rows = server.database.execute("SELECT district, age_band, need_domain, count FROM selfcheck_tally")
     return {(r[0], r[1], r[2]): r[3] for r in rows}
 
@@ -44,7 +44,7 @@ def current_step(html: str) -> str:
 
 
 @pytest.fixture
-def fresh(server) -> httpx.Client:  # noqa: ANN001
+def fresh(server) -> httpx.Client:
     with httpx.Client(base_url=server.url, timeout=10) as c:
         yield c
 
@@ -113,7 +113,7 @@ def test_anonymous_run_stores_only_counts(server, fresh):
     assert tallies(server) == after
 
 
-def _token(server, username: str) -> str:  # noqa: ANN001
+def _token(server, username: str) -> str:
     out = cli("tokens", "create", "--user", username, "--name", "selfcheck-test", env=server.env).stdout
     return re.search(r"\b[A-Za-z0-9_-]{32,}\b", out).group(0)
 

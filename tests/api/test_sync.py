@@ -14,15 +14,15 @@ LONELY = {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolate
 
 
 @pytest.fixture(scope="module")
-def token(server) -> str:  # noqa: ANN001
+def token(server) -> str:
     return cli("tokens", "create", "--user", "pflege", "--name", "sync", env=server.env).stdout.strip()
 
 
-def nurse(server, token: str) -> httpx.Client:  # noqa: ANN001
+def nurse(server, token: str) -> httpx.Client:
     return httpx.Client(base_url=server.url, timeout=20, headers={"Authorization": f"Bearer {token}"})
 
 
-def offer(server, need: str = "loneliness") -> str:  # noqa: ANN001
+def offer(server, need: str = "loneliness") -> str:
     return server.database.execute(
         "SELECT s.id FROM directory_service s JOIN directory_organization o ON o.id = s.organization_id "
         "JOIN directory_service_tag t ON t.service_id = s.id WHERE o.name = 'Pro Senectute Kanton Bern' "
@@ -31,7 +31,7 @@ def offer(server, need: str = "loneliness") -> str:  # noqa: ANN001
     )[0][0]
 
 
-def visit(server, name: str = "S. T.") -> list[dict]:  # noqa: ANN001
+def visit(server, name: str = "S. T.") -> list[dict]:
     """What a nurse's tablet holds after one offline visit: client, screening, referral."""
     client_id, screening_id, referral_id = (str(uuid.uuid4()) for _ in range(3))
     version = httpx.get(f"{server.url}/api/v1/instruments/social-situation-short").json()["version"]
@@ -74,8 +74,8 @@ def visit(server, name: str = "S. T.") -> list[dict]:  # noqa: ANN001
     ]
 
 
-def count(server, table: str, column: str, value: str) -> int:  # noqa: ANN001
-    return server.database.execute(f"SELECT count(*) FROM {table} WHERE {column} = :v", v=value)[0][0]  # noqa: S608
+def count(server, table: str, column: str, value: str) -> int:
+    return server.database.execute(f"SELECT count(*) FROM {table} WHERE {column} = :v", v=value)[0][0]
 
 
 def test_a_visit_arrives_exactly_once_in_any_order(server, token):
@@ -132,15 +132,15 @@ def test_a_batch_over_several_transactions_is_whole_and_audited(server, token):
     assert results[-1]["error"].startswith("Diese ID kann nicht verwendet werden.")
     ids = [r["id"] for r in records]
     quoted = ", ".join(f"'{i}'" for i in ids)
-    assert server.database.execute(f"SELECT count(*) FROM sync_record WHERE id IN ({quoted})")[0][0] == 60  # noqa: S608
+    assert server.database.execute(f"SELECT count(*) FROM sync_record WHERE id IN ({quoted})")[0][0] == 60
     created = server.database.execute(
-        f"SELECT count(DISTINCT subject_id) FROM audit_event WHERE action = 'create' AND subject_id IN ({quoted})"  # noqa: S608
+        f"SELECT count(DISTINCT subject_id) FROM audit_event WHERE action = 'create' AND subject_id IN ({quoted})"
     )[0][0]
     assert created == 60
     referrals = [v[2]["id"] for v in visits]
     rows = server.database.execute(
         "SELECT r.status, s.status FROM referral r JOIN screening s ON s.id = r.screening_id "
-        f"WHERE r.id IN ({', '.join(repr(i) for i in referrals)})"  # noqa: S608
+        f"WHERE r.id IN ({', '.join(repr(i) for i in referrals)})"
     )
     assert rows == [("requested", "completed")] * 20
     assert server.database.execute("SELECT sum(count) FROM report_screening_place")[0][0] == places + 20
@@ -287,7 +287,7 @@ def test_an_unexpected_error_rejects_only_its_record(server, token):
     assert results[70]["error"] == "Der Server konnte diesen Eintrag nicht annehmen."
     assert count(server, "client", "id", poisoned["id"]) == 0
     quoted = ", ".join(f"'{c['id']}'" for c in clients)
-    assert server.database.execute(f"SELECT count(*) FROM sync_record WHERE id IN ({quoted})")[0][0] == 119  # noqa: S608
+    assert server.database.execute(f"SELECT count(*) FROM sync_record WHERE id IN ({quoted})")[0][0] == 119
     assert "Chunk" not in server.log(), "a personal value reached the log"
 
 

@@ -33,7 +33,7 @@ class Recorder:
     started: float = field(default_factory=time.perf_counter)
     accepted: list[tuple[str, str]] = field(default_factory=list)  # (record id, type) the server accepted
 
-    async def call(self, label: str, request, ok=(200, 303)) -> httpx.Response:  # noqa: ANN001
+    async def call(self, label: str, request, ok=(200, 303)) -> httpx.Response:
         begin = time.perf_counter()
         try:
             response = await request
@@ -118,7 +118,7 @@ async def log_in(http: httpx.AsyncClient, rec: Recorder, username: str) -> str:
 
 
 async def think(low: float, high: float) -> None:
-    await asyncio.sleep(random.uniform(low, high))  # noqa: S311
+    await asyncio.sleep(random.uniform(low, high))
 
 
 async def sync_visit(http: httpx.AsyncClient, rec: Recorder, token: str, offer: str, prefix: str) -> None:

@@ -60,7 +60,7 @@ def linked_offer(database: Database) -> str:
     )[0][0]
 
 
-async def nurse(base: str, rec: load.Recorder, username: str, offer: str, until: float, *, gap, pages: bool) -> None:  # noqa: ANN001
+async def nurse(base: str, rec: load.Recorder, username: str, offer: str, until: float, *, gap, pages: bool) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=load.connection_limits()) as http:
         token = await load.log_in(http, rec, username)
         client_id = await load.new_client(http, rec, token, "Bench Load") if pages else None
@@ -69,7 +69,7 @@ async def nurse(base: str, rec: load.Recorder, username: str, offer: str, until:
             rounds += 1
             await rec.call("GET /", http.get("/"))
             await load.think(*gap)
-            search = random.choice(load.SEARCHES)  # noqa: S311
+            search = random.choice(load.SEARCHES)
             await rec.call("GET /directory", http.get("/directory", params={"q": search}))
             await load.think(*gap)
             if client_id:
@@ -83,7 +83,7 @@ async def nurse(base: str, rec: load.Recorder, username: str, offer: str, until:
                 token = await load.log_in(http, rec, username)
 
 
-async def coordinator(base: str, rec: load.Recorder, username: str, until: float, *, gap) -> None:  # noqa: ANN001
+async def coordinator(base: str, rec: load.Recorder, username: str, until: float, *, gap) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=load.connection_limits()) as http:
         await load.log_in(http, rec, username)
         while time.monotonic() < until:
@@ -93,11 +93,11 @@ async def coordinator(base: str, rec: load.Recorder, username: str, until: float
             await load.think(*gap)
 
 
-async def _run(base: str, nurses: list[str], offer: str, seconds: float, *, gap, ramp: float, pages: bool) -> load.Recorder:  # noqa: ANN001
+async def _run(base: str, nurses: list[str], offer: str, seconds: float, *, gap, ramp: float, pages: bool) -> load.Recorder:
     rec = load.Recorder()
     until = time.monotonic() + seconds
 
-    async def later(delay: float, job):  # noqa: ANN001, ANN202
+    async def later(delay: float, job):
         await asyncio.sleep(delay)
         while time.monotonic() < until:
             try:
@@ -144,7 +144,7 @@ def test_fifty_people_at_once_on_sqlite(make_server):
 
 
 @pytest.fixture
-def procfile_on_postgres(factories, tmp_path):  # noqa: ANN001, ANN201
+def procfile_on_postgres(factories, tmp_path):
     if not os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("TEST_DATABASE_URL is not set")
     database = factories["postgresql"].new()

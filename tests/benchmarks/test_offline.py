@@ -37,7 +37,7 @@ SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, 
 LONELY = {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolated": "often", "carer": "yes-exhausted"}
 
 
-def _offers(server) -> tuple[str, str]:  # noqa: ANN001
+def _offers(server) -> tuple[str, str]:
     """One offer of an organisation that works in Passerelle (its coordinators are notified of
     every referral, as in production) and one of an organisation that does not (yet)."""
 
@@ -53,7 +53,7 @@ def _offers(server) -> tuple[str, str]:  # noqa: ANN001
     return one("loneliness", linked=True), one("caring_relatives", linked=False)
 
 
-def visits(server, count: int, prefix: str) -> list[dict]:  # noqa: ANN001
+def visits(server, count: int, prefix: str) -> list[dict]:
     """`count` offline visits as the tablet holds them: 4 records each."""
     lonely, carer = _offers(server)
     records = []

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.bench
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def _database(backend: str, factories):  # noqa: ANN001, ANN202
+def _database(backend: str, factories):
     if backend == "postgresql" and not os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("TEST_DATABASE_URL is not set")
     return factories[backend].new()

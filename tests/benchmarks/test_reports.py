@@ -90,7 +90,7 @@ GENERATE = [
 ]
 
 
-def _generate(engine) -> dict[str, int]:  # noqa: ANN001
+def _generate(engine) -> dict[str, int]:
     values = {
         "months": _array(_months()),
         "phases": _array(list(LIFE_PHASES)),

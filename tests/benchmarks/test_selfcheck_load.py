@@ -27,7 +27,7 @@ SLOW_3G = {
 }
 
 
-def _one_run(browser, url: str, javascript: bool) -> tuple[float, int]:  # noqa: ANN001
+def _one_run(browser, url: str, javascript: bool) -> tuple[float, int]:
     context = browser.new_context(
         viewport={"width": 360, "height": 640}, java_script_enabled=javascript, service_workers="block"
     )

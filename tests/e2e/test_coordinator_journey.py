@@ -27,7 +27,7 @@ PAIRS = {
 }
 
 
-def send_referral(server, nurse: str, organization: str, municipality: int, language: str, need: str) -> str:  # noqa: ANN001
+def send_referral(server, nurse: str, organization: str, municipality: int, language: str, need: str) -> str:
     token = cli("tokens", "create", "--user", nurse, "--name", "journey", env=server.env).stdout.strip()
     return api_referral(
         server,

@@ -28,7 +28,7 @@ def test_three_visits_with_the_server_gone_survive_a_restart_and_arrive_once(mak
     server = make_server()
     profile = tmp_path / "profile"
 
-    def open_browser():  # noqa: ANN202
+    def open_browser():
         return playwright.chromium.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, headless=True, locale="de-CH", viewport={"width": 800, "height": 1000}
         )
@@ -130,7 +130,7 @@ def test_a_waiting_record_is_locked_and_a_failing_server_keeps_it(make_server, p
     mode = {"now": "503"}
     seen: list[str] = []
 
-    def server_trouble(route):  # noqa: ANN001, ANN202
+    def server_trouble(route):
         seen.append(mode["now"])
         if mode["now"] == "503":
             route.fulfill(status=503, body="busy")

@@ -98,7 +98,7 @@ class SyncLog:
                 route.fulfill(response=response)
 
     @staticmethod
-    def forward(route: Route, entry: dict):  # noqa: ANN205 - playwright's APIResponse
+    def forward(route: Route, entry: dict):
         response = route.fetch()
         try:
             entry["answers"] = {r["id"]: r["status"] for r in response.json()["results"]}

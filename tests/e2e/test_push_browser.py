@@ -14,7 +14,7 @@ from tests.e2e.helpers import log_in, wait_for_service_worker_control
 pytestmark = pytest.mark.e2e
 
 
-def _registration_id(page, cdp, scope: str) -> str:  # noqa: ANN001
+def _registration_id(page, cdp, scope: str) -> str:
     found: dict[str, str] = {}
 
     def updated(event: dict) -> None:
@@ -31,7 +31,7 @@ def _registration_id(page, cdp, scope: str) -> str:  # noqa: ANN001
     raise AssertionError("the service worker registration was not reported")
 
 
-def _notifications(page) -> list[dict]:  # noqa: ANN001
+def _notifications(page) -> list[dict]:
     return page.evaluate(
         """async () => {
             const registration = await navigator.serviceWorker.ready;

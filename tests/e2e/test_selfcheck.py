@@ -50,13 +50,13 @@ def check_page(page: Page, auditor: Page | None = None) -> None:
     assert overflow <= 0, f"horizontal scroll of {overflow}px"
 
 
-def auditor_for(browser, lang: str) -> Page:  # noqa: ANN001
+def auditor_for(browser, lang: str) -> Page:
     context = browser.new_context(viewport=PHONE, locale=f"{lang}-CH", service_workers="block")
     context.route("**/static/js/**", lambda route: route.abort())
     return context.new_page()
 
 
-def phone_context(browser, lang: str, javascript: bool = True, **extra) -> BrowserContext:  # noqa: ANN001
+def phone_context(browser, lang: str, javascript: bool = True, **extra) -> BrowserContext:
     return browser.new_context(
         viewport=PHONE, locale=f"{lang}-CH", java_script_enabled=javascript, has_touch=True, **extra
     )

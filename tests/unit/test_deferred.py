@@ -21,14 +21,14 @@ counts = Table(
 
 
 @pytest.fixture
-def engine(tmp_path):  # noqa: ANN001, ANN201
+def engine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'counts.sqlite3'}")
     metadata.create_all(engine)
     yield engine
     engine.dispose()
 
 
-def _rows(engine) -> dict:  # noqa: ANN001
+def _rows(engine) -> dict:
     with engine.connect() as connection:
         return {(r.month, r.need): (r.count, r.unmet) for r in connection.execute(select(counts))}
 

@@ -15,7 +15,7 @@ from tests.support import ROOT
 LOCALES = ROOT / "locales"
 
 
-def _catalog(language: str):  # noqa: ANN202
+def _catalog(language: str):
     with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as f:
         return read_po(f, locale=language)
 
@@ -60,7 +60,7 @@ def test_every_message_translated_and_not_fuzzy(language):
     catalog = _catalog(language)
     by_id = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
 
-    def translated(message) -> bool:  # noqa: ANN001
+    def translated(message) -> bool:
         forms = message.string if isinstance(message.string, tuple) else (message.string,)
         return all(forms)
 

@@ -80,13 +80,13 @@ def test_vet_answers_the_address_to_connect_to() -> None:
 
 
 @pytest.fixture
-def stub():  # noqa: ANN201
+def stub():
     push = start_push_stub()
     yield push
     push.server.shutdown()
 
 
-def test_the_session_connects_to_the_pinned_address_without_resolving_the_name(stub) -> None:  # noqa: ANN001
+def test_the_session_connects_to_the_pinned_address_without_resolving_the_name(stub) -> None:
     """`.invalid` never resolves (RFC 6761): the request can only arrive by the pinned address."""
     port = stub.server.server_address[1]
     with PushSession() as http:
@@ -96,7 +96,7 @@ def test_the_session_connects_to_the_pinned_address_without_resolving_the_name(s
     assert stub.calls == [("POST", "/push/unknown", f"push.invalid:{port}")]
 
 
-def test_the_session_refuses_a_name_that_was_not_vetted(stub) -> None:  # noqa: ANN001
+def test_the_session_refuses_a_name_that_was_not_vetted(stub) -> None:
     port = stub.server.server_address[1]
     with PushSession() as http:
         http.adapter.pin("127.0.0.1", ipaddress.ip_address("127.0.0.1"))
@@ -105,7 +105,7 @@ def test_the_session_refuses_a_name_that_was_not_vetted(stub) -> None:  # noqa: 
     assert stub.calls == []
 
 
-def test_the_session_does_not_follow_redirects(stub) -> None:  # noqa: ANN001
+def test_the_session_does_not_follow_redirects(stub) -> None:
     inside = start_push_stub()
     try:
         stub.script["/push/x"] = [307]
@@ -156,14 +156,14 @@ def test_tls_to_the_pinned_address_names_and_verifies_the_push_service(tmp_path:
     context.sni_callback = lambda _socket, name, _context: names.append(name)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             hosts.append(self.headers.get("Host", ""))
             self.send_response(201)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args) -> None:  # noqa: ANN002
+        def log_message(self, *args) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
