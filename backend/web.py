@@ -10,6 +10,7 @@ from litestar import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
+from litestar_htmx import HTMXDetails, HTMXRequest
 from markupsafe import Markup
 
 from backend import i18n
@@ -72,6 +73,35 @@ def render(
         # Vary: the same URL answers a full page or a fragment (htmx); caches must tell them apart.
         headers={"Vary": "HX-Request", "Content-Language": locale, **(headers or {})},
     )
+
+
+def htmx(request: Request) -> HTMXDetails:
+    """What htmx says about this request (the HTMX plugin makes every request an HTMXRequest)."""
+    return request.htmx if isinstance(request, HTMXRequest) else HTMXDetails(request)
+
+
+def is_htmx(request: Request) -> bool:
+    """Sent by htmx (a swap, a boosted link, a history restore): it follows `HX-Redirect`, not a 303."""
+    return bool(htmx(request))
+
+
+def wants_fragment(request: Request) -> bool:
+    """The one place that decides page or fragment: htmx swapping part of a page gets the fragment;
+    a plain request, a boosted link (`HX-Boosted`) and a history restore
+    (`HX-History-Restore-Request`) replace the whole body and get the page."""
+    details = htmx(request)
+    return bool(details) and not details.boosted and not details.history_restore_request
+
+
+def render_page_or_fragment(
+    request: Request,
+    page: str,
+    fragment: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The page, or for htmx the fragment it swaps in (same context); `Vary: HX-Request` either way."""
+    return render(request, fragment if wants_fragment(request) else page, context, status_code=status_code)
 
 
 # Jinja's newstyle gettext fills in the %(name)s placeholders itself: these only translate.

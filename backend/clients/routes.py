@@ -18,7 +18,7 @@ from backend.db.engine import session_scope
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import N_
 from backend.screening.service import of_client
-from backend.web import render
+from backend.web import render, render_page_or_fragment
 
 NURSES = allow(Role.NURSE)
 
@@ -40,10 +40,8 @@ class SearchData:
 def _list(request: Request, query: str) -> Template:
     with session_scope(request.app.state.engine) as session:
         clients = service.search(session, request.scope["user"], query)
-    template = (
-        "clients/_rows.html" if request.headers.get("hx-target") == "client-rows" else "clients/list.html"
-    )
-    return render(request, template, {"clients": clients, "q": query, "municipalities": MUNICIPALITIES})
+    context = {"clients": clients, "q": query, "municipalities": MUNICIPALITIES}
+    return render_page_or_fragment(request, "clients/list.html", "clients/_rows.html", context)
 
 
 @get("/clients", opt=NURSES, sync_to_thread=True, include_in_schema=False)

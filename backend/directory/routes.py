@@ -19,7 +19,7 @@ from backend.directory.search import SearchPage, SearchQuery, search
 from backend.geo.reference import MUNICIPALITIES, find_municipality
 from backend.i18n import N_
 from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS, SPOKEN_LANGUAGES
-from backend.web import render
+from backend.web import render, render_page_or_fragment
 
 MAX_QUERY = 200
 UNKNOWN_MUNICIPALITY = N_(
@@ -116,12 +116,10 @@ def directory_search(request: Request) -> Template:
             result = search(session, query)
     context = {"form": form, "result": result}
     # Live filtering asks for the results only; boosted and plain requests get the page.
-    template = (
-        "directory/_results.html"
-        if request.headers.get("hx-target") == "results"
-        else "directory/search.html"
+    status = 422 if form.errors else 200
+    return render_page_or_fragment(
+        request, "directory/search.html", "directory/_results.html", context, status_code=status
     )
-    return render(request, template, context, status_code=422 if form.errors else 200)
 
 
 @get(

@@ -18,7 +18,7 @@ from backend.i18n import LANGUAGES
 from backend.reports import service
 from backend.reports.catalog import REPORTS
 from backend.reports.queries import Filters
-from backend.web import render, request_locale
+from backend.web import render, render_page_or_fragment, request_locale
 
 ANALYSTS = allow(Role.ANALYST, Role.ADMIN)
 # The printable district report: what a municipality or the canton hands round.
@@ -70,10 +70,7 @@ def report_page(request: Request, report_id: FromPath[str]) -> Template:
         "chart": service.chart(found, table, locale, "chart"),
         "csv_url": f"/reports/{found.id}/csv?{_query_string(f, found.filters)}",
     }
-    template = (
-        "reports/_body.html" if request.headers.get("hx-target") == "report-body" else "reports/report.html"
-    )
-    return render(request, template, context)
+    return render_page_or_fragment(request, "reports/report.html", "reports/_body.html", context)
 
 
 @get("/reports/{report_id:str}/csv", opt=ANALYSTS, sync_to_thread=True, include_in_schema=False)

@@ -23,7 +23,7 @@ from backend.screening import form as answer_form
 from backend.screening import rules, service
 from backend.screening.instruments import translated
 from backend.vocab import SPOKEN_LANGUAGES
-from backend.web import form_lists, render
+from backend.web import form_lists, render, wants_fragment
 
 NURSES = allow(Role.NURSE)
 SEVERITY_RANK = {"urgent": 0, "needed": 1, "wish": 2}
@@ -65,7 +65,7 @@ async def save_answers(request: Request, screening_id: FromPath[str]) -> Templat
     data = form_lists(await request.form())
     engine = request.app.state.engine
 
-    fragment = bool(request.headers.get("hx-request")) and not request.headers.get("hx-boosted")
+    fragment = wants_fragment(request)
 
     def work():
         with session_scope(engine) as session:

@@ -22,7 +22,7 @@ from backend.accounts.auth import BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED
 from backend.errors import DatabaseBusy, DomainError, InvalidInput, RateLimited
 from backend.i18n import N_
 from backend.security.csrf import CSRF_FAILED
-from backend.web import render, request_locale
+from backend.web import is_htmx, render, request_locale
 
 log = logging.getLogger("passerelle")
 
@@ -112,7 +112,7 @@ def error_response(request: Request, exc: Exception) -> Response:
 
     if isinstance(exc, NotAuthorizedException) and request.method == "GET":
         target = "/login?next=" + quote(request.url.path, safe="/")
-        if request.headers.get("hx-request"):
+        if is_htmx(request):
             return Response("", status_code=200, headers={"HX-Redirect": target})
         return Redirect(target, status_code=303)
 

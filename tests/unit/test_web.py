@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from litestar import Request
+from litestar_htmx import HTMXRequest
 
 from backend.accounts.passwords import hash_password, verify_password
-from backend.web import safe_next
+from backend.web import is_htmx, safe_next, wants_fragment
 
 
 @pytest.mark.parametrize(
@@ -21,6 +23,28 @@ from backend.web import safe_next
 )
 def test_safe_next_keeps_people_on_passerelle(target, expected):
     assert safe_next(target) == expected
+
+
+def request_with(headers: dict[str, str], request_class: type[Request] = HTMXRequest) -> Request:
+    raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    return request_class({"type": "http", "method": "GET", "path": "/", "headers": raw, "query_string": b""})
+
+
+@pytest.mark.parametrize(
+    ("headers", "fragment"),
+    [
+        ({}, False),  # a plain request: the page
+        ({"HX-Request": "true", "HX-Target": "results"}, True),  # htmx swapping part of the page
+        ({"HX-Request": "true"}, True),
+        ({"HX-Request": "true", "HX-Boosted": "true"}, False),  # a boosted link replaces the body
+        ({"HX-Request": "true", "HX-History-Restore-Request": "true"}, False),  # back button, cache miss
+        ({"HX-Target": "results"}, False),  # not sent by htmx
+    ],
+)
+def test_one_place_decides_page_or_fragment(headers, fragment):
+    assert wants_fragment(request_with(headers)) is fragment
+    assert wants_fragment(request_with(headers, Request)) is fragment  # without the HTMX plugin too
+    assert is_htmx(request_with(headers)) is ("HX-Request" in headers)
 
 
 def test_argon2_hashes_verify_and_reject():
