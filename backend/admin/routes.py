@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from litestar import Request, get
 from litestar.response import Template
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from backend.accounts.access import allow
 from backend.accounts.models import Organisation, User
 from backend.accounts.roles import Role
 from backend.audit.models import ACTIONS, SUBJECTS, AuditEvent
-from backend.db.engine import session_scope
 from backend.geo.reference import DISTRICTS
 from backend.web import render
 
 
-@get("/admin", opt=allow(Role.ADMIN), sync_to_thread=True, name="admin", include_in_schema=False)
-def admin_overview(request: Request) -> Template:
-    with session_scope(request.app.state.engine) as session:
-        organisations = session.exec(select(Organisation).order_by(col(Organisation.name))).all()
-        users = session.exec(select(User).order_by(col(User.username))).all()
+@get("/admin", name="admin.overview", opt=allow(Role.ADMIN), sync_to_thread=True, include_in_schema=False)
+def admin_overview(request: Request, reader: Session) -> Template:
+    organisations = reader.exec(select(Organisation).order_by(col(Organisation.name))).all()
+    users = reader.exec(select(User).order_by(col(User.username))).all()
     names = {org.id: org.name for org in organisations}
     return render(
         request,
@@ -36,24 +34,23 @@ def admin_overview(request: Request) -> Template:
 AUDIT_PAGE = 100
 
 
-@get("/admin/audit", opt=allow(Role.ADMIN), sync_to_thread=True, include_in_schema=False)
-def audit_log(request: Request) -> Template:
+@get("/admin/audit", name="admin.audit", opt=allow(Role.ADMIN), sync_to_thread=True, include_in_schema=False)
+def audit_log(request: Request, reader: Session) -> Template:
     """Who opened, changed, exported or erased which record, newest first. A record id (not a
     name) narrows it down; the log never holds the records' content."""
     subject = request.query_params.get("subject", "").strip()[:36]
     page = request.query_params.get("page", "1")
     page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-    with session_scope(request.app.state.engine) as session:
-        query = select(AuditEvent)
-        if subject:
-            query = query.where(AuditEvent.subject_id == subject)
-        events = session.exec(
-            query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-            .offset((page_number - 1) * AUDIT_PAGE)
-            .limit(AUDIT_PAGE + 1)
-        ).all()
-        users = {u.id: u for u in session.exec(select(User)).all()}
-        organisations = {o.id: o.name for o in session.exec(select(Organisation)).all()}
+    query = select(AuditEvent)
+    if subject:
+        query = query.where(AuditEvent.subject_id == subject)
+    events = reader.exec(
+        query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .offset((page_number - 1) * AUDIT_PAGE)
+        .limit(AUDIT_PAGE + 1)
+    ).all()
+    users = {u.id: u for u in reader.exec(select(User)).all()}
+    organisations = {o.id: o.name for o in reader.exec(select(Organisation)).all()}
     return render(
         request,
         "admin/audit.html",

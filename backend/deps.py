@@ -1,0 +1,146 @@
+"""What handlers receive instead of fetching it (Litestar `dependencies=`, wired in create_app).
+
+A handler names what it needs as a typed parameter:
+
+- `session: Session` — the request's unit of work, which may write. On SQLite it takes the write
+  lock at its first statement (`BEGIN IMMEDIATE`, see engine.py), so declare it only where the
+  request writes (a GET page that writes an audit row does).
+- `reader: Session` — a unit that only reads (`writes=False`): it neither waits for nor blocks
+  writers. A handler declares `session` or `reader`, never both.
+- `user: CurrentUser` — who is calling, as AuthMiddleware put it in the scope (None only on
+  public routes: declare `CurrentUser | None` there).
+- `settings: Settings`, and `engine: Engine` for the few handlers that stay async (below).
+
+One place commits: the unit is committed after the handler returned and its response was
+built (a template is rendered by then), before a byte is sent; it is rolled back if the
+handler or the response raised. A commit that finds the database locked is `DatabaseBusy`
+(503, nothing written), as with `session_scope`.
+
+Litestar's rules this relies on (litestar/_kwargs/cleanup.py, routes/http.py, 2.x):
+- the generator's code after `yield` runs when the handler's response has been built, inside
+  the same exception handling, so a failed commit is answered like any other error;
+- an exception from the handler is thrown into the generator, which must re-raise that same
+  exception: anything else is wrapped in an ExceptionGroup (a 500). So a statement that
+  finds SQLite locked reaches system/errors.py as an OperationalError, which answers it 503;
+- with two generator dependencies Litestar runs their cleanups in a task group, which would
+  also wrap a failed commit: hence one unit per request.
+
+Threads: the Session is created on the event loop (no I/O: a connection is taken at the first
+statement, in the handler's worker thread with `sync_to_thread=True`); commit and rollback run in
+a worker thread. A Session is used by one thread at a time, never by two at once, and SQLite
+connections are opened with `check_same_thread=False`, so this hand-over is safe.
+
+Synchronous database code runs in `sync_to_thread=True` handlers with an injected unit. A
+handler that must stay async (the login hashes passwords outside any transaction; an upload is
+read with `await`) runs each unit with `run_unit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.types import Scope
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from backend.accounts.service import CurrentUser
+from backend.db.engine import is_locked, session_scope
+from backend.errors import DatabaseBusy
+from backend.settings import Settings
+
+T = TypeVar("T")
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except OperationalError as error:
+        session.rollback()
+        if is_locked(error):  # a reader that wrote, or a lock lost to another process
+            raise DatabaseBusy() from error
+        raise
+    finally:
+        session.close()
+
+
+def _roll_back(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+def _begun(session: Session) -> bool:
+    """Whether the unit holds anything to commit or roll back (a connection, pending rows)."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
+
+
+@asynccontextmanager
+async def _unit(engine: Engine, writes: bool) -> AsyncIterator[Session]:
+    if not writes:
+        engine = engine.execution_options(sqlite_begin="DEFERRED")
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        if _begun(session):
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_roll_back, session)
+        else:
+            session.close()
+        raise  # the same exception (see above)
+    if _begun(session):
+        await anyio.to_thread.run_sync(_commit, session)
+    else:
+        session.close()
+
+
+async def provide_session(state: State) -> AsyncIterator[Session]:
+    async with _unit(state.engine, writes=True) as session:
+        yield session
+
+
+async def provide_reader(state: State) -> AsyncIterator[Session]:
+    async with _unit(state.engine, writes=False) as session:
+        yield session
+
+
+def provide_user(scope: Scope) -> CurrentUser | None:
+    return scope.get("user")  # type: ignore[return-value]
+
+
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def provide_engine(state: State) -> Engine:
+    engine: Engine = state.engine
+    return engine
+
+
+DEPENDENCIES = {
+    "session": Provide(provide_session),
+    "reader": Provide(provide_reader),
+    "user": Provide(provide_user, sync_to_thread=False),
+    "settings": Provide(provide_settings, sync_to_thread=False),
+    "engine": Provide(provide_engine, sync_to_thread=False),
+}
+
+
+async def run_unit(engine: Engine, work: Callable[..., T], *args: Any, writes: bool = True) -> T:
+    """`work(session, *args)` in a worker thread, in a unit of work of its own (committed when it
+    returns). For handlers that stay async; everywhere else, declare `session` or `reader`."""
+
+    def unit() -> T:
+        with session_scope(engine, writes=writes) as session:
+            return work(session, *args)
+
+    return await anyio.to_thread.run_sync(unit)
