@@ -25,9 +25,12 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 i18n-compile: $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d locales -D messages 2>&1 | grep -v '^$$' || true
 
-## Extract messages, merge them into de/fr catalogs, compile.
+## Extract messages, merge them into de/fr catalogs, compile. Idempotent: on a clean tree it changes
+## nothing (the template keeps its POT-Creation-Date, which the catalogs copy, unless a message changed).
 i18n: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --width 100 -k N_ -k ntranslate:2,3 -o locales/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --width 100 -k N_ -k ntranslate:2,3 -o locales/messages.pot.new .
+	@if diff -q -I '^"POT-Creation-Date: ' locales/messages.pot locales/messages.pot.new >/dev/null 2>&1; \
+	then rm locales/messages.pot.new; else mv locales/messages.pot.new locales/messages.pot; fi
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete --width 100
 	$(MAKE) i18n-compile
 
