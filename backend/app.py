@@ -51,6 +51,12 @@ from backend.web import make_template_config
 
 ONE_YEAR = 365 * 24 * 3600
 
+# Route names: every handler has one, and URLs are built from them (templates: url_for; handlers:
+# request.app.route_reverse; the worker, without a request: backend/urls.py). HTML pages are
+# "<capability>.<page>" (clients.list, clients.show, inbox.case), a form's POST is named by its
+# action (clients.create, referrals.cancel), JSON is "<capability>.api.<action>" (referrals.api.list),
+# HSDS "directory.hsds.<resource>". tests/unit/test_routes.py holds every handler and template to it.
+
 
 def create_app(settings: Settings) -> Litestar:
     all_instruments()  # an invalid instrument file stops the start, naming file and item

@@ -71,7 +71,7 @@ def _login_page(
     )
 
 
-@get("/login", opt=public(), sync_to_thread=True, include_in_schema=False)
+@get("/login", name="accounts.login", opt=public(), sync_to_thread=True, include_in_schema=False)
 def login_page(request: Request, next: FromQuery[str] = "/") -> Template | Redirect:
     if request.scope.get("user"):
         return Redirect(safe_next(next), status_code=303)
@@ -89,7 +89,7 @@ class _Attempt:
     password_hash: str | None
 
 
-@post("/login", opt=public(), include_in_schema=False)
+@post("/login", name="accounts.authenticate", opt=public(), include_in_schema=False)
 async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Template | Redirect:
     """Three steps, so that no transaction is open while the password is hashed: count the
     attempt (atomically, before the check: parallel guesses cannot slip past the limit), check
@@ -184,7 +184,7 @@ def _record_lockout(engine, user_id: int) -> None:
         audit.record(session, None, None, "lockout", "user", str(user_id))
 
 
-@post("/logout", opt=allow(), sync_to_thread=True, include_in_schema=False)
+@post("/logout", name="accounts.logout", opt=allow(), sync_to_thread=True, include_in_schema=False)
 def logout(request: Request) -> Redirect:
     key = request.cookies.get(SESSION_COOKIE)
     if key:
@@ -198,7 +198,7 @@ def logout(request: Request) -> Redirect:
     return response
 
 
-@post("/language", opt=public(), sync_to_thread=True, include_in_schema=False)
+@post("/language", name="accounts.language", opt=public(), sync_to_thread=True, include_in_schema=False)
 def switch_language(request: Request, data: Annotated[LanguageForm, FORM]) -> Redirect:
     response = Redirect(safe_next(data.next), status_code=303)
     if data.lang not in LANGUAGES:
@@ -219,7 +219,7 @@ def switch_language(request: Request, data: Annotated[LanguageForm, FORM]) -> Re
     return response
 
 
-@get("/api/v1/me", opt=allow())
+@get("/api/v1/me", name="accounts.api.me", opt=allow())
 async def me(request: Request) -> Response:
     user = request.scope["user"]
     return Response(

@@ -75,20 +75,33 @@ def create_client(session, user, data: JSONBody[ClientIn]) -> Client:
     return client
 
 
-@get("/api/v1/clients", opt=NURSES, sync_to_thread=True, tags=["Clients"])
+@get("/api/v1/clients", name="clients.api.list", opt=NURSES, sync_to_thread=True, tags=["Clients"])
 def list_clients(request: Request) -> list[ClientOut]:
     """The organisation's clients, newest first (at most 200). Names are never searched by URL."""
     with session_scope(request.app.state.engine) as session:
         return [ClientOut.of(c) for c in service.search(session, request.scope["user"], limit=200)]
 
 
-@post("/api/v1/clients", opt=NURSES, sync_to_thread=True, tags=["Clients"], status_code=201)
+@post(
+    "/api/v1/clients",
+    name="clients.api.create",
+    opt=NURSES,
+    sync_to_thread=True,
+    tags=["Clients"],
+    status_code=201,
+)
 def post_client(request: Request, data: JSONBody[ClientIn]) -> ClientOut:
     with session_scope(request.app.state.engine) as session:
         return ClientOut.of(create_client(session, request.scope["user"], data))
 
 
-@get("/api/v1/clients/{client_id:str}", opt=NURSES, sync_to_thread=True, tags=["Clients"])
+@get(
+    "/api/v1/clients/{client_id:str}",
+    name="clients.api.show",
+    opt=NURSES,
+    sync_to_thread=True,
+    tags=["Clients"],
+)
 def get_client(request: Request, client_id: FromPath[str]) -> ClientOut:
     with session_scope(request.app.state.engine) as session:
         return ClientOut.of(service.open_client(session, request.scope["user"], client_id))

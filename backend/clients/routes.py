@@ -44,25 +44,32 @@ def _list(request: Request, query: str) -> Template:
     return render_page_or_fragment(request, "clients/list.html", "clients/_rows.html", context)
 
 
-@get("/clients", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@get("/clients", name="clients.list", opt=NURSES, sync_to_thread=True, include_in_schema=False)
 def client_list(request: Request) -> Template:
     return _list(request, "")
 
 
 # Searching posts the name: names never travel in URLs (history, proxies, logs).
-@post("/clients", opt=NURSES, sync_to_thread=True, include_in_schema=False, status_code=200)
+@post(
+    "/clients",
+    name="clients.search",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+    status_code=200,
+)
 def client_search(
     request: Request, data: Annotated[SearchData, Body(media_type=RequestEncodingType.URL_ENCODED)]
 ) -> Template:
     return _list(request, data.q[:80])
 
 
-@get("/clients/new", opt=NURSES, include_in_schema=False)
+@get("/clients/new", name="clients.new", opt=NURSES, include_in_schema=False)
 async def new_client(request: Request) -> Template:
     return render(request, "clients/form.html", {"form": service.ClientForm()})
 
 
-@post("/clients/new", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@post("/clients/new", name="clients.create", opt=NURSES, sync_to_thread=True, include_in_schema=False)
 def create_client(
     request: Request, data: Annotated[ClientFormData, Body(media_type=RequestEncodingType.URL_ENCODED)]
 ) -> Template | Redirect:
@@ -76,7 +83,9 @@ def create_client(
     return Redirect(f"/clients/{client.id}", status_code=303)
 
 
-@get("/clients/{client_id:str}", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/clients/{client_id:str}", name="clients.show", opt=NURSES, sync_to_thread=True, include_in_schema=False
+)
 def client_detail(request: Request, client_id: FromPath[str]) -> Template:
     with session_scope(request.app.state.engine) as session:
         context = _detail_context(session, request.scope["user"], client_id)
@@ -92,7 +101,13 @@ def _detail_context(session, user, client_id: str) -> dict:
     }
 
 
-@get("/clients/{client_id:str}/export", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/clients/{client_id:str}/export",
+    name="clients.export",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def export_client(request: Request, client_id: FromPath[str]) -> Response:
     """Everything held about the client, as a JSON file (the right of access)."""
     with session_scope(request.app.state.engine) as session:
@@ -104,7 +119,7 @@ def export_client(request: Request, client_id: FromPath[str]) -> Response:
     )
 
 
-@post("/clients/{client_id:str}/erase", opt=NURSES, include_in_schema=False)
+@post("/clients/{client_id:str}/erase", name="clients.erase", opt=NURSES, include_in_schema=False)
 async def erase_client(request: Request, client_id: FromPath[str]) -> Template | Redirect:
     user = request.scope["user"]
     confirmed = (await request.form()).get("confirm") == "yes"

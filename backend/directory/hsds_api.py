@@ -150,7 +150,7 @@ def _fixed(request: Request, content: dict[str, Any]) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
-@get("/hsds/", opt=public(), guards=GUARDS, tags=["HSDS"])
+@get("/hsds/", name="directory.hsds.root", opt=public(), guards=GUARDS, tags=["HSDS"])
 async def hsds_root(request: Request) -> Response:
     base = request.app.state.settings.base_url
     return _fixed(
@@ -163,7 +163,14 @@ async def hsds_root(request: Request) -> Response:
     )
 
 
-@get("/hsds/services", opt=public(), guards=GUARDS, sync_to_thread=True, tags=["HSDS"])
+@get(
+    "/hsds/services",
+    name="directory.hsds.services",
+    opt=public(),
+    guards=GUARDS,
+    sync_to_thread=True,
+    tags=["HSDS"],
+)
 def hsds_services(request: Request) -> Response:
     page, size = _paging(request)
     with session_scope(request.app.state.engine, writes=False) as session:
@@ -175,7 +182,14 @@ def hsds_services(request: Request) -> Response:
     return Response(page_object(contents, len(ids), page, size), headers=headers)
 
 
-@get("/hsds/services/{service_id:str}", opt=public(), guards=GUARDS, sync_to_thread=True, tags=["HSDS"])
+@get(
+    "/hsds/services/{service_id:str}",
+    name="directory.hsds.service",
+    opt=public(),
+    guards=GUARDS,
+    sync_to_thread=True,
+    tags=["HSDS"],
+)
 def hsds_service(request: Request, service_id: FromPath[str]) -> Response:
     with session_scope(request.app.state.engine, writes=False) as session:
         headers, fresh = _validators(request, session)
@@ -187,7 +201,14 @@ def hsds_service(request: Request, service_id: FromPath[str]) -> Response:
     return Response(services[0], headers=headers)
 
 
-@get("/hsds/organizations", opt=public(), guards=GUARDS, sync_to_thread=True, tags=["HSDS"])
+@get(
+    "/hsds/organizations",
+    name="directory.hsds.organizations",
+    opt=public(),
+    guards=GUARDS,
+    sync_to_thread=True,
+    tags=["HSDS"],
+)
 def hsds_organizations(request: Request) -> Response:
     page, size = _paging(request)
     with session_scope(request.app.state.engine, writes=False) as session:
@@ -203,6 +224,7 @@ def hsds_organizations(request: Request) -> Response:
 
 @get(
     "/hsds/organizations/{organization_id:str}",
+    name="directory.hsds.organization",
     opt=public(),
     guards=GUARDS,
     sync_to_thread=True,
@@ -219,14 +241,14 @@ def hsds_organization(request: Request, organization_id: FromPath[str]) -> Respo
         return Response(hsds.organization_to_hsds(organization), headers=headers)
 
 
-@get("/hsds/taxonomies", opt=public(), guards=GUARDS, tags=["HSDS"])
+@get("/hsds/taxonomies", name="directory.hsds.taxonomies", opt=public(), guards=GUARDS, tags=["HSDS"])
 async def hsds_taxonomies(request: Request) -> Response:
     page, size = _paging(request)
     items = hsds.taxonomies()
     return _fixed(request, page_object(items[(page - 1) * size : page * size], len(items), page, size))
 
 
-@get("/hsds/taxonomy_terms", opt=public(), guards=GUARDS, tags=["HSDS"])
+@get("/hsds/taxonomy_terms", name="directory.hsds.taxonomy_terms", opt=public(), guards=GUARDS, tags=["HSDS"])
 async def hsds_taxonomy_terms(request: Request) -> Response:
     page, size = _paging(request)
     items = hsds.taxonomy_terms()

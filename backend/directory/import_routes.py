@@ -15,13 +15,14 @@ from backend.i18n import translate
 from backend.web import render
 
 
-@get("/admin/directory/import", opt=allow(Role.ADMIN), include_in_schema=False)
+@get("/admin/directory/import", name="directory.import", opt=allow(Role.ADMIN), include_in_schema=False)
 async def import_page(request: Request) -> Template:
     return render(request, "directory/import.html", {"report": None, "problems": []})
 
 
 @post(
     "/admin/directory/import",
+    name="directory.import_file",
     opt=allow(Role.ADMIN),
     include_in_schema=False,
     request_max_body_size=MAX_IMPORT_BYTES + 1024 * 1024,

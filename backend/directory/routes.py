@@ -106,7 +106,7 @@ class SearchForm:
         return "/directory?" + urlencode({k: v for k, v in values.items() if v})
 
 
-@get("/directory", opt=allow(), sync_to_thread=True, include_in_schema=False, name="directory")
+@get("/directory", name="directory.search", opt=allow(), sync_to_thread=True, include_in_schema=False)
 def directory_search(request: Request) -> Template:
     form = SearchForm.from_request(request)
     query = form.query()
@@ -124,10 +124,10 @@ def directory_search(request: Request) -> Template:
 
 @get(
     "/directory/services/{service_id:str}",
+    name="directory.service",
     opt=allow(),
     sync_to_thread=True,
     include_in_schema=False,
-    name="directory_service",
 )
 def service_detail(request: Request, service_id: FromPath[str]) -> Template:
     with session_scope(request.app.state.engine, writes=False) as session:

@@ -51,7 +51,13 @@ def build(session: Session) -> list[dict]:
     ]
 
 
-@get("/api/v1/directory/snapshot", opt=public(), sync_to_thread=True, tags=["Directory"])
+@get(
+    "/api/v1/directory/snapshot",
+    name="directory.api.snapshot",
+    opt=public(),
+    sync_to_thread=True,
+    tags=["Directory"],
+)
 def snapshot(request: Request) -> Response:
     with session_scope(request.app.state.engine, writes=False) as session:
         offers = build(session)

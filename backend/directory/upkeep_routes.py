@@ -21,7 +21,7 @@ from backend.web import form_lists, render
 EDITORS = allow(Role.ORG_STAFF, Role.ADMIN)
 
 
-@get("/directory/manage", opt=EDITORS, sync_to_thread=True, include_in_schema=False)
+@get("/directory/manage", name="directory.manage", opt=EDITORS, sync_to_thread=True, include_in_schema=False)
 def manage(request: Request) -> Template:
     user = request.scope["user"]
     with session_scope(request.app.state.engine) as session:
@@ -71,7 +71,9 @@ def _edit_page(
     )
 
 
-@get("/directory/services/new", opt=EDITORS, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/directory/services/new", name="directory.new", opt=EDITORS, sync_to_thread=True, include_in_schema=False
+)
 def new_service(request: Request) -> Template:
     user = request.scope["user"]
     with session_scope(request.app.state.engine) as session:
@@ -84,7 +86,7 @@ def new_service(request: Request) -> Template:
     return _edit_page(request, upkeep.ServiceForm.from_record(record), organizations, is_new=True)
 
 
-@post("/directory/services/new", opt=EDITORS, include_in_schema=False)
+@post("/directory/services/new", name="directory.create", opt=EDITORS, include_in_schema=False)
 async def create_service(request: Request) -> Template | Redirect:
     user = request.scope["user"]
     data = form_lists(await request.form())
@@ -111,7 +113,13 @@ async def create_service(request: Request) -> Template | Redirect:
     return Redirect(f"/directory/services/{created}", status_code=303)
 
 
-@get("/directory/services/{service_id:str}/edit", opt=EDITORS, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/directory/services/{service_id:str}/edit",
+    name="directory.edit",
+    opt=EDITORS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def edit_service(request: Request, service_id: FromPath[str]) -> Template:
     user = request.scope["user"]
     with session_scope(request.app.state.engine) as session:
@@ -121,7 +129,9 @@ def edit_service(request: Request, service_id: FromPath[str]) -> Template:
     return _edit_page(request, upkeep.ServiceForm.from_record(record), organizations)
 
 
-@post("/directory/services/{service_id:str}/edit", opt=EDITORS, include_in_schema=False)
+@post(
+    "/directory/services/{service_id:str}/edit", name="directory.update", opt=EDITORS, include_in_schema=False
+)
 async def update_service(request: Request, service_id: FromPath[str]) -> Template | Redirect:
     user = request.scope["user"]
     data = form_lists(await request.form())
@@ -151,6 +161,7 @@ async def update_service(request: Request, service_id: FromPath[str]) -> Templat
 
 @post(
     "/directory/services/{service_id:str}/capacity",
+    name="directory.capacity",
     opt=allow(Role.ORG_STAFF, Role.ADMIN, Role.COORDINATOR),
     include_in_schema=False,
 )
@@ -175,7 +186,8 @@ async def update_capacity(request: Request, service_id: FromPath[str]) -> Redire
 
 
 @post(
-    "/directory/services/{service_id:str}/review", opt=EDITORS, sync_to_thread=True, include_in_schema=False
+    "/directory/services/{service_id:str}/review",
+    name="directory.review", opt=EDITORS, sync_to_thread=True, include_in_schema=False
 )
 def review_service(request: Request, service_id: FromPath[str]) -> Redirect:
     with session_scope(request.app.state.engine) as session:

@@ -60,13 +60,13 @@ def page_context(language: str) -> dict:
     }
 
 
-@get("/offline/{language:str}/visit", opt=public(), include_in_schema=False)
+@get("/offline/{language:str}/visit", name="offline.visit", opt=public(), include_in_schema=False)
 async def offline_visit(request: Request, language: FromPath[str]) -> Template:
     language = _language(language)
     return render(request, "offline/visit.html", page_context(language), locale=language, headers=ONE_DAY)
 
 
-@get("/offline/{language:str}/outbox", opt=public(), include_in_schema=False)
+@get("/offline/{language:str}/outbox", name="offline.outbox", opt=public(), include_in_schema=False)
 async def offline_outbox(request: Request, language: FromPath[str]) -> Template:
     language = _language(language)
     context = {"user": None, "csrf_token": "", "demo": False, "offline": True}

@@ -69,7 +69,7 @@ def _device_count(session, user_id: int) -> int:
     return len(session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user_id)).all())
 
 
-@get("/api/v1/push/key", opt=allow(), tags=["Push"])
+@get("/api/v1/push/key", name="push.api.key", opt=allow(), tags=["Push"])
 async def push_key(request: Request) -> PushKey:
     """The VAPID public key for `pushManager.subscribe({applicationServerKey})`."""
     signer = vapid.load(request.app.state.settings.vapid_key_file)
@@ -78,7 +78,14 @@ async def push_key(request: Request) -> PushKey:
     return PushKey(vapid.public_key(signer))
 
 
-@post("/api/v1/push/subscriptions", opt=SUBSCRIBERS, sync_to_thread=True, tags=["Push"], status_code=201)
+@post(
+    "/api/v1/push/subscriptions",
+    name="push.api.subscribe",
+    opt=SUBSCRIBERS,
+    sync_to_thread=True,
+    tags=["Push"],
+    status_code=201,
+)
 def subscribe(request: Request, data: JSONBody[SubscriptionIn]) -> Response:
     user = request.scope["user"]
     endpoint = check_endpoint(str(data.endpoint), request.app.state.settings.production)
@@ -93,7 +100,14 @@ def subscribe(request: Request, data: JSONBody[SubscriptionIn]) -> Response:
     return Response({"subscribed": True}, status_code=201)
 
 
-@delete("/api/v1/push/subscriptions", opt=SUBSCRIBERS, sync_to_thread=True, tags=["Push"], status_code=204)
+@delete(
+    "/api/v1/push/subscriptions",
+    name="push.api.unsubscribe",
+    opt=SUBSCRIBERS,
+    sync_to_thread=True,
+    tags=["Push"],
+    status_code=204,
+)
 def unsubscribe(request: Request, data: JSONBody[EndpointIn]) -> None:
     user = request.scope["user"]
     with session_scope(request.app.state.engine) as session:
@@ -104,7 +118,14 @@ def unsubscribe(request: Request, data: JSONBody[EndpointIn]) -> None:
             session.delete(row)
 
 
-@post("/api/v1/push/test", opt=SUBSCRIBERS, sync_to_thread=True, tags=["Push"], status_code=202)
+@post(
+    "/api/v1/push/test",
+    name="push.api.test",
+    opt=SUBSCRIBERS,
+    sync_to_thread=True,
+    tags=["Push"],
+    status_code=202,
+)
 def test_push(request: Request) -> Queued:
     """Queues one test notification for each of the caller's own devices."""
     user = request.scope["user"]
@@ -116,7 +137,13 @@ def test_push(request: Request) -> Queued:
         return Queued(devices, ids)
 
 
-@get("/settings/notifications", opt=SUBSCRIBERS, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/settings/notifications",
+    name="push.settings",
+    opt=SUBSCRIBERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def settings_page(request: Request) -> Template:
     user = request.scope["user"]
     with session_scope(request.app.state.engine) as session:

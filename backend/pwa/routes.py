@@ -38,7 +38,7 @@ def service_worker_source(assets: Assets) -> str:
     return source.replace(BUILD_MARKER, f"/*BUILD*/ {json.dumps(build)}; //", 1)
 
 
-@get("/sw.js", opt=public(), include_in_schema=False)
+@get("/sw.js", name="pwa.service_worker", opt=public(), include_in_schema=False)
 async def service_worker(request: Request) -> Response:
     return Response(
         request.app.state.service_worker,
@@ -47,7 +47,7 @@ async def service_worker(request: Request) -> Response:
     )
 
 
-@get("/manifest.webmanifest", opt=public(), include_in_schema=False)
+@get("/manifest.webmanifest", name="pwa.manifest", opt=public(), include_in_schema=False)
 async def manifest(request: Request) -> Response:
     assets: Assets = request.app.state.assets
     locale = request.state.locale
@@ -80,7 +80,7 @@ def _icon(assets: Assets, name: str, sizes: str, purpose: str = "any", type: str
     return {"src": assets.url(name), "sizes": sizes, "type": type, "purpose": purpose}
 
 
-@get("/offline/{language:str}", opt=public(), include_in_schema=False)
+@get("/offline/{language:str}", name="pwa.offline", opt=public(), include_in_schema=False)
 async def offline_page(request: Request, language: FromPath[str]) -> Template:
     """Public and free of personal data, so the worker may cache it."""
     if language not in LANGUAGES:

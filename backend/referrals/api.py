@@ -149,7 +149,14 @@ def send_referrals(session, user, data: ReferralsIn, locale: str, today: date) -
     raise InvalidInput(N_("Nothing was sent. Please check the marked fields."), fields=fields)
 
 
-@post("/api/v1/referrals", opt=NURSES, sync_to_thread=True, tags=["Referrals"], status_code=201)
+@post(
+    "/api/v1/referrals",
+    name="referrals.api.create",
+    opt=NURSES,
+    sync_to_thread=True,
+    tags=["Referrals"],
+    status_code=201,
+)
 def post_referrals(request: Request, data: JSONBody[ReferralsIn]) -> SentReferrals:
     """One referral per chosen offer, status `requested`, with the consent; all or nothing."""
     user = request.scope["user"]
@@ -158,7 +165,7 @@ def post_referrals(request: Request, data: JSONBody[ReferralsIn]) -> SentReferra
         return SentReferrals([referral_out(session, r, True) for r in sent])
 
 
-@get("/api/v1/referrals", opt=BOTH_SIDES, sync_to_thread=True, tags=["Referrals"])
+@get("/api/v1/referrals", name="referrals.api.list", opt=BOTH_SIDES, sync_to_thread=True, tags=["Referrals"])
 def list_referrals(request: Request) -> list[ReferralOut]:
     """Nurses: the referrals their organisation sent. Coordinators: those it receives."""
     user = request.scope["user"]
@@ -169,7 +176,13 @@ def list_referrals(request: Request) -> list[ReferralOut]:
         return [referral_out(session, r, False) for r in service.received_by_organisation(session, user)]
 
 
-@get("/api/v1/referrals/{referral_id:str}", opt=BOTH_SIDES, sync_to_thread=True, tags=["Referrals"])
+@get(
+    "/api/v1/referrals/{referral_id:str}",
+    name="referrals.api.show",
+    opt=BOTH_SIDES,
+    sync_to_thread=True,
+    tags=["Referrals"],
+)
 def get_referral(request: Request, referral_id: FromPath[str]) -> ReferralOut:
     with session_scope(request.app.state.engine) as session:
         referral, as_sender = service.open_for(session, request.scope["user"], referral_id)
@@ -178,6 +191,7 @@ def get_referral(request: Request, referral_id: FromPath[str]) -> ReferralOut:
 
 @post(
     "/api/v1/referrals/{referral_id:str}/cancel",
+    name="referrals.api.cancel",
     opt=NURSES,
     sync_to_thread=True,
     tags=["Referrals"],

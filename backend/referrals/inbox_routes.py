@@ -46,7 +46,7 @@ def _filter(request: Request) -> cases.InboxFilter:
     )
 
 
-@get("/inbox", opt=COORDINATORS, sync_to_thread=True, include_in_schema=False)
+@get("/inbox", name="inbox.list", opt=COORDINATORS, sync_to_thread=True, include_in_schema=False)
 def inbox_page(request: Request) -> Template:
     user = request.scope["user"]
     f = _filter(request)
@@ -118,7 +118,13 @@ def _referrer_name(session, referral) -> str:
     return org.name if org else ""
 
 
-@get("/inbox/{referral_id:str}", opt=COORDINATORS, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/inbox/{referral_id:str}",
+    name="inbox.case",
+    opt=COORDINATORS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def case_page(request: Request, referral_id: FromPath[str]) -> Template:
     user = request.scope["user"]
     with session_scope(request.app.state.engine) as session:
@@ -156,7 +162,7 @@ ACTIONS = {
 }
 
 
-@post("/inbox/{referral_id:str}/{action:str}", opt=COORDINATORS, include_in_schema=False)
+@post("/inbox/{referral_id:str}/{action:str}", name="inbox.action", opt=COORDINATORS, include_in_schema=False)
 async def case_action(
     request: Request, referral_id: FromPath[str], action: FromPath[str]
 ) -> Template | Redirect:

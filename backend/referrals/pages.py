@@ -74,7 +74,13 @@ def _consent_page(request: Request, context: dict, status_code: int = 200) -> Te
     )
 
 
-@post("/screenings/{screening_id:str}/consent", opt=NURSES, include_in_schema=False, status_code=200)
+@post(
+    "/screenings/{screening_id:str}/consent",
+    name="referrals.consent",
+    opt=NURSES,
+    include_in_schema=False,
+    status_code=200,
+)
 async def consent_page(request: Request, screening_id: FromPath[str]) -> Template:
     """Step two: the chosen offers with their warnings, and the consent form."""
     user = request.scope["user"]
@@ -100,7 +106,9 @@ async def consent_page(request: Request, screening_id: FromPath[str]) -> Templat
     return _consent_page(request, context)
 
 
-@post("/screenings/{screening_id:str}/referrals", opt=NURSES, include_in_schema=False)
+@post(
+    "/screenings/{screening_id:str}/referrals", name="referrals.create", opt=NURSES, include_in_schema=False
+)
 async def send_referrals(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
     user = request.scope["user"]
     data = form_lists(await request.form())
@@ -129,7 +137,7 @@ async def send_referrals(request: Request, screening_id: FromPath[str]) -> Templ
 STATUS_FILTERS = {"open": True, "closed": False, "all": None}
 
 
-@get("/referrals", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@get("/referrals", name="referrals.list", opt=NURSES, sync_to_thread=True, include_in_schema=False)
 def referral_list(request: Request) -> Template:
     shown = request.query_params.get("status", "open")
     shown = shown if shown in STATUS_FILTERS else "open"
@@ -172,14 +180,20 @@ def _forwarded_by(session, referral) -> str | None:
     return organization.name if organization else None
 
 
-@get("/referrals/{referral_id:str}", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/referrals/{referral_id:str}",
+    name="referrals.show",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def referral_page(request: Request, referral_id: FromPath[str]) -> Template:
     with session_scope(request.app.state.engine) as session:
         context = _detail_context(session, request.scope["user"], referral_id)
     return render(request, "referrals/detail.html", context)
 
 
-@post("/referrals/{referral_id:str}/cancel", opt=NURSES, include_in_schema=False)
+@post("/referrals/{referral_id:str}/cancel", name="referrals.cancel", opt=NURSES, include_in_schema=False)
 async def cancel_referral(request: Request, referral_id: FromPath[str]) -> Template | Redirect:
     user = request.scope["user"]
     reason = _first(form_lists(await request.form()), "reason")
@@ -200,7 +214,7 @@ async def cancel_referral(request: Request, referral_id: FromPath[str]) -> Templ
     return Redirect(f"/referrals/{referral_id}", status_code=303)
 
 
-@post("/referrals/{referral_id:str}/send", opt=NURSES, include_in_schema=False)
+@post("/referrals/{referral_id:str}/send", name="referrals.send", opt=NURSES, include_in_schema=False)
 async def send_proposal(request: Request, referral_id: FromPath[str]) -> Template | Redirect:
     """A proposal from the receiving side, sent once the client agreed to the new organisation."""
     user = request.scope["user"]
@@ -221,7 +235,13 @@ async def send_proposal(request: Request, referral_id: FromPath[str]) -> Templat
     return Redirect(f"/referrals/{referral_id}", status_code=303)
 
 
-@get("/screenings/{screening_id:str}/handout", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/screenings/{screening_id:str}/handout",
+    name="referrals.handout",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def client_handout(request: Request, screening_id: FromPath[str]) -> Template:
     """The summary the client keeps, in the client's language (the nurse's when it is neither)."""
     user = request.scope["user"]

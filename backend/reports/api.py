@@ -30,13 +30,19 @@ class ReportTable:
     rows: list[list[Any]]  # a hidden count is "<5"; a total row has "*" in its key columns
 
 
-@get("/api/v1/reports", opt=ANALYSTS, sync_to_thread=True, tags=["reports"])
+@get("/api/v1/reports", name="reports.api.list", opt=ANALYSTS, sync_to_thread=True, tags=["reports"])
 def list_reports(request: Request) -> list[ReportRef]:
     locale = request_locale(request)
     return [ReportRef(r.id, translate(locale, r.title)) for r in REPORTS.values()]
 
 
-@get("/api/v1/reports/{report_id:str}", opt=ANALYSTS, sync_to_thread=True, tags=["reports"])
+@get(
+    "/api/v1/reports/{report_id:str}",
+    name="reports.api.show",
+    opt=ANALYSTS,
+    sync_to_thread=True,
+    tags=["reports"],
+)
 def get_report(request: Request, report_id: FromPath[str]) -> ReportTable:
     """?from=YYYY-MM-DD&to=YYYY-MM-DD (whole months; the last 12 by default) and the report's
     filters: district, life_phase, source, need, language (codes)."""

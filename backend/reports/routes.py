@@ -44,7 +44,7 @@ def _sections() -> dict[str, list]:
     return sections
 
 
-@get("/reports", opt=ANALYSTS, sync_to_thread=True, include_in_schema=False, name="reports")
+@get("/reports", name="reports.index", opt=ANALYSTS, sync_to_thread=True, include_in_schema=False)
 def overview(request: Request) -> Template:
     return render(request, "reports/index.html", {"sections": _sections()})
 
@@ -55,7 +55,13 @@ def _query_string(f: Filters, names: tuple[str, ...]) -> str:
     return urlencode(values)
 
 
-@get("/reports/{report_id:str}", opt=ANALYSTS, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/reports/{report_id:str}",
+    name="reports.show",
+    opt=ANALYSTS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def report_page(request: Request, report_id: FromPath[str]) -> Template:
     found = service.report(report_id)
     locale = request_locale(request)
@@ -73,7 +79,13 @@ def report_page(request: Request, report_id: FromPath[str]) -> Template:
     return render_page_or_fragment(request, "reports/report.html", "reports/_body.html", context)
 
 
-@get("/reports/{report_id:str}/csv", opt=ANALYSTS, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/reports/{report_id:str}/csv",
+    name="reports.csv",
+    opt=ANALYSTS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def report_csv(request: Request, report_id: FromPath[str]) -> Response:
     found = service.report(report_id)
     f = service.filters_from(_params(request))
@@ -87,7 +99,13 @@ def report_csv(request: Request, report_id: FromPath[str]) -> Response:
     )
 
 
-@get("/reports/districts/{district:str}", opt=ANALYSTS, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/reports/districts/{district:str}",
+    name="reports.district",
+    opt=ANALYSTS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def district_report(request: Request, district: FromPath[str]) -> Template:
     """Printable, in `lang` (German or French) whatever the reader's own language is."""
     if district not in DISTRICTS:

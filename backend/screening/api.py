@@ -79,14 +79,27 @@ def create_screening(session, user, data: JSONBody[ScreeningIn]) -> Screening:
     )
 
 
-@post("/api/v1/screenings", opt=NURSES, sync_to_thread=True, tags=["Screening"], status_code=201)
+@post(
+    "/api/v1/screenings",
+    name="screening.api.create",
+    opt=NURSES,
+    sync_to_thread=True,
+    tags=["Screening"],
+    status_code=201,
+)
 def post_screening(request: Request, data: JSONBody[ScreeningIn]) -> ScreeningOut:
     """Creates a screening for one of the organisation's clients; completed ones get their needs."""
     with session_scope(request.app.state.engine) as session:
         return ScreeningOut.of(create_screening(session, request.scope["user"], data))
 
 
-@get("/api/v1/screenings/{screening_id:str}", opt=NURSES, sync_to_thread=True, tags=["Screening"])
+@get(
+    "/api/v1/screenings/{screening_id:str}",
+    name="screening.api.show",
+    opt=NURSES,
+    sync_to_thread=True,
+    tags=["Screening"],
+)
 def get_screening(request: Request, screening_id: FromPath[str]) -> ScreeningOut:
     with session_scope(request.app.state.engine) as session:
         return ScreeningOut.of(service.open_screening(session, request.scope["user"], screening_id))

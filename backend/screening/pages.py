@@ -41,14 +41,26 @@ def _questions_context(screening, locale: str, problems: dict[str, str] | None =
     }
 
 
-@post("/clients/{client_id:str}/screenings", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@post(
+    "/clients/{client_id:str}/screenings",
+    name="screening.start",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def start_screening(request: Request, client_id: FromPath[str]) -> Redirect:
     with session_scope(request.app.state.engine) as session:
         screening = service.start(session, request.scope["user"], client_id)
     return Redirect(f"/screenings/{screening.id}", status_code=303)
 
 
-@get("/screenings/{screening_id:str}", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/screenings/{screening_id:str}",
+    name="screening.show",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def screening_page(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
     with session_scope(request.app.state.engine) as session:
         screening = service.open_screening(session, request.scope["user"], screening_id)
@@ -59,7 +71,13 @@ def screening_page(request: Request, screening_id: FromPath[str]) -> Template | 
     return render(request, "screening/answer.html", {**context, "client": client})
 
 
-@post("/screenings/{screening_id:str}/answers", opt=NURSES, include_in_schema=False, status_code=200)
+@post(
+    "/screenings/{screening_id:str}/answers",
+    name="screening.answers",
+    opt=NURSES,
+    include_in_schema=False,
+    status_code=200,
+)
 async def save_answers(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
     user = request.scope["user"]
     data = form_lists(await request.form())
@@ -85,7 +103,9 @@ async def save_answers(request: Request, screening_id: FromPath[str]) -> Templat
     return Redirect(f"/screenings/{screening_id}", status_code=303)
 
 
-@post("/screenings/{screening_id:str}/complete", opt=NURSES, include_in_schema=False)
+@post(
+    "/screenings/{screening_id:str}/complete", name="screening.complete", opt=NURSES, include_in_schema=False
+)
 async def complete_screening(request: Request, screening_id: FromPath[str]) -> Redirect:
     user = request.scope["user"]
     data = form_lists(await request.form())
@@ -102,7 +122,13 @@ async def complete_screening(request: Request, screening_id: FromPath[str]) -> R
     return Redirect(f"/screenings/{screening_id}/summary", status_code=303)
 
 
-@post("/screenings/{screening_id:str}/discard", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@post(
+    "/screenings/{screening_id:str}/discard",
+    name="screening.discard",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def discard_screening(request: Request, screening_id: FromPath[str]) -> Redirect:
     with session_scope(request.app.state.engine) as session:
         client_id = service.discard(session, request.scope["user"], screening_id)
@@ -144,7 +170,13 @@ def summary_context(session, user, screening_id: str) -> dict:
     }
 
 
-@get("/screenings/{screening_id:str}/summary", opt=NURSES, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/screenings/{screening_id:str}/summary",
+    name="screening.summary",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def screening_summary(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
     user = request.scope["user"]
     with session_scope(request.app.state.engine) as session:

@@ -20,7 +20,7 @@ def _language(request: Request) -> str:
     return wanted if wanted in LANGUAGES else request.state.locale
 
 
-@get("/api/v1/instruments", opt=public(), tags=["Screening"])
+@get("/api/v1/instruments", name="screening.api.instruments", opt=public(), tags=["Screening"])
 async def list_instruments(request: Request) -> Response:
     language = _language(request)
     return Response(
@@ -37,7 +37,12 @@ async def list_instruments(request: Request) -> Response:
     )
 
 
-@get("/api/v1/instruments/{instrument_id:str}", opt=public(), tags=["Screening"])
+@get(
+    "/api/v1/instruments/{instrument_id:str}",
+    name="screening.api.instrument",
+    opt=public(),
+    tags=["Screening"],
+)
 async def get_instrument(request: Request, instrument_id: FromPath[str]) -> Response:
     instrument = all_instruments().get(instrument_id)
     if instrument is None:

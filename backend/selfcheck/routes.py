@@ -77,7 +77,7 @@ def _page(
     return render(request, "selfcheck/check.html", context, status_code=status, locale=lang, headers=headers)
 
 
-@get("/check", opt=PUBLIC, include_in_schema=False)
+@get("/check", name="selfcheck.entry", opt=PUBLIC, include_in_schema=False)
 async def check_entry(request: Request) -> Redirect:
     """The short address on the poster: on to the person's language."""
     return Redirect(
@@ -85,13 +85,13 @@ async def check_entry(request: Request) -> Redirect:
     )
 
 
-@get("/check/{lang:str}", opt=PUBLIC, include_in_schema=False)
+@get("/check/{lang:str}", name="selfcheck.start", opt=PUBLIC, include_in_schema=False)
 async def check_start(request: Request, lang: FromPath[str]) -> Template:
     lang = _language(request, lang)
     return _page(request, lang, {}, service.INTRO, service.Place())
 
 
-@post("/check/{lang:str}", opt=PUBLIC, include_in_schema=False, status_code=200)
+@post("/check/{lang:str}", name="selfcheck.step", opt=PUBLIC, include_in_schema=False, status_code=200)
 async def check_step(request: Request, lang: FromPath[str]) -> Template:
     """One step without JavaScript (next, back, skip), or the same step in another language."""
     lang = _language(request, lang)
@@ -130,7 +130,9 @@ def _result_context(session, lang: str, data: dict[str, list[str]]) -> dict[str,
     }
 
 
-@post("/check/{lang:str}/result", opt=PUBLIC, include_in_schema=False, status_code=200)
+@post(
+    "/check/{lang:str}/result", name="selfcheck.result", opt=PUBLIC, include_in_schema=False, status_code=200
+)
 async def check_result(request: Request, lang: FromPath[str]) -> Template:
     """Needs in plain words and offers nearby. The first showing adds the run to the counts;
     the page's own forms (language, place) say `counted` so that they do not count it again."""
@@ -163,7 +165,13 @@ async def check_result(request: Request, lang: FromPath[str]) -> Template:
     return render(request, "selfcheck/result.html", context, locale=lang)
 
 
-@post("/check/{lang:str}/callback", opt=PUBLIC, include_in_schema=False, status_code=200)
+@post(
+    "/check/{lang:str}/callback",
+    name="selfcheck.callback",
+    opt=PUBLIC,
+    include_in_schema=False,
+    status_code=200,
+)
 async def check_callback(request: Request, lang: FromPath[str]) -> Template:
     lang = _language(request, lang)
     data = form_lists(await request.form())
@@ -218,7 +226,7 @@ async def check_callback(request: Request, lang: FromPath[str]) -> Template:
     return render(request, template, context, status_code=status, locale=lang)
 
 
-@get("/check/{lang:str}/poster", opt=PUBLIC, include_in_schema=False)
+@get("/check/{lang:str}/poster", name="selfcheck.poster", opt=PUBLIC, include_in_schema=False)
 async def check_poster(request: Request, lang: FromPath[str]) -> Template:
     """A printable A4 poster whose QR code leads to the self-check in this language."""
     lang = _language(request, lang)

@@ -30,7 +30,15 @@ class SyncAnswer:
     results: list[SyncResult]
 
 
-@post("/api/v1/sync", opt=allow(Role.NURSE), tags=["Sync"], status_code=200, dto=SyncDTO, return_dto=None)
+@post(
+    "/api/v1/sync",
+    name="sync.api.batch",
+    opt=allow(Role.NURSE),
+    tags=["Sync"],
+    status_code=200,
+    dto=SyncDTO,
+    return_dto=None,
+)
 async def sync(request: Request, data: JSONBody[RawBatch]) -> SyncAnswer:
     """Applies each record on its own, exactly once; replaying one answers `duplicate`. Each
     record is checked against its type's schema (`SyncBatch`): one that does not fit, or
