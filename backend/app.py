@@ -17,6 +17,7 @@ from backend.accounts import routes as accounts_routes
 from backend.accounts.access import public
 from backend.accounts.auth import AuthMiddleware, access_guard
 from backend.admin import routes as admin_routes
+from backend.capabilities import wire
 from backend.clients import api as client_api
 from backend.clients import routes as client_routes
 from backend.db.engine import make_engine
@@ -60,6 +61,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 def create_app(settings: Settings) -> Litestar:
     all_instruments()  # an invalid instrument file stops the start, naming file and item
+    wire()  # the capabilities' event subscribers (tallies, notification outbox)
     assets = Assets.scan()
     engine = make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
     static = create_static_files_router(

@@ -18,8 +18,11 @@ def _settings():
 
 
 def _engine():
-    import backend.db.tables  # noqa: F401 - every table known, so foreign keys resolve
+    import backend.models  # noqa: F401 - every table known, so foreign keys resolve
+    from backend.capabilities import wire
     from backend.db.engine import make_engine
+
+    wire()  # the event subscribers, for the commands that run services (demo seed, worker)
 
     settings = _settings()
     return make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)

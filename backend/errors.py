@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend import i18n
 from backend.i18n import N_
 
 BUSY = N_(
@@ -60,3 +61,9 @@ class DatabaseBusy(DomainError):
     def __init__(self) -> None:
         super().__init__(BUSY)
         self.retry_after = 5
+
+
+def message_of(exc: DomainError, locale: str) -> str:
+    """A domain error's message in the person's language, its parameters filled in."""
+    params = {k: i18n.translate(locale, v) if isinstance(v, str) else v for k, v in exc.params.items()}
+    return i18n.translate(locale, exc.message, **params)

@@ -12,6 +12,7 @@ import anyio.to_thread
 from sqlalchemy import Engine
 
 from backend.accounts.service import purge_idle_sessions
+from backend.capabilities import wire
 from backend.db.engine import session_scope
 from backend.db.types import utcnow
 from backend.directory.upkeep import release_ended_pauses
@@ -28,6 +29,7 @@ HOUSEKEEPING_EVERY = 60.0
 def housekeeping(engine: Engine, idle: timedelta) -> dict[str, int]:
     """Forget idle sessions and old rate-limit counters; reopen offers whose pause has ended;
     remind organisations of overdue referrals (once a day at most)."""
+    wire()  # the reminders are events that push turns into notifications
     with session_scope(engine, writes=True) as session:
         sessions = purge_idle_sessions(session, idle)
         ratelimit.purge(session, utcnow() - timedelta(days=1))

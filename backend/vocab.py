@@ -62,3 +62,17 @@ def life_phase_for_age(age: int) -> str:
         if age >= youngest and (oldest is None or age <= oldest):
             return code
     raise ValueError(f"no life phase for age {age}")
+
+# When a person who asked for a callback can be reached (self-check, read in the inbox).
+CALLBACK_DAYS: dict[str, str] = {
+    "mon": N_("Monday"),
+    "tue": N_("Tuesday"),
+    "wed": N_("Wednesday"),
+    "thu": N_("Thursday"),
+    "fri": N_("Friday"),
+}
+CALLBACK_TIMES: dict[str, str] = {
+    "any": N_("Any time"),
+    "morning": N_("In the morning"),
+    "afternoon": N_("In the afternoon"),
+}

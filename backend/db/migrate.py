@@ -1,4 +1,5 @@
-"""Alembic, driven from code: `python -m backend db upgrade` and the drift test use this."""
+"""Alembic, driven from code: `python -m backend db upgrade` and the drift test use this.
+The migrations' env.py takes every table (and which to leave out) from backend/models.py."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-
-from backend.directory.fts import MANAGED_NAMES
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -30,8 +29,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def revision(database_url: str, message: str) -> None:
     command.revision(alembic_config(database_url), message=message, autogenerate=True)
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Full-text tables and indexes are made by hand in migrations, not from the models."""
-    return not (name and MANAGED_NAMES.match(name))

@@ -6,15 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.i18n import N_, ntranslate, translate
-from backend.referrals.states import STATUS_LABELS, Status
-
-OUTCOME_LABELS = {
-    "help_started": N_("Help started"),
-    "advice_given": N_("Advice given"),
-    "client_declined": N_("The client declined"),
-    "not_reachable": N_("Not reachable"),
-    "referred_elsewhere": N_("Referred elsewhere"),
-}
+from backend.referrals.states import OUTCOME_LABELS, STATUS_LABELS, Status
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""Queue notifications in the outbox, inside the caller's transaction: a change and the
-notifications it causes are committed together or not at all (sender.py delivers them)."""
+"""Queue notifications in the outbox, inside the producer's transaction: a change and the
+notifications it causes are committed together or not at all (sender.py delivers them). The
+referral events arrive here as subscriptions (see SUBSCRIPTIONS, wired by backend/capabilities.py)."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
@@ -13,6 +15,7 @@ from backend.accounts.roles import Role
 from backend.db.rows import insert_rows
 from backend.directory.models import DirectoryService
 from backend.push.models import Notification
+from backend.referrals.events import ReferralSent, ReferralsOverdue, ReferralStatusChanged
 
 
 def _offer_names(session: Session, service_id: str) -> dict[str, str]:
@@ -98,3 +101,25 @@ def overdue(session: Session, organisation_id: int, count: int) -> None:
         None,
         {"count": count},
     )
+
+
+# The domain events that notify someone (subscribed by backend/capabilities.py: wire()).
+
+
+def on_referral_sent(session: Session, event: ReferralSent) -> None:
+    new_referral(session, event.referral)
+
+
+def on_status_changed(session: Session, event: ReferralStatusChanged) -> None:
+    status_changed(session, event.referral, by_organisation_id=event.by_organisation_id)
+
+
+def on_overdue(session: Session, event: ReferralsOverdue) -> None:
+    overdue(session, event.organisation_id, event.count)
+
+
+SUBSCRIPTIONS: list[tuple[type, Any]] = [
+    (ReferralSent, on_referral_sent),
+    (ReferralStatusChanged, on_status_changed),
+    (ReferralsOverdue, on_overdue),
+]

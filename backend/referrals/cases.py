@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from backend import events
 from backend.accounts.models import User
 from backend.accounts.roles import Role
 from backend.accounts.service import CurrentUser
@@ -19,24 +20,14 @@ from backend.db.types import utcnow
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.errors import InvalidInput, NotFound
 from backend.i18n import N_
-from backend.push import notify
-from backend.push.messages import OUTCOME_LABELS
 from backend.referrals import states
+from backend.referrals.events import ContactLogged, ReferralsOverdue
 from backend.referrals.models import CaseNote, ContactAttempt, Referral, ReferralEvent, add_event
 from backend.referrals.service import change_status, history, paused
-from backend.reports import tally
 
 S = states.Status
-REJECT_REASONS = {
-    "not_our_offer": N_("Not our offer"),
-    "no_capacity": N_("No capacity"),
-    "outside_area": N_("Outside our area"),
-    "client_declined": N_("The client declined"),
-    "other": N_("Other reason"),
-}
-OUTCOMES = (
-    OUTCOME_LABELS  # help_started | advice_given | client_declined | not_reachable | referred_elsewhere
-)
+REJECT_REASONS = states.REJECT_REASONS
+OUTCOMES = states.OUTCOMES
 CHANNELS = {
     "phone": N_("Phone"),
     "visit": N_("Visit"),
@@ -179,13 +170,14 @@ def log_contact(
         referral_id=referral.id, on=day, channel=channel, reached=reached, user_id=user.id
     )
     session.add(attempt)
-    if referral.first_contact_at is None:
-        tally.first_contact(session, referral)  # before the deadline is reset
-        referral.first_contact_at = utcnow()
+    now, first, due_before = utcnow(), referral.first_contact_at is None, referral.due_at
+    if first:
+        referral.first_contact_at = now
         if referral.status == S.ACCEPTED:
             referral.due_at = None
     referral.updated_at = utcnow()
     record(session, user.id, user.organisation_id, "update", "referral", referral.id)
+    events.record(session, ContactLogged(referral, first, due_before, now))
     return attempt
 
 
@@ -321,7 +313,7 @@ def remind_overdue(session: Session) -> int:
     for org_id, late in by_org.items():
         if any(r.overdue_reminded_on == today for r in late):
             continue
-        notify.overdue(session, org_id, len(late))
+        events.record(session, ReferralsOverdue(org_id, len(late)))
         for r in late:
             r.overdue_reminded_on = today
         sent += 1

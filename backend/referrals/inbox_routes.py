@@ -18,15 +18,12 @@ from backend.db.engine import session_scope
 from backend.db.types import utcnow
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.search import SearchQuery, search
-from backend.errors import InvalidInput, NotFound
+from backend.errors import InvalidInput, NotFound, message_of
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES
 from backend.i18n import N_
 from backend.referrals import cases
 from backend.referrals.states import CLOSED, STATUS_LABELS, Status
-from backend.selfcheck.callback import DAYS as CALLBACK_DAYS
-from backend.selfcheck.callback import TIMES as CALLBACK_TIMES
-from backend.system.errors import message_of
-from backend.vocab import SPOKEN_LANGUAGES
+from backend.vocab import CALLBACK_DAYS, CALLBACK_TIMES, SPOKEN_LANGUAGES
 from backend.web import form_lists, render
 
 COORDINATORS = allow(Role.COORDINATOR)

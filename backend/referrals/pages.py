@@ -19,10 +19,9 @@ from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.errors import InvalidInput
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import LANGUAGES
-from backend.push.messages import OUTCOME_LABELS
 from backend.referrals import service
 from backend.referrals.consent import GIVEN_BY, METHODS, SCOPE_ITEMS, ConsentForm
-from backend.referrals.states import OPEN, STATUS_LABELS, Status
+from backend.referrals.states import OPEN, OUTCOME_LABELS, STATUS_LABELS, Status
 from backend.screening import service as screenings
 from backend.screening.pages import summary_context
 from backend.web import form_lists, render

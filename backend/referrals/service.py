@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, inspect
 from sqlmodel import Session, col, select
 
+from backend import events
 from backend.accounts.service import CurrentUser
 from backend.audit.models import record
 from backend.clients.models import Client
@@ -21,12 +22,11 @@ from backend.directory.models import DirectoryOrganization, DirectoryService, Di
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import N_, format_day, translate
-from backend.push import notify
 from backend.referrals import states
 from backend.referrals.consent import ConsentForm, shared_data
 from backend.referrals.deadlines import FIRST_CONTACT_WITHIN, RECEIVE_WITHIN, add_working_days
+from backend.referrals.events import ReferralSent, ReferralStatusChanged
 from backend.referrals.models import Consent, Referral, ReferralEvent, add_event
-from backend.reports import tally
 from backend.screening.models import Screening
 
 Message = tuple[str, dict[str, Any]]  # msgid and its parameters, translated when shown
@@ -258,7 +258,8 @@ def submit(
 ) -> Referral:
     """A referral leaves for the receiving organisation — a nurse's, a self-check's callback or
     a proposal once the client agreed: status `requested`, its event, its deadline to be
-    received, an audit entry and the coordinators' notification, all in the caller's transaction."""
+    received, an audit entry and the event ReferralSent (counted, the coordinators notified), all
+    in the caller's transaction."""
     previous = referral.status if inspect(referral).persistent else None
     referral.status = states.transition(previous or states.Status.DRAFT, states.Status.REQUESTED).value
     referral.due_at = add_working_days(utcnow(), RECEIVE_WITHIN)
@@ -267,8 +268,7 @@ def submit(
     session.flush()
     add_event(session, referral.id, referral.status, previous, None, user_id, organisation_id)
     record(session, user_id, organisation_id, "update" if previous else "create", "referral", referral.id)
-    tally.referral_stage(session, referral, referral.status)
-    notify.new_referral(session, referral)
+    events.record(session, ReferralSent(referral))
     return referral
 
 
@@ -312,12 +312,14 @@ def record_view(session: Session, user: CurrentUser, referral: Referral) -> None
 def change_status(
     session: Session, user: CurrentUser, referral: Referral, target: str, reason: str | None = None
 ) -> Referral:
-    """Every status change goes through the state machine and is attributed and timestamped."""
+    """Every status change goes through the state machine and is attributed and timestamped;
+    the event ReferralStatusChanged (counted, the other side notified) carries the deadline as
+    it was before the change."""
     reason = (reason or "").strip()[:1000] or None
     new = states.transition(referral.status, target, reason)
     add_event(session, referral.id, new.value, referral.status, reason, user.id, user.organisation_id)
     now = utcnow()
-    tally.referral_stage(session, referral, new.value, now)  # before the deadline is reset
+    previous, due_before = referral.status, referral.due_at
     referral.status, referral.status_reason = new.value, reason
     referral.updated_at = now
     if new == states.Status.RECEIVED:
@@ -330,7 +332,8 @@ def change_status(
     else:
         referral.due_at = None
     record(session, user.id, user.organisation_id, "update", "referral", referral.id)
-    notify.status_changed(session, referral, by_organisation_id=user.organisation_id)
+    changed = ReferralStatusChanged(referral, previous, new.value, due_before, now, user.organisation_id)
+    events.record(session, changed)
     return referral
 
 

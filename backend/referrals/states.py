@@ -54,6 +54,25 @@ STATUS_LABELS = {
 }
 
 
+# How a case closes (referral.outcome); 'not_reachable' closes as failed.
+OUTCOME_LABELS = {
+    "help_started": N_("Help started"),
+    "advice_given": N_("Advice given"),
+    "client_declined": N_("The client declined"),
+    "not_reachable": N_("Not reachable"),
+    "referred_elsewhere": N_("Referred elsewhere"),
+}
+OUTCOMES = OUTCOME_LABELS
+# Why the receiving organisation rejects (referral.reject_reason).
+REJECT_REASONS = {
+    "not_our_offer": N_("Not our offer"),
+    "no_capacity": N_("No capacity"),
+    "outside_area": N_("Outside our area"),
+    "client_declined": N_("The client declined"),
+    "other": N_("Other reason"),
+}
+
+
 def allowed(current: Status, target: Status) -> bool:
     if target == Status.CANCELLED:
         return current in OPEN

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from backend.geo.reference import DISTRICTS
 from backend.i18n import N_
-from backend.referrals.cases import OUTCOMES, REJECT_REASONS
+from backend.referrals.states import OUTCOMES, REJECT_REASONS
 from backend.reports import queries
 from backend.reports.periods import quantile
 from backend.reports.queries import Filters

@@ -1,5 +1,6 @@
-"""Adds to the aggregate tables, in the caller's transaction, where a screening completes and
-a referral changes stage. One small call from each place; nothing here reads a person."""
+"""Adds to the aggregate tables, in the producer's transaction, where a screening completes and
+a referral changes stage: handlers of the domain events (see SUBSCRIPTIONS, wired at start-up by
+backend/capabilities.py). Nothing here reads a person."""
 
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ from backend.directory.models import DirectoryService
 from backend.directory.search import SearchQuery, search
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import TIMEZONE
+from backend.referrals.events import ContactLogged, ReferralSent, ReferralStatusChanged
 from backend.referrals.models import Referral, ReferralEvent
 from backend.reports.models import ALL, SHARDS, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
+from backend.screening.events import ScreeningCompleted
+from backend.selfcheck.events import SelfCheckFinished
 from backend.vocab import life_phase_for_age
 
 MAX_DAYS = 365
@@ -168,10 +172,16 @@ def _wait(session: Session, referral: Referral, stage: str, dims: dict[str, Any]
     add(session, ReferralWait.__table__, {**dims, "stage": stage, "days": days})
 
 
-def referral_stage(session: Session, referral: Referral, stage: str, now: datetime | None = None) -> None:
-    """The referral reaches `stage` (a status). Call before the referral's deadline is reset:
-    a referral received after its deadline also counts as `late`."""
+_CURRENT: Any = object()  # the referral's own deadline
+
+
+def referral_stage(
+    session: Session, referral: Referral, stage: str, now: datetime | None = None, due_at: Any = _CURRENT
+) -> None:
+    """The referral reaches `stage` (a status). `due_at` is its deadline before the change
+    (by default the referral's own): a referral received after its deadline also counts as `late`."""
     now = now or utcnow()
+    due_at = referral.due_at if due_at is _CURRENT else due_at
     dims = _dimensions(session, referral, now)
     detail = ""
     if stage in ("completed", "failed"):
@@ -180,20 +190,68 @@ def referral_stage(session: Session, referral: Referral, stage: str, now: dateti
         detail = referral.reject_reason or ""
     table, need = ReferralTally.__table__, referral.need_domain
     add(session, table, {**dims, "need_domain": need, "stage": stage, "detail": detail})
-    if stage == "received" and referral.due_at is not None and now > referral.due_at:
+    if stage == "received" and due_at is not None and now > due_at:
         add(session, table, {**dims, "need_domain": need, "stage": "late", "detail": "receipt"})
     if stage in ("received", "completed"):
         _wait(session, referral, stage, dims, now)
 
 
-def first_contact(session: Session, referral: Referral, now: datetime | None = None) -> None:
-    """The first contact attempt; late when an accepted referral's deadline has passed."""
+def first_contact(
+    session: Session, referral: Referral, now: datetime | None = None, due_at: Any = _CURRENT
+) -> None:
+    """The first contact attempt; late when an accepted referral's deadline (`due_at`, the one
+    before this contact; by default the referral's own) has passed."""
     now = now or utcnow()
+    due_at = referral.due_at if due_at is _CURRENT else due_at
     dims = _dimensions(session, referral, now)
     _wait(session, referral, "first_contact", dims, now)
-    if referral.status == "accepted" and referral.due_at is not None and now > referral.due_at:
+    if referral.status == "accepted" and due_at is not None and now > due_at:
         add(
             session,
             ReferralTally.__table__,
             {**dims, "need_domain": referral.need_domain, "stage": "late", "detail": "first_contact"},
         )
+
+
+# The domain events this module counts (subscribed by backend/capabilities.py: wire()).
+
+
+def on_screening_completed(session: Session, event: ScreeningCompleted) -> None:
+    screening, client = event.screening, event.client
+    assert screening.completed_at is not None
+    screening_completed(
+        session,
+        "nurse",
+        screening.needs,
+        client.municipality if client else None,
+        life_phase_of(client.birth_year if client else None, screening.completed_at),
+        client.language if client else "",
+    )
+
+
+def on_self_check_finished(session: Session, event: SelfCheckFinished) -> None:
+    screening_completed(
+        session, "self-check", event.needs, event.municipality, event.age_band, event.language, event.unmet
+    )
+
+
+def on_referral_sent(session: Session, event: ReferralSent) -> None:
+    referral_stage(session, event.referral, event.referral.status)
+
+
+def on_status_changed(session: Session, event: ReferralStatusChanged) -> None:
+    referral_stage(session, event.referral, event.status, event.at, due_at=event.due_before)
+
+
+def on_contact_logged(session: Session, event: ContactLogged) -> None:
+    if event.first:
+        first_contact(session, event.referral, event.at, due_at=event.due_before)
+
+
+SUBSCRIPTIONS: list[tuple[type, Any]] = [
+    (ScreeningCompleted, on_screening_completed),
+    (SelfCheckFinished, on_self_check_finished),
+    (ReferralSent, on_referral_sent),
+    (ReferralStatusChanged, on_status_changed),
+    (ContactLogged, on_contact_logged),
+]

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from backend import events
 from backend.accounts.service import CurrentUser
 from backend.audit.models import record
 from backend.clients.models import Client
@@ -14,9 +15,9 @@ from backend.clients.service import open_client
 from backend.db.types import utcnow
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.i18n import N_
-from backend.reports import tally
 from backend.screening import rules
 from backend.screening.answers import answer_problems
+from backend.screening.events import ScreeningCompleted
 from backend.screening.instruments import all_instruments
 from backend.screening.models import Screening
 
@@ -138,15 +139,7 @@ def complete(session: Session, user: CurrentUser, screening: Screening, strength
     screening.strengths = (strengths or "").strip()[:2000] or None
     screening.status, screening.completed_at = "completed", utcnow()
     record(session, user.id, user.organisation_id, "update", "screening", screening.id)
-    client = session.get(Client, screening.client_id)
-    tally.screening_completed(
-        session,
-        "nurse",
-        screening.needs,
-        client.municipality if client else None,
-        tally.life_phase_of(client.birth_year if client else None, screening.completed_at),
-        client.language if client else "",
-    )
+    events.record(session, ScreeningCompleted(screening, session.get(Client, screening.client_id)))
     return screening
 
 

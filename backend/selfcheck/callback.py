@@ -30,24 +30,14 @@ from backend.i18n import N_
 from backend.referrals.models import Referral
 from backend.referrals.service import submit
 from backend.selfcheck.service import Place, Result
+from backend.vocab import CALLBACK_DAYS as DAYS
+from backend.vocab import CALLBACK_TIMES as TIMES
 from backend.vocab import SPOKEN_LANGUAGES
 
 OFFICE = "office"
 MAX_NAME = 40
 MAX_PHONE = 30
 MAX_TARGETS = 4
-DAYS: dict[str, str] = {
-    "mon": N_("Monday"),
-    "tue": N_("Tuesday"),
-    "wed": N_("Wednesday"),
-    "thu": N_("Thursday"),
-    "fri": N_("Friday"),
-}
-TIMES: dict[str, str] = {
-    "any": N_("Any time"),
-    "morning": N_("In the morning"),
-    "afternoon": N_("In the afternoon"),
-}
 CONSENT_TEXT = N_(
     "I agree that my first name or initials, my phone number, my municipality and the areas "
     "where I need support are sent to the organisations I chose, so that they can call me. "

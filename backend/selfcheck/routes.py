@@ -25,7 +25,6 @@ from backend.accounts.access import public
 from backend.db.engine import session_scope
 from backend.errors import RateLimited
 from backend.i18n import LANGUAGES, N_, translate
-from backend.reports import tally
 from backend.screening.instruments import rules_for_browser, translated
 from backend.screening.rules import evaluate
 from backend.security import ratelimit
@@ -144,21 +143,7 @@ async def check_result(request: Request, lang: FromPath[str]) -> Template:
         with session_scope(engine) as session:
             context = _result_context(session, lang, data)
             if not data.get("counted"):
-                place, result = context["place"], context["result"]
-                service.count_run(session, [d for d, _ in result.needs], place)
-                # The result has just searched offers for each need (paused ones left out).
-                unmet = (
-                    {d for d, _ in result.needs if not result.offers.get(d)} if place.municipality else None
-                )
-                tally.screening_completed(
-                    session,
-                    "self-check",
-                    dict(result.needs),
-                    place.municipality.bfs_number if place.municipality else None,
-                    place.age_band,
-                    lang,
-                    unmet=unmet,
-                )
+                service.finish(session, context["result"], context["place"], lang)
             return context
 
     context = await anyio.to_thread.run_sync(work)

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from backend import events
+from backend.db import deferred
+from backend.db.types import utcnow
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.search import Hit, SearchQuery, search
 from backend.geo.reference import Municipality, find_municipality
-from backend.i18n import N_
-from backend.reports import tally
+from backend.i18n import N_, TIMEZONE
 from backend.screening import form as answer_form
 from backend.screening.answers import answer_problems
 from backend.screening.instruments import all_instruments
 from backend.screening.rules import enabled_answers, enabled_items, evaluate
+from backend.selfcheck.events import SelfCheckFinished
 from backend.selfcheck.models import ALL_RUNS, SelfCheckTally
 
 INSTRUMENT_ID = "self-check"
@@ -193,10 +197,24 @@ def _offers(session: Session, hits: list[Hit], domain: str, language: str) -> li
 def count_run(session: Session, needs: list[str], place: Place, month: str | None = None) -> None:
     """Adds one finished self-check to the anonymous counts: one per flagged need and one for
     the run itself. Atomic upserts, so concurrent web processes never lose a count."""
-    month = month or tally.month_now()
+    month = month or utcnow().astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
     for domain in [ALL_RUNS, *needs]:
-        tally.add(
+        # Summed in the session and written just before it commits (see backend/db/deferred.py).
+        deferred.increment(
             session,
             SelfCheckTally.__table__,
             {"month": month, "district": place.district, "age_band": place.age_band, "need_domain": domain},
+            {"count": 1},
         )
+
+
+def finish(session: Session, result: Result, place: Place, language: str) -> None:
+    """A result shown for the first time: the self-check's own counts, and the event
+    SelfCheckFinished (the reports count it as a screening by source `self-check`)."""
+    needs = [d for d, _ in result.needs]
+    count_run(session, needs, place)
+    # The result has just searched offers for each need (paused ones left out).
+    unmet = {d for d in needs if not result.offers.get(d)} if place.municipality else None
+    municipality = place.municipality.bfs_number if place.municipality else None
+    finished = SelfCheckFinished(dict(result.needs), municipality, place.age_band, language, unmet)
+    events.record(session, finished)

@@ -26,13 +26,12 @@ from backend.clients.api import ClientIn, create_client
 from backend.db import deferred
 from backend.db.engine import session_scope
 from backend.db.rows import insert_rows
-from backend.errors import DomainError, InvalidInput
+from backend.errors import DomainError, InvalidInput, message_of
 from backend.i18n import N_, translate
 from backend.referrals.api import ConsentIn, OfferChoice, ReferralsIn, send_referrals
 from backend.screening.api import ScreeningIn, create_screening
 from backend.sync.models import SyncRecord
 from backend.sync.schema import Checked, ClientData, ReferralData, ScreeningData, answer_id, check
-from backend.system.errors import message_of
 
 log = logging.getLogger("passerelle.sync")
 

@@ -69,12 +69,6 @@ def _message(exc: Exception, status: int) -> str:
     return DEFAULT_MESSAGES.get(status, TITLES.get(status, TITLES[500]))
 
 
-def message_of(exc: DomainError, locale: str) -> str:
-    """A domain error's message in the person's language, its parameters filled in."""
-    params = {k: i18n.translate(locale, v) if isinstance(v, str) else v for k, v in exc.params.items()}
-    return i18n.translate(locale, exc.message, **params)
-
-
 def error_response(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)
     if isinstance(exc, ValidationException):

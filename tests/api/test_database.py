@@ -6,8 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from backend.db.migrate import include_object
-from backend.db.tables import metadata
+from backend.models import include_object, metadata
 
 
 def test_models_and_migrations_do_not_drift(db_backend, factories):

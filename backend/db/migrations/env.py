@@ -5,8 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from backend.db.engine import make_engine
-from backend.db.migrate import include_object
-from backend.db.tables import metadata
+from backend.models import include_object, metadata
 
 config = context.config
 
