@@ -7,11 +7,11 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import anyio
-import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from backend.accounts import devices, passwords, service
@@ -19,12 +19,14 @@ from backend.accounts.access import allow, public
 from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE
 from backend.accounts.devices import DEVICE_COOKIE
 from backend.accounts.models import User
+from backend.accounts.service import CurrentUser
 from backend.audit import models as audit
-from backend.db.engine import session_scope
+from backend.deps import run_unit
 from backend.errors import RateLimited
 from backend.i18n import LANGUAGES, N_, translate
 from backend.security import csrf, ratelimit
 from backend.security.addresses import client_rate_key
+from backend.settings import Settings
 from backend.web import render, safe_next
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -51,12 +53,19 @@ class LanguageForm:
     next: str = ""
 
 
+def _has_demo(session: Session) -> bool:
+    return session.exec(select(User.id).where(User.is_demo == True)).first() is not None  # noqa: E712
+
+
 def _login_page(
-    request: Request, error: str | None, status: int, username: str = "", next_path: str = "/", **params: Any
+    request: Request,
+    demo: bool,
+    error: str | None,
+    status: int,
+    username: str = "",
+    next_path: str = "/",
+    **params: Any,
 ) -> Template:
-    engine = request.app.state.engine
-    with session_scope(engine, writes=False) as session:
-        demo = session.exec(select(User.id).where(User.is_demo == True)).first() is not None  # noqa: E712
     locale = request.state.locale
     return render(
         request,
@@ -72,11 +81,14 @@ def _login_page(
 
 
 @get("/login", name="accounts.login", opt=public(), sync_to_thread=True, include_in_schema=False)
-def login_page(request: Request, next: FromQuery[str] = "/") -> Template | Redirect:
-    if request.scope.get("user"):
+def login_page(
+    request: Request, reader: Session, user: CurrentUser | None, next: FromQuery[str] = "/"
+) -> Template | Redirect:
+    if user:
         return Redirect(safe_next(next), status_code=303)
     expired = getattr(request.state, "session_expired", False)
-    return _login_page(request, SESSION_EXPIRED if expired else None, 200, next_path=safe_next(next))
+    message = SESSION_EXPIRED if expired else None
+    return _login_page(request, _has_demo(reader), message, 200, next_path=safe_next(next))
 
 
 @dataclass(frozen=True)
@@ -90,16 +102,17 @@ class _Attempt:
 
 
 @post("/login", name="accounts.authenticate", opt=public(), include_in_schema=False)
-async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Template | Redirect:
+async def login(
+    request: Request, data: Annotated[LoginForm, FORM], settings: Settings, engine: Engine
+) -> Template | Redirect:
     """Three steps, so that no transaction is open while the password is hashed: count the
     attempt (atomically, before the check: parallel guesses cannot slip past the limit), check
-    the password, then write down the outcome."""
-    settings = request.app.state.settings
-    engine = request.app.state.engine
+    the password, then write down the outcome. Async, each step a unit of its own (`run_unit`)."""
     next_path = safe_next(data.next)
     username = data.username.strip()[:80]
     if not username or not data.password:
-        return await anyio.to_thread.run_sync(_login_page, request, MISSING, 400, username, next_path)
+        demo = await run_unit(engine, _has_demo, writes=False)
+        return _login_page(request, demo, MISSING, 400, username, next_path)
 
     device_cookie = request.cookies.get(DEVICE_COOKIE)
     device = devices.known_device(device_cookie, settings.secret_key, username)
@@ -111,11 +124,11 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Template 
         f"{username.lower()}|{device}" if device else username.lower(),
     )
     address_key = ratelimit.key(settings.secret_key, "login-addr", client_rate_key(request))
-    attempt = await anyio.to_thread.run_sync(_count_attempt, engine, username, user_key, address_key, device)
+    attempt = await run_unit(engine, _count_attempt, username, user_key, address_key, device)
 
     if attempt.user_hits > FAILURES_PER_USERNAME:
         if attempt.user_hits == FAILURES_PER_USERNAME + 1 and attempt.user_id:
-            await anyio.to_thread.run_sync(_record_lockout, engine, attempt.user_id)
+            await run_unit(engine, _record_lockout, attempt.user_id)
         raise RateLimited(TOO_MANY, retry_after=ratelimit.seconds_left(LOGIN_WINDOW))
     if attempt.address_hits > ADDRESS_CEILING:
         raise RateLimited(TOO_MANY, retry_after=ratelimit.seconds_left(LOGIN_WINDOW))
@@ -125,13 +138,15 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Template 
         await anyio.sleep(min(5.0, 0.1 * (attempt.address_hits - FAILURES_PER_ADDRESS)))
 
     ok, new_hash = await passwords.check(attempt.password_hash, data.password[:1024])
-    session_key = await anyio.to_thread.run_sync(
-        _finish_attempt, engine, attempt, ok, new_hash, user_key, address_key
+    # After a correct password the attempt's hits are given back; else they stay (the failures).
+    session_key = (
+        await run_unit(engine, _start_session, attempt.user_id, attempt, new_hash, user_key, address_key)
+        if ok and attempt.user_id is not None
+        else None
     )
     if session_key is None:
-        return await anyio.to_thread.run_sync(
-            _login_page, request, WRONG_CREDENTIALS, 401, username, next_path
-        )
+        demo = await run_unit(engine, _has_demo, writes=False)
+        return _login_page(request, demo, WRONG_CREDENTIALS, 401, username, next_path)
 
     secure = settings.production
     response = Redirect(next_path, status_code=303)
@@ -155,73 +170,67 @@ def unlock(session: Session, secret_key: str, username: str) -> None:
     ratelimit.reset(session, ratelimit.key(secret_key, "login-user", username.lower()))
 
 
-def _count_attempt(engine, username: str, user_key: str, address_key: str, device: str | None) -> _Attempt:
-    with session_scope(engine) as session:
-        user_hits = ratelimit.hit(session, user_key, LOGIN_WINDOW)
-        address_hits = 0 if device else ratelimit.hit(session, address_key, LOGIN_WINDOW)
-        user = service.active_user(session, username)
-        if user is None:
-            return _Attempt(user_hits, address_hits, None, None)
-        return _Attempt(user_hits, address_hits, user.id, user.password_hash)
+def _count_attempt(
+    session: Session, username: str, user_key: str, address_key: str, device: str | None
+) -> _Attempt:
+    user_hits = ratelimit.hit(session, user_key, LOGIN_WINDOW)
+    address_hits = 0 if device else ratelimit.hit(session, address_key, LOGIN_WINDOW)
+    user = service.active_user(session, username)
+    if user is None:
+        return _Attempt(user_hits, address_hits, None, None)
+    return _Attempt(user_hits, address_hits, user.id, user.password_hash)
 
 
-def _finish_attempt(
-    engine, attempt: _Attempt, ok: bool, new_hash: str | None, user_key: str, address_key: str
-) -> str | None:
-    """The session's key after a correct password (the attempt's hits given back), else None
-    (the hits stay: they were the failures)."""
-    if not ok or attempt.user_id is None:
-        return None
-    with session_scope(engine) as session:
-        ratelimit.reset(session, user_key)
-        if attempt.address_hits:  # a known device's login was not counted against its address
-            ratelimit.give_back(session, address_key)
-        return service.start_session_for(session, attempt.user_id, new_hash)
+def _start_session(
+    session: Session, user_id: int, attempt: _Attempt, new_hash: str | None, user_key: str, address_key: str
+) -> str:
+    """The session's key after a correct password; the attempt's hits are given back."""
+    ratelimit.reset(session, user_key)
+    if attempt.address_hits:  # a known device's login was not counted against its address
+        ratelimit.give_back(session, address_key)
+    return service.start_session_for(session, user_id, new_hash)
 
 
-def _record_lockout(engine, user_id: int) -> None:
-    with session_scope(engine) as session:
-        audit.record(session, None, None, "lockout", "user", str(user_id))
+def _record_lockout(session: Session, user_id: int) -> None:
+    audit.record(session, None, None, "lockout", "user", str(user_id))
 
 
 @post("/logout", name="accounts.logout", opt=allow(), sync_to_thread=True, include_in_schema=False)
-def logout(request: Request) -> Redirect:
+def logout(request: Request, session: Session, settings: Settings) -> Redirect:
     key = request.cookies.get(SESSION_COOKIE)
     if key:
-        with session_scope(request.app.state.engine) as session:
-            service.end_session(session, key)
+        service.end_session(session, key)
     response = Redirect("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
-    response.set_cookie(csrf.csrf_cookie(csrf.new_cookie_value(), request.app.state.settings.production))
+    response.set_cookie(csrf.csrf_cookie(csrf.new_cookie_value(), settings.production))
     # Tell the browser to forget anything it may hold for this origin's pages.
     response.headers["Clear-Site-Data"] = '"cache"'
     return response
 
 
 @post("/language", name="accounts.language", opt=public(), sync_to_thread=True, include_in_schema=False)
-def switch_language(request: Request, data: Annotated[LanguageForm, FORM]) -> Redirect:
+def switch_language(
+    data: Annotated[LanguageForm, FORM], session: Session, user: CurrentUser | None, settings: Settings
+) -> Redirect:
     response = Redirect(safe_next(data.next), status_code=303)
     if data.lang not in LANGUAGES:
         return response
-    user = request.scope.get("user")
     if user:
-        with session_scope(request.app.state.engine) as session:
-            service.set_language(session, user.id, data.lang)
+        service.set_language(session, user.id, data.lang)
     response.set_cookie(
         LANGUAGE_COOKIE,
         data.lang,
         max_age=365 * 24 * 3600,
         httponly=True,
         samesite="lax",
-        secure=request.app.state.settings.production,
+        secure=settings.production,
         path="/",
     )
     return response
 
 
 @get("/api/v1/me", name="accounts.api.me", opt=allow())
-async def me(request: Request) -> Response:
-    user = request.scope["user"]
+async def me(request: Request, user: CurrentUser) -> Response:
     return Response(
         {
             "username": user.username,
