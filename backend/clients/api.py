@@ -9,26 +9,14 @@ from litestar.params import FromPath, JSONBody
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.api_types import ID_UNUSABLE, checked_uuid, id_taken
 from backend.clients import service
 from backend.clients.models import Client
+from backend.clients.service import ClientIn, create_client
 from backend.db.engine import session_scope
-from backend.errors import InvalidInput
-from backend.i18n import N_
 
 NURSES = allow(Role.NURSE)
 # A client-made id that is taken, whoever took it: the same answer for one's own record and
 # another organisation's, and no word of a record existing (the id space is shared).
-
-
-@dataclass
-class ClientIn:
-    display_name: str
-    birth_year: int
-    municipality: int | str  # BFS number, name or postal code
-    language: str
-    phone: str | None = None
-    id: str | None = None  # a UUID made on the device, or none to let the server choose
 
 
 @dataclass
@@ -50,29 +38,6 @@ class ClientOut:
             client.language,
             client.phone,
         )
-
-
-def form_of(data: JSONBody[ClientIn]) -> service.ClientForm:
-    """The API's body as the same form the page validates, so both reject the same things."""
-    return service.ClientForm(
-        display_name=str(data.display_name)[:200],
-        birth_year=str(data.birth_year),
-        municipality=str(data.municipality)[:200],
-        language=str(data.language)[:10],
-        phone=str(data.phone or "")[:40],
-    )
-
-
-def create_client(session, user, data: JSONBody[ClientIn]) -> Client:
-    """Validates and creates, or raises InvalidInput naming every wrong field."""
-    client_id = checked_uuid(data.id)
-    if client_id and id_taken(session, Client, client_id):
-        raise InvalidInput(ID_UNUSABLE, field="id")
-    form = form_of(data)
-    client = service.create(session, user, form, client_id)
-    if client is None:
-        raise InvalidInput(N_("Please check the marked fields."), fields=form.errors)
-    return client
 
 
 @get("/api/v1/clients", name="clients.api.list", opt=NURSES, sync_to_thread=True, tags=["Clients"])

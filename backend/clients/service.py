@@ -10,9 +10,10 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
+from backend.api_types import ID_UNUSABLE, checked_uuid, id_taken
 from backend.audit.models import record
 from backend.clients.models import Client
-from backend.errors import NotFound
+from backend.errors import InvalidInput, NotFound
 from backend.geo.reference import find_municipality
 from backend.i18n import N_
 from backend.vocab import SPOKEN_LANGUAGES
@@ -115,4 +116,39 @@ def open_client(session: Session, user: CurrentUser, client_id: str) -> Client:
     if client is None or client.organisation_id != user.organisation_id:
         raise NotFound(N_("No such client in your organisation."))
     record(session, user.id, user.organisation_id, "view", "client", client.id)
+    return client
+
+
+@dataclass
+class ClientIn:
+    """A client as the API and an offline device send it."""
+
+    display_name: str
+    birth_year: int
+    municipality: int | str  # BFS number, name or postal code
+    language: str
+    phone: str | None = None
+    id: str | None = None  # a UUID made on the device, or none to let the server choose
+
+
+def form_of(data: ClientIn) -> ClientForm:
+    """The API's body as the same form the page validates, so both reject the same things."""
+    return ClientForm(
+        display_name=str(data.display_name)[:200],
+        birth_year=str(data.birth_year),
+        municipality=str(data.municipality)[:200],
+        language=str(data.language)[:10],
+        phone=str(data.phone or "")[:40],
+    )
+
+
+def create_client(session: Session, user: CurrentUser, data: ClientIn) -> Client:
+    """Validates and creates (the API, sync), or raises InvalidInput naming every wrong field."""
+    client_id = checked_uuid(data.id)
+    if client_id and id_taken(session, Client, client_id):
+        raise InvalidInput(ID_UNUSABLE, field="id")
+    form = form_of(data)
+    client = create(session, user, form, client_id)
+    if client is None:
+        raise InvalidInput(N_("Please check the marked fields."), fields=form.errors)
     return client

@@ -15,19 +15,22 @@ from sqlmodel import Session, col, select
 
 from backend import events
 from backend.accounts.service import CurrentUser
+from backend.api_types import ID_UNUSABLE, checked_uuid, id_taken
 from backend.audit.models import record
 from backend.clients.models import Client
+from backend.clients.service import open_client
 from backend.db.types import utcnow
 from backend.directory.models import DirectoryOrganization, DirectoryService, DirectoryServiceArea
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import N_, format_day, translate
 from backend.referrals import states
-from backend.referrals.consent import ConsentForm, shared_data
+from backend.referrals.consent import DEFAULT_SCOPE, ConsentForm, shared_data
 from backend.referrals.deadlines import FIRST_CONTACT_WITHIN, RECEIVE_WITHIN, add_working_days
 from backend.referrals.events import ReferralSent, ReferralStatusChanged
 from backend.referrals.models import Consent, Referral, ReferralEvent, add_event
 from backend.screening.models import Screening
+from backend.screening.service import own_screening
 
 Message = tuple[str, dict[str, Any]]  # msgid and its parameters, translated when shown
 
@@ -424,3 +427,77 @@ def sent_by_organisation(
         query = query.where(Referral.screening_id == screening_id)
     rows = session.exec(query.order_by(col(Referral.created_at).desc()).limit(limit)).all()
     return [Row(r, name, offer, org) for r, name, offer, org in rows]
+
+
+@dataclass
+class OfferChoice:
+    """One offer for one need, as the API and an offline device send it."""
+
+    service_id: str
+    need_domain: str
+    id: str | None = None  # the referral's UUID when made on a device
+
+
+@dataclass
+class ConsentIn:
+    confirmed: bool  # the client (or representative) agreed; without it nothing is sent
+    given_by: str = "client"  # client | representative
+    method: str = "verbal"  # verbal | written
+    given_on: str | None = None  # YYYY-MM-DD, today when missing
+    scope: list[str] = field(
+        default_factory=lambda: list(DEFAULT_SCOPE)
+    )  # contact|birth_year|needs|strengths
+
+
+@dataclass
+class ReferralsIn:
+    screening_id: str
+    offers: list[OfferChoice]
+    consent: ConsentIn
+    note: str | None = None  # message to the receiving organisations
+    accept_warnings: bool = False  # send although an offer is outside the area or a duplicate
+
+
+def send_referrals(
+    session: Session, user: CurrentUser, data: ReferralsIn, locale: str, today: date
+) -> list[Referral]:
+    """Checks and sends (the API, sync), or raises InvalidInput naming what is wrong (nothing
+    is saved then)."""
+    ids = [checked_uuid(o.id, "offers.id") for o in data.offers]
+    if any(ids) and not all(ids):
+        raise InvalidInput(N_("Give every referral an id, or none."), field="offers")
+    if any(i and id_taken(session, Referral, i) for i in ids):
+        raise InvalidInput(ID_UNUSABLE, field="offers.id")
+    screening = own_screening(session, user, str(data.screening_id))
+    client = open_client(session, user, screening.client_id)
+    choices = parse_choices([f"{o.need_domain}:{o.service_id}" for o in data.offers])
+    if len(set(choices)) != len(choices):
+        raise InvalidInput(N_("The same offer is chosen twice for the same need."), field="offers")
+    consent = data.consent
+    form = ConsentForm(
+        confirmed=consent.confirmed is True,
+        given_by=str(consent.given_by),
+        method=str(consent.method),
+        given_on=str(consent.given_on or ""),
+        scope=[str(s) for s in consent.scope],
+        note=str(data.note or ""),
+    )
+    outcome = send(
+        session, user, screening, client, choices, form, data.accept_warnings, today, [i for i in ids if i]
+    )
+    if outcome.sent:
+        return outcome.referrals
+    fields = {("note" if k == "note" else f"consent.{k}"): v for k, v in form.errors.items()}
+    for index, check in enumerate(outcome.checks):
+        messages = (
+            [check.problem] if check.problem else ([] if not outcome.needs_confirmation else check.warnings)
+        )
+        if messages:
+            fields[f"offers.{index}"] = " ".join(say(locale, m) for m in messages)
+    if outcome.needs_confirmation and not fields:
+        fields["accept_warnings"] = N_("Please read the warnings and confirm that you want to send anyway.")
+    elif outcome.needs_confirmation:
+        fields.setdefault(
+            "accept_warnings", N_("Please read the warnings and confirm that you want to send anyway.")
+        )
+    raise InvalidInput(N_("Nothing was sent. Please check the marked fields."), fields=fields)

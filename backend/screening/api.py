@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,24 +11,12 @@ from litestar.params import FromPath, JSONBody
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.api_types import ID_UNUSABLE, checked_uuid, id_taken
 from backend.db.engine import session_scope
-from backend.errors import InvalidInput
 from backend.screening import service
 from backend.screening.models import Screening
+from backend.screening.service import ScreeningIn, create_screening
 
 NURSES = allow(Role.NURSE)
-
-
-@dataclass
-class ScreeningIn:
-    client_id: str
-    instrument_id: str
-    instrument_version: str
-    answers: dict[str, Any] = field(default_factory=dict)  # linkId → answer (code, [codes], bool, int, text)
-    strengths: str | None = None
-    status: str = "completed"  # or "draft"
-    id: str | None = None
 
 
 @dataclass
@@ -60,23 +48,6 @@ class ScreeningOut:
             s.created_at,
             s.completed_at,
         )
-
-
-def create_screening(session, user, data: JSONBody[ScreeningIn]) -> Screening:
-    screening_id = checked_uuid(data.id)
-    if screening_id and id_taken(session, Screening, screening_id):
-        raise InvalidInput(ID_UNUSABLE, field="id")
-    return service.record_whole(
-        session,
-        user,
-        str(data.client_id),
-        str(data.instrument_id),
-        str(data.instrument_version),
-        data.answers,
-        data.strengths,
-        completed=data.status != "draft",
-        screening_id=screening_id,
-    )
 
 
 @post(

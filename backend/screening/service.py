@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from backend import events
 from backend.accounts.service import CurrentUser
+from backend.api_types import ID_UNUSABLE, checked_uuid, id_taken
 from backend.audit.models import record
 from backend.clients.models import Client
 from backend.clients.service import open_client
@@ -160,3 +162,34 @@ def of_client(session: Session, user: CurrentUser, client_id: str) -> list[Scree
         .order_by(col(Screening.created_at).desc())
     )
     return list(session.exec(query).all())
+
+
+@dataclass
+class ScreeningIn:
+    """A whole screening as the API and an offline device send it."""
+
+    client_id: str
+    instrument_id: str
+    instrument_version: str
+    answers: dict[str, Any] = field(default_factory=dict)  # linkId → answer (code, [codes], bool, int, text)
+    strengths: str | None = None
+    status: str = "completed"  # or "draft"
+    id: str | None = None
+
+
+def create_screening(session: Session, user: CurrentUser, data: ScreeningIn) -> Screening:
+    """A whole screening (the API, sync), its id checked if the device chose one."""
+    screening_id = checked_uuid(data.id)
+    if screening_id and id_taken(session, Screening, screening_id):
+        raise InvalidInput(ID_UNUSABLE, field="id")
+    return record_whole(
+        session,
+        user,
+        str(data.client_id),
+        str(data.instrument_id),
+        str(data.instrument_version),
+        data.answers,
+        data.strengths,
+        completed=data.status != "draft",
+        screening_id=screening_id,
+    )

@@ -22,14 +22,14 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
 from backend.api_types import ID_UNUSABLE
-from backend.clients.api import ClientIn, create_client
+from backend.clients.service import ClientIn, create_client
 from backend.db import deferred
 from backend.db.engine import session_scope
 from backend.db.rows import insert_rows
 from backend.errors import DomainError, InvalidInput, message_of
 from backend.i18n import N_, translate
-from backend.referrals.api import ConsentIn, OfferChoice, ReferralsIn, send_referrals
-from backend.screening.api import ScreeningIn, create_screening
+from backend.referrals.service import ConsentIn, OfferChoice, ReferralsIn, send_referrals
+from backend.screening.service import ScreeningIn, create_screening
 from backend.sync.models import SyncRecord
 from backend.sync.schema import Checked, ClientData, ReferralData, ScreeningData, answer_id, check
 
