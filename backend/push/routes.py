@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 from litestar import Request, Response, delete, get, post
 from litestar.params import JSONBody
 from litestar.response import Template
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.db.engine import session_scope
+from backend.accounts.service import CurrentUser
 from backend.errors import InvalidInput
 from backend.i18n import N_
 from backend.push import notify, vapid
 from backend.push.guard import check_endpoint
 from backend.push.models import PushSubscription
+from backend.settings import Settings
 from backend.web import render
 
 SUBSCRIBERS = allow(Role.NURSE, Role.COORDINATOR)
@@ -65,14 +66,14 @@ def _key_bytes(value: str, length: int, field_name: str) -> str:
     return value
 
 
-def _device_count(session, user_id: int) -> int:
+def _device_count(session: Session, user_id: int) -> int:
     return len(session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user_id)).all())
 
 
 @get("/api/v1/push/key", name="push.api.key", opt=allow(), tags=["Push"])
-async def push_key(request: Request) -> PushKey:
+async def push_key(settings: Settings) -> PushKey:
     """The VAPID public key for `pushManager.subscribe({applicationServerKey})`."""
-    signer = vapid.load(request.app.state.settings.vapid_key_file)
+    signer = vapid.load(settings.vapid_key_file)
     if signer is None:
         raise InvalidInput(N_("Push notifications are not set up on this server yet."))
     return PushKey(vapid.public_key(signer))
@@ -86,17 +87,17 @@ async def push_key(request: Request) -> PushKey:
     tags=["Push"],
     status_code=201,
 )
-def subscribe(request: Request, data: JSONBody[SubscriptionIn]) -> Response:
-    user = request.scope["user"]
-    endpoint = check_endpoint(str(data.endpoint), request.app.state.settings.production)
+def subscribe(
+    data: JSONBody[SubscriptionIn], session: Session, user: CurrentUser, settings: Settings
+) -> Response:
+    endpoint = check_endpoint(str(data.endpoint), settings.production)
     p256dh = _key_bytes(str(data.keys.p256dh), 65, "keys.p256dh")
     auth = _key_bytes(str(data.keys.auth), 16, "keys.auth")
-    with session_scope(request.app.state.engine) as session:
-        existing = session.exec(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).first()
-        # The same device after another login belongs to whoever subscribed last.
-        row = existing or PushSubscription(user_id=user.id, endpoint=endpoint, p256dh=p256dh, auth=auth)
-        row.user_id, row.p256dh, row.auth = user.id, p256dh, auth
-        session.add(row)
+    existing = session.exec(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).first()
+    # The same device after another login belongs to whoever subscribed last.
+    row = existing or PushSubscription(user_id=user.id, endpoint=endpoint, p256dh=p256dh, auth=auth)
+    row.user_id, row.p256dh, row.auth = user.id, p256dh, auth
+    session.add(row)
     return Response({"subscribed": True}, status_code=201)
 
 
@@ -108,14 +109,12 @@ def subscribe(request: Request, data: JSONBody[SubscriptionIn]) -> Response:
     tags=["Push"],
     status_code=204,
 )
-def unsubscribe(request: Request, data: JSONBody[EndpointIn]) -> None:
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        query = select(PushSubscription).where(
-            PushSubscription.endpoint == str(data.endpoint), PushSubscription.user_id == user.id
-        )
-        for row in session.exec(query).all():
-            session.delete(row)
+def unsubscribe(data: JSONBody[EndpointIn], session: Session, user: CurrentUser) -> None:
+    query = select(PushSubscription).where(
+        PushSubscription.endpoint == str(data.endpoint), PushSubscription.user_id == user.id
+    )
+    for row in session.exec(query).all():
+        session.delete(row)
 
 
 @post(
@@ -126,15 +125,11 @@ def unsubscribe(request: Request, data: JSONBody[EndpointIn]) -> None:
     tags=["Push"],
     status_code=202,
 )
-def test_push(request: Request) -> Queued:
+def test_push(session: Session, user: CurrentUser) -> Queued:
     """Queues one test notification for each of the caller's own devices."""
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        devices = len(
-            session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user.id)).all()
-        )
-        ids = notify.queue(session, [user.id], "test", f"test:{user.id}", None, {}) if devices else []
-        return Queued(devices, ids)
+    devices = _device_count(session, user.id)
+    ids = notify.queue(session, [user.id], "test", f"test:{user.id}", None, {}) if devices else []
+    return Queued(devices, ids)
 
 
 @get(
@@ -144,12 +139,8 @@ def test_push(request: Request) -> Queued:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def settings_page(request: Request) -> Template:
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        devices = len(
-            session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user.id)).all()
-        )
+def settings_page(request: Request, reader: Session, user: CurrentUser) -> Template:
+    devices = _device_count(reader, user.id)
     return render(request, "settings/notifications.html", {"devices": devices})
 
 
