@@ -17,7 +17,6 @@ from backend.clients import erasure, service
 from backend.db.engine import session_scope
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import N_
-from backend.screening.service import of_client
 from backend.web import render, render_page_or_fragment
 
 NURSES = allow(Role.NURSE)
@@ -97,7 +96,7 @@ def _detail_context(session, user, client_id: str) -> dict:
     return {
         "client": client,
         "municipalities": MUNICIPALITIES,
-        "screenings": of_client(session, user, client_id),
+        **service.page_parts(session, user, client_id),  # the screenings (provided by screening)
     }
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -152,3 +154,22 @@ def create_client(session: Session, user: CurrentUser, data: ClientIn) -> Client
     if client is None:
         raise InvalidInput(N_("Please check the marked fields."), fields=form.errors)
     return client
+
+
+# What the capabilities above add to a client's page (e.g. {"screenings": [...]}), provided at
+# start-up by backend/capabilities.py: the client capability knows none of them.
+PagePart = Callable[[Session, CurrentUser, str], dict[str, Any]]
+_page_parts: list[PagePart] = []
+
+
+def provide_page_part(part: PagePart) -> None:
+    """Idempotent; parts are added in the order provided."""
+    if part not in _page_parts:
+        _page_parts.append(part)
+
+
+def page_parts(session: Session, user: CurrentUser, client_id: str) -> dict[str, Any]:
+    parts: dict[str, Any] = {}
+    for part in _page_parts:
+        parts.update(part(session, user, client_id))
+    return parts

@@ -16,17 +16,19 @@ from backend.clients.models import Client
 from backend.clients.service import open_client
 from backend.db.engine import session_scope
 from backend.directory.models import DirectoryOrganization, DirectoryService
-from backend.errors import InvalidInput
+from backend.directory.search import SearchQuery, search
+from backend.errors import Conflict, InvalidInput
 from backend.geo.reference import MUNICIPALITIES
-from backend.i18n import LANGUAGES
+from backend.i18n import LANGUAGES, N_
 from backend.referrals import service
 from backend.referrals.consent import GIVEN_BY, METHODS, SCOPE_ITEMS, ConsentForm
 from backend.referrals.states import OPEN, OUTCOME_LABELS, STATUS_LABELS, Status
 from backend.screening import service as screenings
-from backend.screening.pages import summary_context
+from backend.vocab import SPOKEN_LANGUAGES
 from backend.web import form_lists, render
 
 NURSES = allow(Role.NURSE)
+SEVERITY_RANK = {"urgent": 0, "needed": 1, "wish": 2}
 
 
 def _first(data: dict[str, list[str]], name: str, default: str = "") -> str:
@@ -71,6 +73,59 @@ def _consent_page(request: Request, context: dict, status_code: int = 200) -> Te
         },
         status_code=status_code,
     )
+
+
+def summary_context(session, user, screening_id: str) -> dict:
+    """Needs by severity, offers that match each, and the referrals already sent: the summary
+    of a completed screening is where referrals start, so it lives with them."""
+    screening = screenings.open_screening(session, user, screening_id)
+    if screening.status == "draft":
+        raise Conflict(N_("Finish the screening before sending referrals."))
+    client = open_client(session, user, screening.client_id)
+    age = date.today().year - client.birth_year
+    language = client.language if client.language in SPOKEN_LANGUAGES else None
+    needs = sorted(screening.needs.items(), key=lambda kv: (SEVERITY_RANK[kv[1]], kv[0]))
+    offers = {
+        domain: search(
+            session,
+            SearchQuery(
+                need_domains=(domain,),
+                municipality=client.municipality,
+                language=language,
+                age=age,
+                per_page=5,
+            ),
+        ).hits
+        for domain, _ in needs
+    }
+    return {
+        "screening": screening,
+        "client": client,
+        "needs": needs,
+        "offers": offers,
+        "municipality": MUNICIPALITIES[client.municipality],
+        "age": age,
+        "sent": service.sent_by_organisation(session, user, screening_id=screening.id),
+        "status_labels": STATUS_LABELS,
+        "today": date.today(),
+    }
+
+
+@get(
+    "/screenings/{screening_id:str}/summary",
+    name="screening.summary",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def screening_summary(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
+    user = request.scope["user"]
+    with session_scope(request.app.state.engine) as session:
+        screening = screenings.own_screening(session, user, screening_id)
+        if screening.status == "draft":
+            return Redirect(f"/screenings/{screening_id}", status_code=303)
+        context = summary_context(session, user, screening_id)
+    return render(request, "screening/summary.html", context)
 
 
 @post(
@@ -264,6 +319,7 @@ def client_handout(request: Request, screening_id: FromPath[str]) -> Template:
 
 
 ROUTES = [
+    screening_summary,
     consent_page,
     send_referrals,
     referral_list,

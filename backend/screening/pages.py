@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import anyio.to_thread
 from litestar import Request, get, post
 from litestar.params import FromPath
@@ -13,20 +11,13 @@ from backend.accounts.access import allow
 from backend.accounts.roles import Role
 from backend.clients.service import open_client
 from backend.db.engine import session_scope
-from backend.directory.search import SearchQuery, search
-from backend.errors import Conflict
-from backend.geo.reference import MUNICIPALITIES
-from backend.i18n import N_, translate
-from backend.referrals.service import sent_by_organisation
-from backend.referrals.states import STATUS_LABELS
+from backend.i18n import translate
 from backend.screening import form as answer_form
 from backend.screening import rules, service
 from backend.screening.instruments import translated
-from backend.vocab import SPOKEN_LANGUAGES
 from backend.web import form_lists, render, wants_fragment
 
 NURSES = allow(Role.NURSE)
-SEVERITY_RANK = {"urgent": 0, "needed": 1, "wish": 2}
 
 
 def _questions_context(screening, locale: str, problems: dict[str, str] | None = None) -> dict:
@@ -135,63 +126,10 @@ def discard_screening(request: Request, screening_id: FromPath[str]) -> Redirect
     return Redirect(f"/clients/{client_id}", status_code=303)
 
 
-def summary_context(session, user, screening_id: str) -> dict:
-    """Needs by severity, offers that match each, and the referrals already sent."""
-    screening = service.open_screening(session, user, screening_id)
-    if screening.status == "draft":
-        raise Conflict(N_("Finish the screening before sending referrals."))
-    client = open_client(session, user, screening.client_id)
-    age = date.today().year - client.birth_year
-    language = client.language if client.language in SPOKEN_LANGUAGES else None
-    needs = sorted(screening.needs.items(), key=lambda kv: (SEVERITY_RANK[kv[1]], kv[0]))
-    offers = {
-        domain: search(
-            session,
-            SearchQuery(
-                need_domains=(domain,),
-                municipality=client.municipality,
-                language=language,
-                age=age,
-                per_page=5,
-            ),
-        ).hits
-        for domain, _ in needs
-    }
-    return {
-        "screening": screening,
-        "client": client,
-        "needs": needs,
-        "offers": offers,
-        "municipality": MUNICIPALITIES[client.municipality],
-        "age": age,
-        "sent": sent_by_organisation(session, user, screening_id=screening.id),
-        "status_labels": STATUS_LABELS,
-        "today": date.today(),
-    }
-
-
-@get(
-    "/screenings/{screening_id:str}/summary",
-    name="screening.summary",
-    opt=NURSES,
-    sync_to_thread=True,
-    include_in_schema=False,
-)
-def screening_summary(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        screening = service.own_screening(session, user, screening_id)
-        if screening.status == "draft":
-            return Redirect(f"/screenings/{screening_id}", status_code=303)
-        context = summary_context(session, user, screening_id)
-    return render(request, "screening/summary.html", context)
-
-
 ROUTES = [
     start_screening,
     screening_page,
     save_answers,
     complete_screening,
     discard_screening,
-    screening_summary,
 ]

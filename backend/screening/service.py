@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from backend import events
 from backend.accounts.service import CurrentUser
 from backend.api_types import ID_UNUSABLE, checked_uuid, id_taken
 from backend.audit.models import record
+from backend.clients.erasure import ClientErasing, as_row
 from backend.clients.models import Client
 from backend.clients.service import open_client
 from backend.db.types import utcnow
@@ -193,3 +194,24 @@ def create_screening(session: Session, user: CurrentUser, data: ScreeningIn) -> 
         completed=data.status != "draft",
         screening_id=screening_id,
     )
+
+
+# What the client capability asks of screenings (wired at start-up by backend/capabilities.py).
+
+
+def client_page_part(session: Session, user: CurrentUser, client_id: str) -> dict[str, Any]:
+    """The client's page lists their screenings."""
+    return {"screenings": of_client(session, user, client_id)}
+
+
+def export_part(session: Session, client: Client) -> dict[str, Any]:
+    screenings = session.exec(select(Screening).where(Screening.client_id == client.id)).all()
+    return {"screenings": [as_row(s) for s in screenings]}
+
+
+def on_client_erasing(session: Session, event: ClientErasing) -> None:
+    """The screenings go with the client (referrals let go of them first)."""
+    session.exec(delete(Screening).where(col(Screening.client_id) == event.client.id))  # type: ignore[call-overload]
+
+
+SUBSCRIPTIONS: list[tuple[type, Any]] = [(ClientErasing, on_client_erasing)]
