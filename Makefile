@@ -55,6 +55,7 @@ chromium:
 
 test: $(VENV)/.installed-test chromium i18n-compile
 	$(BIN)/ruff check backend tests
+	$(BIN)/lint-imports
 	$(PY) -m pytest -m "not bench" --durations=15
 
 bench: $(VENV)/.installed-test i18n-compile
@@ -62,6 +63,7 @@ bench: $(VENV)/.installed-test i18n-compile
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check backend tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var/test-* .pytest_cache
