@@ -1,1 +1,6 @@
-"""Clients: the people a home-care organisation screens, with minimal data."""
+"""Clients: the people a home-care organisation screens, with minimal data.
+
+Public surface: `models` (Client), `service` (open_client, create_client/ClientIn, and
+provide_page_part for what the capabilities above show on a client's page), `erasure`
+(ClientErasing, the event the capabilities above subscribe to, and provide_export). `routes`
+and `api` are HTTP: only backend/app.py imports them."""

@@ -1,1 +1,6 @@
-"""Web Push: subscriptions, the notification outbox and its sender."""
+"""Web Push: subscriptions, the notification outbox and its sender.
+
+Public surface: `notify` (queue, and its SUBSCRIPTIONS turning referral events into outbox rows;
+wired by backend/capabilities.py), `sender` (deliver_due, for the worker), `vapid` (keys, for the
+CLI), `messages` (what a notification says), `models`. `routes` is HTTP: only backend/app.py
+imports it."""

@@ -1,1 +1,6 @@
-"""Anonymous reports for analysts: count-only aggregates, small-count suppression, charts."""
+"""Anonymous reports for analysts: count-only aggregates, small-count suppression, charts.
+
+Public surface: `tally` (its SUBSCRIPTIONS count the domain events of screening, selfcheck and
+referrals; wired by backend/capabilities.py), `models` (the tables), `demo` (the demo year, for
+`demo seed`), `service`/`catalog` (reading). `routes` and `api` are HTTP: only backend/app.py
+imports them. Nobody below the composition roots imports reports."""
