@@ -27,6 +27,7 @@ SHELL = (
     # The self-check (issue 7) works offline after the first visit: its modules and the rules.
     "js/selfcheck.js",
     "js/rules.js",
+    "js/answers.js",  # reads the answers from a form, for the self-check and the offline screening
     # The offline screening (issue 5): the outbox (also imported by the worker) and its pages.
     "js/outbox.js",
     "js/visit.js",

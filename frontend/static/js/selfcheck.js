@@ -4,30 +4,17 @@
 // A copy of the answers sits in sessionStorage (this tab only) so that switching language
 // offline, or reloading, loses nothing; it is removed once the result is shown.
 
-// rules.js comes by the content-hashed address the page names (data-rules), the one the
-// service worker precaches; a static `import "./rules.js"` would ask for an unversioned URL.
+// rules.js and answers.js come by the content-hashed addresses the page names (data-rules,
+// data-answers), the ones the service worker precaches; a static `import "./rules.js"` would ask
+// for an unversioned URL.
 let enabledItems;
 let evaluate;
+let answersOf;
 
 const STORE = "passerelle-selfcheck";
 const INTRO = "intro";
 const PLACE = "place";
 const OFFLINE = "offline";
-
-function answersOf(form, instrument) {
-  const answers = {};
-  for (const item of instrument.items) {
-    if (item.type === "display") continue;
-    const inputs = [...form.querySelectorAll(`[name="a-${item.linkId}"]`)];
-    const chosen = inputs.filter((input) => input.checked).map((input) => input.value);
-    if (item.type === "multiple-choice") {
-      if (chosen.length) answers[item.linkId] = chosen;
-    } else if (chosen.length) {
-      answers[item.linkId] = item.type === "yes-no" ? chosen[0] === "true" : chosen[0];
-    }
-  }
-  return answers;
-}
 
 function restore(form, saved) {
   for (const [linkId, value] of Object.entries(saved.answers || {})) {
@@ -63,7 +50,9 @@ function loadSaved() {
 }
 
 async function startCheck(form) {
-  ({ enabledItems, evaluate } = await import(form.dataset.rules));
+  const [rules, answers] = await Promise.all([import(form.dataset.rules), import(form.dataset.answers)]);
+  ({ enabledItems, evaluate } = rules);
+  ({ answersOf } = answers);
   const instrument = JSON.parse(document.getElementById("selfcheck-rules").textContent);
   const at = form.querySelector("#at");
   const sections = new Map([...form.querySelectorAll("section.step")].map((s) => [s.dataset.step, s]));

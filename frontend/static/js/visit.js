@@ -10,6 +10,7 @@ const data = JSON.parse(document.getElementById("visit-data").textContent);
 const instrument = data.instrument;
 const SEVERITY_RANK = { urgent: 0, needed: 1, wish: 2 };
 let rules;
+let answersOf; // answers.js: reads the answers from the form
 let offers = [];
 let known = new Map(); // radio value → {client_id, name, birth_year, municipality, language, visit?}
 let owner = null;
@@ -22,27 +23,6 @@ function today() {
 }
 
 // ---- answers -------------------------------------------------------------------------------
-
-function answersOf() {
-  const answers = {};
-  for (const item of instrument.items) {
-    if (item.type === "display") continue;
-    const inputs = [...form.querySelectorAll(`[name="a-${item.linkId}"]`)];
-    if (item.type === "integer" || item.type === "text" || item.type === "string") {
-      const raw = (inputs[0] && inputs[0].value.trim()) || "";
-      if (raw && item.type === "integer" && /^-?\d+$/.test(raw)) answers[item.linkId] = Number(raw);
-      else if (raw && item.type !== "integer") answers[item.linkId] = raw;
-      continue;
-    }
-    const chosen = inputs.filter((input) => input.checked).map((input) => input.value);
-    if (item.type === "multiple-choice") {
-      if (chosen.length) answers[item.linkId] = chosen;
-    } else if (chosen.length) {
-      answers[item.linkId] = item.type === "yes-no" ? chosen[0] === "true" : chosen[0];
-    }
-  }
-  return answers;
-}
 
 function showQuestions(answers) {
   const shown = new Set(rules.enabledItems(instrument, answers));
@@ -202,7 +182,7 @@ function saveDraftSoon() {
 }
 
 function refresh() {
-  const answers = answersOf();
+  const answers = answersOf(form, instrument);
   const chosen = chosenOffers();
   showQuestions(answers);
   showNeeds(answers, chosen);
@@ -315,7 +295,7 @@ async function save(event) {
   }
   saving = true;
   try {
-    await Outbox.add(recordsOf(client, answersOf(), offerValues), owner);
+    await Outbox.add(recordsOf(client, answersOf(form, instrument), offerValues), owner);
   } catch (failure) {
     // A full disk or blocked storage: say so and keep every answer on the screen.
     error.textContent = error.dataset.storage;
@@ -356,7 +336,7 @@ async function accountOnline() {
 // ---- start -----------------------------------------------------------------------------------
 
 async function start() {
-  rules = await import(form.dataset.rules);
+  [rules, { answersOf }] = await Promise.all([import(form.dataset.rules), import(form.dataset.answers)]);
   owner = (await Outbox.getMeta("owner")) || (await accountOnline());
   if (!owner) {
     document.getElementById("visit-locked").hidden = false;
