@@ -14,8 +14,14 @@ const expectedCaches = new Set([SHELL_CACHE, META_CACHE]);
 const shellUrls = new Set(BUILD.shell);
 const offlinePages = new Set(BUILD.pages || []);
 
+// One install step for every part below: the shell and the offline pages, the self-check's
+// start pages, and the directory snapshot (best effort: without it the offline screening says
+// the offers are missing, and the next online visit fetches it).
 self.addEventListener("install", (event) => {
-  event.waitUntil(precache().then(() => self.skipWaiting()));
+  event.waitUntil(
+    Promise.all([precache(), precacheSelfCheck(), refreshSnapshot().catch(() => undefined)])
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener("activate", (event) => {
@@ -147,9 +153,10 @@ const SELFCHECK_CACHE = `passerelle-selfcheck-${BUILD.version}`;
 const selfCheckPages = BUILD.languages.map((language) => `/check/${language}`);
 expectedCaches.add(SELFCHECK_CACHE);
 
-self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SELFCHECK_CACHE).then((cache) => cache.addAll(selfCheckPages)));
-});
+async function precacheSelfCheck() {
+  const cache = await caches.open(SELFCHECK_CACHE);
+  await cache.addAll(selfCheckPages);
+}
 
 function isSelfCheckPage(url) {
   return url.pathname === "/check" || selfCheckPages.includes(url.pathname);
@@ -184,10 +191,6 @@ if (BUILD.outbox) importScripts(BUILD.outbox);
 
 const DATA_CACHE = "passerelle-directory";
 expectedCaches.add(DATA_CACHE);
-
-self.addEventListener("install", (event) => {
-  event.waitUntil(refreshSnapshot().catch(() => undefined)); // the pages are in precache()
-});
 
 async function refreshSnapshot() {
   const cache = await caches.open(DATA_CACHE);
