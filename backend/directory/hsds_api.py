@@ -20,12 +20,12 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from backend.accounts.access import public
-from backend.db.engine import session_scope
 from backend.directory import freshness, fts, hsds, repository
 from backend.directory.hsds_limit import anonymous_limit
 from backend.directory.models import DirectoryOrganization, DirectoryService, DirectoryServiceTag
 from backend.errors import InvalidInput
 from backend.i18n import N_
+from backend.settings import Settings
 
 MAX_PER_PAGE = 200
 BAD_DATE = N_("modified_after must be a date or datetime such as 2026-01-31T00:00:00Z.")
@@ -151,8 +151,8 @@ def _fixed(request: Request, content: dict[str, Any]) -> Response:
 
 
 @get("/hsds/", name="directory.hsds.root", opt=public(), guards=GUARDS, tags=["HSDS"])
-async def hsds_root(request: Request) -> Response:
-    base = request.app.state.settings.base_url
+async def hsds_root(request: Request, settings: Settings) -> Response:
+    base = settings.base_url
     return _fixed(
         request,
         {
@@ -171,14 +171,13 @@ async def hsds_root(request: Request) -> Response:
     sync_to_thread=True,
     tags=["HSDS"],
 )
-def hsds_services(request: Request) -> Response:
+def hsds_services(request: Request, reader: Session) -> Response:
     page, size = _paging(request)
-    with session_scope(request.app.state.engine, writes=False) as session:
-        headers, fresh = _validators(request, session)
-        if fresh:
-            return freshness.not_modified(headers)
-        ids = _service_ids(session, request)
-        contents = _services(session, ids[(page - 1) * size : page * size])
+    headers, fresh = _validators(request, reader)
+    if fresh:
+        return freshness.not_modified(headers)
+    ids = _service_ids(reader, request)
+    contents = _services(reader, ids[(page - 1) * size : page * size])
     return Response(page_object(contents, len(ids), page, size), headers=headers)
 
 
@@ -190,10 +189,9 @@ def hsds_services(request: Request) -> Response:
     sync_to_thread=True,
     tags=["HSDS"],
 )
-def hsds_service(request: Request, service_id: FromPath[str]) -> Response:
-    with session_scope(request.app.state.engine, writes=False) as session:
-        headers, fresh = _validators(request, session)
-        services = [] if fresh else _services(session, [service_id])
+def hsds_service(request: Request, service_id: FromPath[str], reader: Session) -> Response:
+    headers, fresh = _validators(request, reader)
+    services = [] if fresh else _services(reader, [service_id])
     if fresh:
         return freshness.not_modified(headers)
     if not services:
@@ -209,15 +207,12 @@ def hsds_service(request: Request, service_id: FromPath[str]) -> Response:
     sync_to_thread=True,
     tags=["HSDS"],
 )
-def hsds_organizations(request: Request) -> Response:
+def hsds_organizations(request: Request, reader: Session) -> Response:
     page, size = _paging(request)
-    with session_scope(request.app.state.engine, writes=False) as session:
-        headers, fresh = _validators(request, session)
-        if fresh:
-            return freshness.not_modified(headers)
-        organizations = session.exec(
-            select(DirectoryOrganization).order_by(col(DirectoryOrganization.id))
-        ).all()
+    headers, fresh = _validators(request, reader)
+    if fresh:
+        return freshness.not_modified(headers)
+    organizations = reader.exec(select(DirectoryOrganization).order_by(col(DirectoryOrganization.id))).all()
     contents = [hsds.organization_to_hsds(o) for o in organizations[(page - 1) * size : page * size]]
     return Response(page_object(contents, len(organizations), page, size), headers=headers)
 
@@ -230,15 +225,14 @@ def hsds_organizations(request: Request) -> Response:
     sync_to_thread=True,
     tags=["HSDS"],
 )
-def hsds_organization(request: Request, organization_id: FromPath[str]) -> Response:
-    with session_scope(request.app.state.engine, writes=False) as session:
-        headers, fresh = _validators(request, session)
-        if fresh:
-            return freshness.not_modified(headers)
-        organization = session.get(DirectoryOrganization, organization_id)
-        if organization is None:
-            raise NotFoundException()
-        return Response(hsds.organization_to_hsds(organization), headers=headers)
+def hsds_organization(request: Request, organization_id: FromPath[str], reader: Session) -> Response:
+    headers, fresh = _validators(request, reader)
+    if fresh:
+        return freshness.not_modified(headers)
+    organization = reader.get(DirectoryOrganization, organization_id)
+    if organization is None:
+        raise NotFoundException()
+    return Response(hsds.organization_to_hsds(organization), headers=headers)
 
 
 @get("/hsds/taxonomies", name="directory.hsds.taxonomies", opt=public(), guards=GUARDS, tags=["HSDS"])

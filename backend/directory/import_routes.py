@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import anyio.to_thread
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Template
+from sqlalchemy import Engine
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.db.engine import session_scope
+from backend.accounts.service import CurrentUser
+from backend.deps import run_unit
 from backend.directory.importer import MAX_IMPORT_BYTES, import_services, read_documents
 from backend.i18n import translate
 from backend.web import render
@@ -27,23 +31,18 @@ async def import_page(request: Request) -> Template:
     include_in_schema=False,
     request_max_body_size=MAX_IMPORT_BYTES + 1024 * 1024,
 )
-async def import_file(request: Request) -> Template:
+async def import_file(request: Request, user: CurrentUser, engine: Engine) -> Template:
+    """Async: the upload is read with `await`; the file is parsed before the unit begins."""
     form = await request.form()
     upload = form.get("file")
     raw = await upload.read() if isinstance(upload, UploadFile) else b""
-    partial = form.get("partial") == "1"
-    user = request.scope["user"]
-    engine = request.app.state.engine
-
-    def work():
-        documents, problems = read_documents(raw or b"")
-        if problems:
-            return None, problems
-        with session_scope(engine) as session:
-            report = import_services(session, documents, user_id=user.id, partial=partial)
-        return report, report.problems
-
-    report, problems = await anyio.to_thread.run_sync(work)
+    only_part = form.get("partial") == "1"
+    documents, problems = await anyio.to_thread.run_sync(read_documents, raw or b"")
+    report = None
+    if not problems:
+        apply = partial(import_services, user_id=user.id, partial=only_part)
+        report = await run_unit(engine, apply, documents)
+        problems = report.problems
     locale = request.state.locale
     shown = [
         (p.object_id, p.field, translate(locale, p.message) if p.translatable else p.message)

@@ -8,11 +8,11 @@ from litestar import Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from backend.accounts.access import allow
 from backend.accounts.models import User
-from backend.db.engine import session_scope
+from backend.accounts.service import CurrentUser
 from backend.directory import repository, upkeep
 from backend.directory.models import DirectoryChange, DirectoryOrganization, DirectoryService
 from backend.directory.search import SearchPage, SearchQuery, search
@@ -88,7 +88,8 @@ class SearchForm:
             page=self.page,
         )
 
-    def url_for_page(self, page: int) -> str:
+    def query_for_page(self, page: int) -> str:
+        """The query string of this search's page `page` (after url_for("directory.search") + "?")."""
         from urllib.parse import urlencode
 
         values = {
@@ -103,17 +104,16 @@ class SearchForm:
         }
         if self.free:
             values["free"] = "1"
-        return "/directory?" + urlencode({k: v for k, v in values.items() if v})
+        return urlencode({k: v for k, v in values.items() if v})
 
 
 @get("/directory", name="directory.search", opt=allow(), sync_to_thread=True, include_in_schema=False)
-def directory_search(request: Request) -> Template:
+def directory_search(request: Request, reader: Session) -> Template:
     form = SearchForm.from_request(request)
     query = form.query()
     result: SearchPage | None = None
     if query is not None:
-        with session_scope(request.app.state.engine, writes=False) as session:
-            result = search(session, query)
+        result = search(reader, query)
     context = {"form": form, "result": result}
     # Live filtering asks for the results only; boosted and plain requests get the page.
     status = 422 if form.errors else 200
@@ -129,29 +129,29 @@ def directory_search(request: Request) -> Template:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def service_detail(request: Request, service_id: FromPath[str]) -> Template:
-    with session_scope(request.app.state.engine, writes=False) as session:
-        row = session.get(DirectoryService, service_id)
-        if row is None:
-            raise NotFoundException()
-        record = repository.to_record(session, row)
-        organization = session.get(DirectoryOrganization, row.organization_id)
-        history = session.exec(
-            select(DirectoryChange)
-            .where(DirectoryChange.service_id == service_id)
-            .order_by(col(DirectoryChange.at).desc())
-            .limit(20)
-        ).all()
-        user_ids = {change.user_id for change in history if change.user_id}
-        authors = (
-            {
-                user.id: user.display_name
-                for user in session.exec(select(User).where(col(User.id).in_(user_ids))).all()
-            }
-            if user_ids
-            else {}
-        )
-    user = request.scope["user"]
+def service_detail(
+    request: Request, service_id: FromPath[str], reader: Session, user: CurrentUser
+) -> Template:
+    row = reader.get(DirectoryService, service_id)
+    if row is None:
+        raise NotFoundException()
+    record = repository.to_record(reader, row)
+    organization = reader.get(DirectoryOrganization, row.organization_id)
+    history = reader.exec(
+        select(DirectoryChange)
+        .where(DirectoryChange.service_id == service_id)
+        .order_by(col(DirectoryChange.at).desc())
+        .limit(20)
+    ).all()
+    user_ids = {change.user_id for change in history if change.user_id}
+    authors = (
+        {
+            author.id: author.display_name
+            for author in reader.exec(select(User).where(col(User.id).in_(user_ids))).all()
+        }
+        if user_ids
+        else {}
+    )
     return render(
         request,
         "directory/service.html",

@@ -5,12 +5,12 @@ changed (the service worker asks again whenever it is online)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from litestar import Request, Response, get
 from sqlmodel import Session, select
 
 from backend.accounts.access import public
-from backend.db.engine import session_scope
 from backend.directory import freshness
 from backend.directory.models import (
     DirectoryOrganization,
@@ -20,7 +20,7 @@ from backend.directory.models import (
 )
 
 
-def build(session: Session) -> list[dict]:
+def build(session: Session) -> list[dict[str, Any]]:
     services = session.exec(select(DirectoryService).where(DirectoryService.status == "active")).all()
     ids = {s.id for s in services}
     tags: dict[str, dict[str, list[str]]] = {}
@@ -58,9 +58,8 @@ def build(session: Session) -> list[dict]:
     sync_to_thread=True,
     tags=["Directory"],
 )
-def snapshot(request: Request) -> Response:
-    with session_scope(request.app.state.engine, writes=False) as session:
-        offers = build(session)
+def snapshot(request: Request[Any, Any, Any], reader: Session) -> Response[bytes]:
+    offers = build(reader)
     body = json.dumps({"offers": offers}, ensure_ascii=False, separators=(",", ":")).encode()
     etag = freshness.etag_of(body)
     headers = {"ETag": etag, "Cache-Control": "public, max-age=0, must-revalidate"}

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
+from dataclasses import dataclass
+from typing import Annotated
+
 from litestar import Request, get, post
-from litestar.params import FromPath
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
-from sqlmodel import col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.db.engine import session_scope
+from backend.accounts.service import CurrentUser
+from backend.deps import run_unit
 from backend.directory import repository, upkeep
 from backend.directory.models import DirectoryService
 from backend.directory.records import ServiceRecord
@@ -19,23 +24,29 @@ from backend.i18n import N_
 from backend.web import form_lists, render
 
 EDITORS = allow(Role.ORG_STAFF, Role.ADMIN)
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+@dataclass
+class CapacityForm:
+    capacity_status: str = ""
+    capacity_note: str = ""
+    capacity_until: str = ""
 
 
 @get("/directory/manage", name="directory.manage", opt=EDITORS, sync_to_thread=True, include_in_schema=False)
-def manage(request: Request) -> Template:
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        organizations = upkeep.editable_organizations(session, user)
-        ids = [o.id for o in organizations]
-        rows = (
-            session.exec(
-                select(DirectoryService)
-                .where(col(DirectoryService.organization_id).in_(ids))
-                .order_by(col(DirectoryService.last_reviewed_at), col(DirectoryService.name_de))
-            ).all()
-            if ids
-            else []
-        )
+def manage(request: Request, reader: Session, user: CurrentUser) -> Template:
+    organizations = upkeep.editable_organizations(reader, user)
+    ids = [o.id for o in organizations]
+    rows = (
+        reader.exec(
+            select(DirectoryService)
+            .where(col(DirectoryService.organization_id).in_(ids))
+            .order_by(col(DirectoryService.last_reviewed_at), col(DirectoryService.name_de))
+        ).all()
+        if ids
+        else []
+    )
     names = {o.id: o.name for o in organizations}
     stale = [row for row in rows if upkeep.is_stale(row)]
     return render(
@@ -74,10 +85,8 @@ def _edit_page(
 @get(
     "/directory/services/new", name="directory.new", opt=EDITORS, sync_to_thread=True, include_in_schema=False
 )
-def new_service(request: Request) -> Template:
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        organizations = upkeep.editable_organizations(session, user)
+def new_service(request: Request, reader: Session, user: CurrentUser) -> Template:
+    organizations = upkeep.editable_organizations(reader, user)
     if not organizations:
         raise InvalidInput(
             N_("Your organisation has no entry in the directory yet. Ask an administrator to link it.")
@@ -86,31 +95,31 @@ def new_service(request: Request) -> Template:
     return _edit_page(request, upkeep.ServiceForm.from_record(record), organizations, is_new=True)
 
 
+def _create(
+    session: Session, user: CurrentUser, data: dict[str, list[str]]
+) -> tuple[upkeep.ServiceForm, list, str | None]:
+    organizations = upkeep.editable_organizations(session, user)
+    wanted = (data.get("organization_id") or [""])[0]
+    if not wanted:
+        raise InvalidInput(N_("Choose the organisation that offers it."), field="organization_id")
+    organization = next((o for o in organizations if o.id == wanted), None)
+    if organization is None:
+        raise Forbidden(upkeep.NOT_YOURS)
+    form = upkeep.ServiceForm.parse(data, None, organization.id)
+    if form.errors:
+        return form, organizations, None
+    upkeep.save_form(session, user, form)
+    return form, organizations, form.record.id
+
+
 @post("/directory/services/new", name="directory.create", opt=EDITORS, include_in_schema=False)
-async def create_service(request: Request) -> Template | Redirect:
-    user = request.scope["user"]
+async def create_service(request: Request, user: CurrentUser, engine: Engine) -> Template | Redirect:
+    """Async: the form's checkbox groups are read with `await request.form()` (all values)."""
     data = form_lists(await request.form())
-    engine = request.app.state.engine
-
-    def work() -> tuple[upkeep.ServiceForm, list, str | None]:
-        with session_scope(engine) as session:
-            organizations = upkeep.editable_organizations(session, user)
-            wanted = (data.get("organization_id") or [""])[0]
-            if not wanted:
-                raise InvalidInput(N_("Choose the organisation that offers it."), field="organization_id")
-            organization = next((o for o in organizations if o.id == wanted), None)
-            if organization is None:
-                raise Forbidden(upkeep.NOT_YOURS)
-            form = upkeep.ServiceForm.parse(data, None, organization.id)
-            if form.errors:
-                return form, organizations, None
-            upkeep.save_form(session, user, form)
-            return form, organizations, form.record.id
-
-    form, organizations, created = await anyio.to_thread.run_sync(work)
+    form, organizations, created = await run_unit(engine, _create, user, data)
     if created is None:
         return _edit_page(request, form, organizations, status=422, is_new=True)
-    return Redirect(f"/directory/services/{created}", status_code=303)
+    return Redirect(request.app.route_reverse("directory.service", service_id=created), status_code=303)
 
 
 @get(
@@ -120,79 +129,82 @@ async def create_service(request: Request) -> Template | Redirect:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def edit_service(request: Request, service_id: FromPath[str]) -> Template:
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        row, _ = upkeep.service_for_change(session, user, service_id)
-        record = repository.to_record(session, row)
-        organizations = upkeep.editable_organizations(session, user)
+def edit_service(request: Request, service_id: FromPath[str], reader: Session, user: CurrentUser) -> Template:
+    row, _ = upkeep.service_for_change(reader, user, service_id)
+    record = repository.to_record(reader, row)
+    organizations = upkeep.editable_organizations(reader, user)
     return _edit_page(request, upkeep.ServiceForm.from_record(record), organizations)
+
+
+def _update(
+    session: Session, user: CurrentUser, service_id: str, data: dict[str, list[str]]
+) -> tuple[upkeep.ServiceForm, list]:
+    row, _ = upkeep.service_for_change(session, user, service_id)
+    current = repository.to_record(session, row)
+    form = upkeep.ServiceForm.parse(data, service_id, row.organization_id)
+    # Capacity has its own form; an edit of the texts keeps it as it is.
+    form.record.capacity_status = current.capacity_status
+    form.record.capacity_note, form.record.capacity_until = (
+        current.capacity_note,
+        current.capacity_until,
+    )
+    form.record.is_demo = current.is_demo
+    if not form.errors:
+        upkeep.save_form(session, user, form)
+    return form, upkeep.editable_organizations(session, user)
 
 
 @post(
     "/directory/services/{service_id:str}/edit", name="directory.update", opt=EDITORS, include_in_schema=False
 )
-async def update_service(request: Request, service_id: FromPath[str]) -> Template | Redirect:
-    user = request.scope["user"]
+async def update_service(
+    request: Request, service_id: FromPath[str], user: CurrentUser, engine: Engine
+) -> Template | Redirect:
+    """Async: the form's checkbox groups are read with `await request.form()` (all values)."""
     data = form_lists(await request.form())
-    engine = request.app.state.engine
-
-    def work() -> tuple[upkeep.ServiceForm, list]:
-        with session_scope(engine) as session:
-            row, _ = upkeep.service_for_change(session, user, service_id)
-            current = repository.to_record(session, row)
-            form = upkeep.ServiceForm.parse(data, service_id, row.organization_id)
-            # Capacity has its own form; an edit of the texts keeps it as it is.
-            form.record.capacity_status = current.capacity_status
-            form.record.capacity_note, form.record.capacity_until = (
-                current.capacity_note,
-                current.capacity_until,
-            )
-            form.record.is_demo = current.is_demo
-            if not form.errors:
-                upkeep.save_form(session, user, form)
-            return form, upkeep.editable_organizations(session, user)
-
-    form, organizations = await anyio.to_thread.run_sync(work)
+    form, organizations = await run_unit(engine, _update, user, service_id, data)
     if form.errors:
         return _edit_page(request, form, organizations, status=422)
-    return Redirect(f"/directory/services/{service_id}", status_code=303)
+    return Redirect(request.app.route_reverse("directory.service", service_id=service_id), status_code=303)
 
 
 @post(
     "/directory/services/{service_id:str}/capacity",
     name="directory.capacity",
     opt=allow(Role.ORG_STAFF, Role.ADMIN, Role.COORDINATOR),
+    sync_to_thread=True,
     include_in_schema=False,
 )
-async def update_capacity(request: Request, service_id: FromPath[str]) -> Redirect:
-    user = request.scope["user"]
-    form = await request.form()
-    engine = request.app.state.engine
-
-    def work() -> None:
-        with session_scope(engine) as session:
-            upkeep.set_capacity(
-                session,
-                user,
-                service_id,
-                str(form.get("capacity_status", "")),
-                str(form.get("capacity_note", ""))[:500] or None,
-                str(form.get("capacity_until", "")).strip() or None,
-            )
-
-    await anyio.to_thread.run_sync(work)
-    return Redirect(f"/directory/services/{service_id}", status_code=303)
+def update_capacity(
+    request: Request,
+    service_id: FromPath[str],
+    data: Annotated[CapacityForm, FORM],
+    session: Session,
+    user: CurrentUser,
+) -> Redirect:
+    upkeep.set_capacity(
+        session,
+        user,
+        service_id,
+        data.capacity_status,
+        data.capacity_note[:500] or None,
+        data.capacity_until.strip() or None,
+    )
+    return Redirect(request.app.route_reverse("directory.service", service_id=service_id), status_code=303)
 
 
 @post(
     "/directory/services/{service_id:str}/review",
-    name="directory.review", opt=EDITORS, sync_to_thread=True, include_in_schema=False
+    name="directory.review",
+    opt=EDITORS,
+    sync_to_thread=True,
+    include_in_schema=False,
 )
-def review_service(request: Request, service_id: FromPath[str]) -> Redirect:
-    with session_scope(request.app.state.engine) as session:
-        upkeep.mark_reviewed(session, request.scope["user"], service_id)
-    return Redirect(f"/directory/services/{service_id}", status_code=303)
+def review_service(
+    request: Request, service_id: FromPath[str], session: Session, user: CurrentUser
+) -> Redirect:
+    upkeep.mark_reviewed(session, user, service_id)
+    return Redirect(request.app.route_reverse("directory.service", service_id=service_id), status_code=303)
 
 
 ROUTES = [manage, new_service, create_service, edit_service, update_service, update_capacity, review_service]

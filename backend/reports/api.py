@@ -7,8 +7,8 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.params import FromPath
+from sqlmodel import Session
 
-from backend.db.engine import session_scope
 from backend.i18n import translate
 from backend.reports import service
 from backend.reports.catalog import REPORTS
@@ -43,14 +43,13 @@ def list_reports(request: Request) -> list[ReportRef]:
     sync_to_thread=True,
     tags=["reports"],
 )
-def get_report(request: Request, report_id: FromPath[str]) -> ReportTable:
+def get_report(request: Request, report_id: FromPath[str], reader: Session) -> ReportTable:
     """?from=YYYY-MM-DD&to=YYYY-MM-DD (whole months; the last 12 by default) and the report's
     filters: district, life_phase, source, need, language (codes)."""
     found = service.report(report_id)
     params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
     f = service.filters_from(params, strict=True)
-    with session_scope(request.app.state.engine, writes=False) as session:
-        table = service.run(session, found, f)
+    table = service.run(reader, found, f)
     return ReportTable(**service.to_json(found, table, request_locale(request)))
 
 

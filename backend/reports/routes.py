@@ -9,10 +9,10 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
+from sqlmodel import Session
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.db.engine import session_scope
 from backend.geo.reference import DISTRICTS
 from backend.i18n import LANGUAGES
 from backend.reports import service
@@ -62,19 +62,20 @@ def _query_string(f: Filters, names: tuple[str, ...]) -> str:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def report_page(request: Request, report_id: FromPath[str]) -> Template:
+def report_page(request: Request, report_id: FromPath[str], reader: Session) -> Template:
     found = service.report(report_id)
     locale = request_locale(request)
     f = service.filters_from(_params(request))
-    with session_scope(request.app.state.engine, writes=False) as session:
-        table = service.run(session, found, f)
+    table = service.run(reader, found, f)
     context = {
         "report": found,
         "filters": f,
         "table": service.shown(table, locale),
         "note": table.note,
         "chart": service.chart(found, table, locale, "chart"),
-        "csv_url": f"/reports/{found.id}/csv?{_query_string(f, found.filters)}",
+        "csv_url": request.app.route_reverse("reports.csv", report_id=found.id)
+        + "?"
+        + _query_string(f, found.filters),
     }
     return render_page_or_fragment(request, "reports/report.html", "reports/_body.html", context)
 
@@ -86,11 +87,10 @@ def report_page(request: Request, report_id: FromPath[str]) -> Template:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def report_csv(request: Request, report_id: FromPath[str]) -> Response:
+def report_csv(request: Request, report_id: FromPath[str], reader: Session) -> Response:
     found = service.report(report_id)
     f = service.filters_from(_params(request))
-    with session_scope(request.app.state.engine, writes=False) as session:
-        table = service.run(session, found, f)
+    table = service.run(reader, found, f)
     name = f"passerelle-{found.id}-{f.period.first}-{f.period.last}.csv"
     return Response(
         service.to_csv(table, request_locale(request)),
@@ -106,7 +106,7 @@ def report_csv(request: Request, report_id: FromPath[str]) -> Response:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def district_report(request: Request, district: FromPath[str]) -> Template:
+def district_report(request: Request, district: FromPath[str], reader: Session) -> Template:
     """Printable, in `lang` (German or French) whatever the reader's own language is."""
     if district not in DISTRICTS:
         raise NotFoundException()
@@ -115,19 +115,18 @@ def district_report(request: Request, district: FromPath[str]) -> Template:
     params["district"] = district
     f = service.filters_from(params)
     parts = []
-    with session_scope(request.app.state.engine, writes=False) as session:
-        for index, report_id in enumerate(DISTRICT_REPORTS):
-            found = REPORTS[report_id]
-            table = service.run(session, found, f)
-            parts.append(
-                {
-                    "report": found,
-                    "table": service.shown(table, locale),
-                    "note": table.note,
-                    "chart": service.chart(found, table, locale, f"chart-{index}"),
-                }
-            )
-        coverage = service.run(session, REPORTS["coverage"], f)
+    for index, report_id in enumerate(DISTRICT_REPORTS):
+        found = REPORTS[report_id]
+        table = service.run(reader, found, f)
+        parts.append(
+            {
+                "report": found,
+                "table": service.shown(table, locale),
+                "note": table.note,
+                "chart": service.chart(found, table, locale, f"chart-{index}"),
+            }
+        )
+    coverage = service.run(reader, REPORTS["coverage"], f)
     coverage.rows = [row for row in coverage.rows if row[0] == district]
     context = {
         "district": DISTRICTS[district],
