@@ -21,6 +21,7 @@ from backend.capabilities import wire
 from backend.clients import api as client_api
 from backend.clients import routes as client_routes
 from backend.db.engine import make_engine
+from backend.deps import DEPENDENCIES
 from backend.directory import hsds_api, import_routes, upkeep_routes
 from backend.directory import routes as directory_routes
 from backend.directory import snapshot as directory_snapshot
@@ -134,6 +135,7 @@ def create_app(settings: Settings) -> Litestar:
             InputGuard(),  # refuses control characters and too deeply nested JSON (a 400)
         ],
         guards=[access_guard],
+        dependencies=DEPENDENCIES,  # session/reader, user, settings, engine: see backend/deps.py
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[security_headers(settings.production)],
         template_config=make_template_config(assets),

@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from backend import i18n
 from backend.accounts.auth import BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED
+from backend.db.engine import is_locked
 from backend.errors import DatabaseBusy, DomainError, InvalidInput, RateLimited
 from backend.i18n import N_
 from backend.security.csrf import CSRF_FAILED
@@ -70,6 +71,8 @@ def _message(exc: Exception, status: int) -> str:
 
 
 def error_response(request: Request, exc: Exception) -> Response:
+    if is_locked(exc):  # a statement of the request's unit found SQLite locked (backend/deps.py)
+        exc = DatabaseBusy()
     status = getattr(exc, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)
     if isinstance(exc, ValidationException):
         status = 400
@@ -105,7 +108,7 @@ def error_response(request: Request, exc: Exception) -> Response:
         return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
     if isinstance(exc, NotAuthorizedException) and request.method == "GET":
-        target = "/login?next=" + quote(request.url.path, safe="/")
+        target = request.app.route_reverse("accounts.login") + "?next=" + quote(request.url.path, safe="/")
         if is_htmx(request):
             return Response("", status_code=200, headers={"HX-Redirect": target})
         return Redirect(target, status_code=303)
