@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from functools import cache
-from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, literal, select
+from sqlmodel import Session, SQLModel
 
+from backend.db.rows import table_of
 from backend.errors import InvalidInput
 from backend.i18n import N_
 
@@ -25,12 +26,12 @@ def checked_uuid(value: str | None, field: str = "id") -> str | None:
         raise InvalidInput(N_("An id must be a UUID."), field=field) from None
 
 
-def id_taken(session: Any, model: Any, record_id: str) -> bool:
+def id_taken(session: Session, model: type[SQLModel], record_id: str) -> bool:
     """Whether a row of `model` has this id. A bare key lookup: loading the whole row to find
     out costs several times more, and offline syncs ask this for every record."""
-    return session.connection().execute(_taken(model.__table__), {"id": record_id}).first() is not None
+    return session.connection().execute(_taken(table_of(model)), {"id": record_id}).first() is not None
 
 
 @cache
-def _taken(table: Table) -> Select:
+def _taken(table: Table) -> Select[int]:
     return select(literal(1)).where(table.c.id == bindparam("id"))

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
 from backend.accounts.roles import Role
-from backend.settings import SettingsError, load_settings
+from backend.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def _settings():
+def _settings() -> Settings:
     try:
         return load_settings()
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
 
 
-def _engine():
+def _engine() -> Engine:
     import backend.models  # noqa: F401 - every table known, so foreign keys resolve
     from backend.capabilities import wire
     from backend.db.engine import make_engine
@@ -28,7 +36,7 @@ def _engine():
     return make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
 
 
-def _fail_on_domain_error(func):
+def _fail_on_domain_error(func: Callable[P, R]) -> Callable[P, R]:
     """Domain errors are messages for the operator, not tracebacks."""
     import functools
 
@@ -36,7 +44,7 @@ def _fail_on_domain_error(func):
     from backend.i18n import translate
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except DomainError as error:
@@ -320,7 +328,7 @@ def directory_export(output: str | None) -> None:
 @directory.command("import")
 @click.argument("file", type=click.File("rb"))
 @click.option("--partial", is_flag=True, help="Import the valid services even when others have problems.")
-def directory_import(file, partial: bool) -> None:
+def directory_import(file: IO[bytes], partial: bool) -> None:
     """Import HSDS 3 JSON; same ids update, nothing is duplicated. Validates first: a file with
     problems changes nothing unless --partial."""
     from backend.db.engine import session_scope
@@ -330,7 +338,8 @@ def directory_import(file, partial: bool) -> None:
     documents, problems = read_documents(file.read())
     with session_scope(_engine()) as session:
         report = import_services(session, documents, partial=partial) if not problems else None
-    problems = problems or report.problems
+    if report is not None:  # there were no problems reading the file
+        problems = report.problems
     for problem in problems:
         message = translate("en", problem.message) if problem.translatable else problem.message
         click.echo(f"{problem.object_id}  {problem.field}: {message}", err=True)

@@ -70,14 +70,14 @@ def negotiate(saved: str | None, cookie: str | None, accept_language: str | None
     """The user's saved preference, then the switcher's cookie, then the browser, then German."""
     for candidate in (saved, cookie):
         if candidate in LANGUAGES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     return parse_accept_language(accept_language) or DEFAULT_LANGUAGE
 
 
 def format_date(value: date | datetime, language: str, format: str = "medium") -> str:
     locale = Locale.parse(FORMAT_LOCALES[language])
     if isinstance(value, datetime):
-        return dates.format_datetime(value, format=format, tzinfo=TIMEZONE, locale=locale)
+        return dates.format_datetime(value, format=format, tzinfo=ZoneInfo(TIMEZONE), locale=locale)
     return dates.format_date(value, format=format, locale=locale)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import anyio.to_thread
 from litestar import Request
@@ -12,6 +13,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy import Engine
 
 from backend.accounts import service
 from backend.accounts.access import PUBLIC, ROLES_KEY
@@ -35,7 +37,7 @@ class AuthMiddleware(ASGIMiddleware):
         self.idle = timedelta(minutes=idle_minutes)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        request: Request = Request(scope, receive)
+        request: Request[Any, Any, Any] = Request(scope, receive)
         engine = request.app.state.engine
         authorization = request.headers.get("authorization", "")
         user: CurrentUser | None = None
@@ -59,7 +61,7 @@ class AuthMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
-def _user_for_session(engine, key: str, idle: timedelta) -> CurrentUser | None:
+def _user_for_session(engine: Engine, key: str, idle: timedelta) -> CurrentUser | None:
     with session_scope(engine, writes=False) as session:
         current, action = service.resume_session(session, key, idle)
     if action:  # now and then: a short write of its own, after the read
@@ -68,7 +70,7 @@ def _user_for_session(engine, key: str, idle: timedelta) -> CurrentUser | None:
     return current
 
 
-def _user_for_token(engine, secret: str) -> CurrentUser | None:
+def _user_for_token(engine: Engine, secret: str) -> CurrentUser | None:
     with session_scope(engine, writes=False) as session:
         user, touch = service.user_for_token(session, secret)
         current = service.current_user(session, user, via_token=True) if user else None
@@ -78,7 +80,7 @@ def _user_for_token(engine, secret: str) -> CurrentUser | None:
     return current
 
 
-def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Enforces the route's `roles` declaration; a route without one is closed (fail-safe)."""
     roles = handler.opt.get(ROLES_KEY)
     if roles == PUBLIC:

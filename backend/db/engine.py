@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ def make_engine(database_url: str, *, lock_timeout: float = LOCK_TIMEOUT, **kwar
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(lock_timeout: float):
+def _sqlite_pragmas(lock_timeout: float) -> Callable[[Any, Any], None]:
     def pragmas(dbapi_connection: Any, _record: Any) -> None:
         # WAL lets readers and the writer work at once; foreign keys are off by default in SQLite.
         cursor = dbapi_connection.cursor()

@@ -8,14 +8,20 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, Table
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 
-def insert_rows(session: Session, model: Any, *rows: dict[str, Any]) -> None:
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for statements that build no objects (inserts, upserts)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel, not declared
+    return table
+
+
+def insert_rows(session: Session, model: type[SQLModel], *rows: dict[str, Any]) -> None:
     """Writes the rows at once, in the session's transaction. Columns left out get their
     defaults (timestamps, statuses) as with the ORM."""
     if rows:
-        session.connection().execute(_insert(model.__table__), list(rows))
+        session.connection().execute(_insert(table_of(model)), list(rows))
 
 
 @cache

@@ -14,11 +14,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
 
 from litestar import Request, Response
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from backend.db.rows import table_of
 from backend.directory.models import DirectoryOrganization, DirectoryService
 
 
@@ -30,7 +32,7 @@ class Version:
 
 def directory_version(session: Session) -> Version:
     """The directory's state in one query: counts and latest changes of offers and organisations."""
-    service, organization = DirectoryService.__table__, DirectoryOrganization.__table__
+    service, organization = table_of(DirectoryService), table_of(DirectoryOrganization)
     statement = select(
         select(func.count()).select_from(service).scalar_subquery(),
         select(func.max(service.c.modified_at)).scalar_subquery(),
@@ -52,7 +54,7 @@ def etag_of(*parts: str | bytes) -> str:
     return '"' + digest.hexdigest()[:32] + '"'
 
 
-def page_etag(request: Request, version: Version) -> str:
+def page_etag(request: Request[Any, Any, Any], version: Version) -> str:
     """One page of the directory: the state and the exact URL asked for (path and query)."""
     return etag_of(version.token, request.url.path, request.url.query or "")
 
@@ -64,7 +66,7 @@ def validators(etag: str, modified: datetime | None, cache_control: str) -> dict
     return headers
 
 
-def is_fresh(request: Request, etag: str, modified: datetime | None = None) -> bool:
+def is_fresh(request: Request[Any, Any, Any], etag: str, modified: datetime | None = None) -> bool:
     """RFC 9110 §13.1: If-None-Match (weak comparison) wins; else If-Modified-Since."""
     if (match := request.headers.get("if-none-match")) is not None:
         presented = {tag.strip().removeprefix("W/") for tag in match.split(",")}
@@ -81,5 +83,5 @@ def is_fresh(request: Request, etag: str, modified: datetime | None = None) -> b
     return modified.replace(microsecond=0) <= client_has
 
 
-def not_modified(headers: dict[str, str]) -> Response:
+def not_modified(headers: dict[str, str]) -> Response[bytes]:
     return Response(b"", status_code=304, headers=headers)

@@ -110,9 +110,7 @@ def _translations(texts: dict[str, dict[str, str | None]]) -> dict[str, dict[str
     """{language: {hsds field: text}} for the languages that have any text."""
     out: dict[str, dict[str, str]] = {}
     for language in ("de", "fr"):
-        values = {
-            name: by_language[language] for name, by_language in texts.items() if by_language.get(language)
-        }
+        values = {name: text for name, by_language in texts.items() if (text := by_language.get(language))}
         if values:
             out[language] = values
     return out
@@ -344,10 +342,11 @@ def parse_service(
             problems.append(Problem(sid, "attributes", N_("Unknown taxonomy term.")))
             continue
         kind, code = TERM_INDEX[term_ref]
-        if kind == "service_type":
+        attribute_name = TAXONOMIES[kind][2]
+        if attribute_name is None:  # the offer type: one value, not a list
             record.service_type = code
         else:
-            getattr(record, TAXONOMIES[kind][2]).append(code)
+            getattr(record, attribute_name).append(code)
 
     for area in doc.get("service_areas") or []:
         uri = str(area.get("uri") or "")
@@ -365,7 +364,7 @@ def parse_service(
 
     for sal in doc.get("service_at_locations") or []:
         location = sal.get("location") or {}
-        address = next(iter(location.get("addresses") or []), {})
+        address: dict[str, Any] = next(iter(location.get("addresses") or []), {})
         record.location_name = clean(location.get("name"))
         record.street = clean(address.get("address_1"))
         record.postal_code = address.get("postal_code") or None

@@ -9,6 +9,7 @@ of its own (the counter), never part of the read that builds the answer.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import anyio.to_thread
 from litestar.connection import ASGIConnection
@@ -30,7 +31,7 @@ TOO_MANY = N_(
 )
 
 
-async def anonymous_limit(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+async def anonymous_limit(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
     """Route guard: 429 with Retry-After once an anonymous address used up its minute."""
     if connection.scope.get("user") is not None:
         return

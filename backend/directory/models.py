@@ -5,6 +5,7 @@ per service; tags and service areas are rows so that filters stay in SQL."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
@@ -70,7 +71,8 @@ class DirectoryService(SQLModel, table=True):
 
     def text(self, field: str, locale: str) -> str | None:
         """A text in the locale, else in the other language (either may be missing)."""
-        de, fr = getattr(self, f"{field}_de"), getattr(self, f"{field}_fr")
+        de: str | None = getattr(self, f"{field}_de")
+        fr: str | None = getattr(self, f"{field}_fr")
         return (fr or de) if locale == "fr" else (de or fr)
 
     def name(self, locale: str) -> str:
@@ -110,4 +112,4 @@ class DirectoryChange(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user_account.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     action: str = Field(max_length=20)  # create | update | capacity | review | import
-    changes: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

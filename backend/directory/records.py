@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from urllib.parse import urlsplit
 
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES
@@ -59,7 +60,7 @@ class ServiceRecord:
     def text(self, name: str, language: str) -> str | None:
         return (self.texts.get(name) or {}).get(language)
 
-    def comparable(self) -> dict:
+    def comparable(self) -> dict[str, Any]:
         """Everything that makes two records the same offer (order of lists does not matter)."""
         values = {k: v for k, v in self.__dict__.items() if k != "is_demo"}
         for key in ("need_domains", "life_phases", "access_modes", "languages", "areas"):

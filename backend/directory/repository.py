@@ -119,7 +119,9 @@ def save(session: Session, record: ServiceRecord, user_id: int | None, action: s
     if organization is None:
         raise LookupError(record.organization_id)
 
-    row = session.get(DirectoryService, record.id) or DirectoryService(id=record.id, service_type="advice")
+    row = session.get(DirectoryService, record.id) or DirectoryService(
+        id=record.id, organization_id=record.organization_id, service_type="advice"
+    )
     for name in PLAIN_FIELDS:
         setattr(row, name, getattr(record, name))
     for name in TEXT_FIELDS:
@@ -153,11 +155,11 @@ def save(session: Session, record: ServiceRecord, user_id: int | None, action: s
     return True
 
 
-def _diff(before: ServiceRecord | None, after: ServiceRecord) -> dict:
+def _diff(before: ServiceRecord | None, after: ServiceRecord) -> dict[str, list[object]]:
     """Field → [old, new] for the history; JSON-safe."""
     new = after.comparable()
     old = before.comparable() if before else {}
-    changed = {}
+    changed: dict[str, list[object]] = {}
     for key, value in new.items():
         if key == "texts":
             for name, languages in value.items():
@@ -174,7 +176,7 @@ def _json(value: object) -> object:
     if isinstance(value, list):
         return [list(v) if isinstance(v, tuple) else v for v in value]
     if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[union-attr]
+        return value.isoformat()
     return value
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlmodel import Session
 
 from backend.directory import fts
@@ -171,7 +171,7 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
     return SearchPage(hits=hits, total=total, page=page, per_page=per_page)
 
 
-def _hit(row) -> Hit:
+def _hit(row: RowMapping) -> Hit:
     hit = Hit(
         id=row["id"],
         organization=row["organization"],
@@ -199,5 +199,5 @@ def _hit(row) -> Hit:
 
 def _date(value: object) -> date | None:
     if value is None or isinstance(value, date):
-        return value  # type: ignore[return-value]
+        return value
     return date.fromisoformat(str(value))

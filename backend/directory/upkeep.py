@@ -42,7 +42,9 @@ def can_set_capacity(user: CurrentUser, organization: DirectoryOrganization) -> 
     return user.role == Role.COORDINATOR and organization.organisation_id == user.organisation_id
 
 
-def service_for_change(session: Session, user: CurrentUser, service_id: str, capacity_only: bool = False):
+def service_for_change(
+    session: Session, user: CurrentUser, service_id: str, capacity_only: bool = False
+) -> tuple[DirectoryService, DirectoryOrganization]:
     row = session.get(DirectoryService, service_id)
     if row is None:
         raise NotFound(N_("No such offer."))

@@ -167,7 +167,7 @@ def _record(session: Session, push: Push, result: Round) -> bool:
     # followed (the Location could be any address, ours included) and would only redirect
     # again: its subscription goes, as a 410's does (notifications can be turned on again).
     if push.error == "endpoint refused" or code in (404, 410) or (code is not None and 300 <= code < 400):
-        session.exec(delete(PushSubscription).where(col(PushSubscription.id) == push.subscription_id))  # type: ignore[call-overload]
+        session.exec(delete(PushSubscription).where(col(PushSubscription.id) == push.subscription_id))
         result.removed_subscriptions += 1
         return False
     # No answer, 429 or 5xx: later. Another 4xx will never be accepted; retrying would not help.

@@ -50,7 +50,7 @@ class PinnedAdapter(HTTPAdapter):
 
     def add_headers(self, request: requests.PreparedRequest, **kwargs: Any) -> None:
         # The pool's host is the address: name the server as the URL does.
-        request.headers["Host"] = urlsplit(request.url).netloc  # type: ignore[arg-type]
+        request.headers["Host"] = urlsplit(request.url).netloc
 
 
 class PushSession(requests.Session):
@@ -61,7 +61,7 @@ class PushSession(requests.Session):
         self.mount("https://", self.adapter)
         self.mount("http://", self.adapter)
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         # A 3xx comes back as the answer; its Location is never called.
         kwargs["allow_redirects"] = False
         return super().request(*args, **kwargs)

@@ -27,4 +27,5 @@ def load(path: Path) -> Vapid | None:
 def public_key(vapid: Vapid) -> str:
     """base64url of the uncompressed P-256 point: what `applicationServerKey` takes."""
     raw = vapid.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    return b64urlencode(raw)
+    key: str = b64urlencode(raw)  # py_vapid is untyped
+    return key

@@ -35,7 +35,7 @@ def key_text(kind: str, value: Any, locale: str) -> str:
         place = MUNICIPALITIES.get(int(value))
         return place.name if place else str(value)
     if kind == "language":
-        return SPOKEN_LANGUAGES.get(value, value)
+        return SPOKEN_LANGUAGES.get(value, str(value))
     if kind in CODES:
         label = CODES[kind].get(value)
         return translate(locale, label) if label else str(value)

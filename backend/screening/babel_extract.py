@@ -4,10 +4,13 @@ title, description, item texts and help, option texts (not codes, rules or sourc
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
+from typing import IO, Any
 
 
-def extract_instrument(fileobj, keywords, comment_tags, options) -> Iterator[tuple[int, str, str, list[str]]]:
+def extract_instrument(
+    fileobj: IO[bytes], keywords: Mapping[str, Any], comment_tags: Collection[str], options: Mapping[str, Any]
+) -> Iterator[tuple[int, str, str, list[str]]]:
     instrument = json.load(fileobj)
     where = instrument.get("id", "?")
     yield 1, "gettext", instrument["title"], [f"instrument {where}: title"]

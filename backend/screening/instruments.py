@@ -6,6 +6,7 @@ An invalid file stops the app at start-up with a message that names the file and
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ class InstrumentError(ValueError):
     """An instrument file is not valid; the message names the file and the item."""
 
 
-def _conditions(condition: dict[str, Any]):
+def _conditions(condition: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for key in ("all", "any"):
         if key in condition:
             for inner in condition[key]:
@@ -92,7 +93,7 @@ def problems(instrument: dict[str, Any]) -> list[str]:
 
 def load_file(path: Path) -> dict[str, Any]:
     try:
-        instrument = json.loads(path.read_text(encoding="utf-8"))
+        instrument: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
         raise InstrumentError(f"{path.name}: not valid JSON: {error}") from None
     found = problems(instrument)

@@ -9,10 +9,11 @@ A condition about an unanswered or disabled question is false (so `not` of it is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 SEVERITY_ORDER = {"wish": 1, "needed": 2, "urgent": 3}
-COMPARISONS = {
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "gte": lambda a, b: a >= b,
     "lte": lambda a, b: a <= b,
     "gt": lambda a, b: a > b,
@@ -27,9 +28,11 @@ def _value(item: dict[str, Any] | None, answer: Any) -> float:
     if answer is None or item is None:
         return 0
     if item["type"] == "choice":
-        return next((o.get("score", 0) for o in item["options"] if o["code"] == answer), 0)
+        score: float = next((o.get("score", 0) for o in item["options"] if o["code"] == answer), 0)
+        return score
     if item["type"] == "multiple-choice":
-        return sum(o.get("score", 0) for o in item["options"] if o["code"] in answer)
+        total: float = sum(o.get("score", 0) for o in item["options"] if o["code"] in answer)
+        return total
     if item["type"] == "integer" and isinstance(answer, int) and not isinstance(answer, bool):
         return answer
     return 0

@@ -9,13 +9,14 @@ is either the peer itself or what a trusted proxy vouched for.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from litestar.connection import ASGIConnection
 
 IPV6_PREFIX = 64  # one home or mobile connection gets a whole /64: rotating inside it is free
 
 
-def client_address(connection: ASGIConnection) -> str:
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
@@ -32,7 +33,7 @@ def rate_key(address: str) -> str:
     return str(ip)
 
 
-def client_rate_key(connection: ASGIConnection) -> str:
+def client_rate_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return rate_key(client_address(connection))
 
 

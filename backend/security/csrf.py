@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Request
@@ -68,7 +69,7 @@ class CSRFMiddleware(ASGIMiddleware):
         self.secure = secure
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        request: Request = Request(scope, receive)
+        request: Request[Any, Any, Any] = Request(scope, receive)
         path = request.url.path
         if path == ANONYMOUS_PREFIX or path.startswith(ANONYMOUS_PREFIX + "/"):
             if request.method not in SAFE_METHODS and not self._same_origin(request):
@@ -80,7 +81,7 @@ class CSRFMiddleware(ASGIMiddleware):
             request.state.csrf_token = ""
             await next_app(scope, receive, send)
             return
-        cookie_value = request.cookies.get(COOKIE)
+        cookie_value = request.cookies.get(COOKIE) or ""
         fresh = not cookie_value
         if fresh:
             cookie_value = new_cookie_value()
@@ -105,7 +106,7 @@ class CSRFMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send_with_cookie)
 
     @staticmethod
-    def _same_origin(request: Request) -> bool:
+    def _same_origin(request: Request[Any, Any, Any]) -> bool:
         """For requests without a token: what the browser says about where the request comes
         from. Sec-Fetch-Site and Origin must each, when sent, name our own site. A browser that
         sends neither (Firefox before 70) still sends Referer, which our pages allow for our
@@ -123,7 +124,7 @@ class CSRFMiddleware(ASGIMiddleware):
             return f"{parts.scheme}://{parts.netloc}" in _own_origins(request)
         return True
 
-    async def _valid(self, request: Request) -> bool:
+    async def _valid(self, request: Request[Any, Any, Any]) -> bool:
         if request.headers.get("sec-fetch-site") == "cross-site":
             return False
         presented = request.headers.get(HEADER)
@@ -135,11 +136,11 @@ class CSRFMiddleware(ASGIMiddleware):
         return bool(presented) and hmac.compare_digest(presented, expected)
 
 
-def _bearer(request: Request) -> bool:
+def _bearer(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("authorization", "").lower().startswith("bearer ")
 
 
-def _own_origins(request: Request) -> set[str]:
+def _own_origins(request: Request[Any, Any, Any]) -> set[str]:
     """The configured address (BASE_URL) and the one this request was sent to: a browser does
     not let a page forge the Host header, and behind a proxy the scheme may differ."""
     configured = urlsplit(request.app.state.settings.base_url)

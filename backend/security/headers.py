@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import Message, Scope
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 # No inline script or style, no eval: htmx is configured for that (see base.html's meta tag).
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -33,7 +33,7 @@ BASE_HEADERS = {
 }
 
 
-def security_headers(production: bool):
+def security_headers(production: bool) -> BeforeMessageSendHookHandler:
     headers = dict(BASE_HEADERS)
     if production:
         headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"

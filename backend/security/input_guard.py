@@ -87,13 +87,13 @@ class InputGuard(ASGIMiddleware):
         for key, value in parse_qsl(query, keep_blank_values=True):
             if refused_text(key) or refused_text(value):
                 raise RefusedInput(CONTROL, field="query")
-        request: Request = Request(scope, receive)
+        request: Request[Any, Any, Any] = Request(scope, receive)
         if request.method in UNSAFE_METHODS:
             await self._check_body(request, scope["path"])
         await next_app(scope, receive, send)
 
     @staticmethod
-    async def _check_body(request: Request, path: str) -> None:
+    async def _check_body(request: Request[Any, Any, Any], path: str) -> None:
         if request.content_type[0] in FORM_TYPES:
             form = await request.form()  # parsed once: handlers and the CSRF check reuse it
             for key, value in form.multi_items():

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, col, delete, update
 
+from backend.db.rows import table_of
 from backend.db.types import UTCDateTime, utcnow
 
 
@@ -53,9 +54,9 @@ def hit(session: Session, bucket_key: str, window: timedelta) -> int:
     exactly `limit` of them pass a `count <= limit` check."""
     start = _window_start(utcnow(), window)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = RateLimitBucket.__table__
+    table = table_of(RateLimitBucket)
     statement = insert(table).values(key=bucket_key, window_start=start, hits=1)
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=[table.c.key],
         set_={
             # A new window starts the count again.
@@ -63,14 +64,14 @@ def hit(session: Session, bucket_key: str, window: timedelta) -> int:
             "window_start": start,
         },
     ).returning(table.c.hits)
-    hits = session.execute(statement).scalar_one()
+    hits = session.execute(upsert).scalar_one()
     session.expire_all()
     return int(hits)
 
 
 def give_back(session: Session, bucket_key: str) -> None:
     """Takes back one hit (an attempt that turned out fine should not use up the budget)."""
-    table = RateLimitBucket.__table__
+    table = table_of(RateLimitBucket)
     session.execute(
         update(table).where(table.c.key == bucket_key, table.c.hits > 0).values(hits=table.c.hits - 1)
     )
