@@ -16,6 +16,19 @@ ALL = "*"  # need_domain of the row that counts the screening itself (for shares
 # random) and reports read their sum: otherwise every offline sync of a district in a month
 # would queue for the same row's lock (on PostgreSQL; SQLite has one writer anyway).
 SHARDS = 8
+# The categories each tally counts by: with demo and shard its unique key, and all a report may
+# group by (queries.py places no other column name into a statement).
+SCREENING_DIMENSIONS = ("month", "source", "district", "life_phase", "language", "need_domain", "severity")
+REFERRAL_DIMENSIONS = (
+    "month",
+    "district",
+    "organization_id",
+    "service_type",
+    "need_domain",
+    "stage",
+    "detail",
+)
+WAIT_DIMENSIONS = ("month", "district", "organization_id", "service_type", "stage", "days")
 
 
 class ScreeningTally(SQLModel, table=True):
@@ -23,18 +36,7 @@ class ScreeningTally(SQLModel, table=True):
 
     __tablename__ = "report_screening_tally"
     __table_args__ = (
-        UniqueConstraint(
-            "month",
-            "source",
-            "district",
-            "life_phase",
-            "language",
-            "need_domain",
-            "severity",
-            "demo",
-            "shard",
-            name="uq_report_screening_tally",
-        ),
+        UniqueConstraint(*SCREENING_DIMENSIONS, "demo", "shard", name="uq_report_screening_tally"),
         Index("ix_report_screening_tally_month_need", "month", "need_domain"),
     )
 
@@ -93,18 +95,7 @@ class ReferralTally(SQLModel, table=True):
 
     __tablename__ = "report_referral_tally"
     __table_args__ = (
-        UniqueConstraint(
-            "month",
-            "district",
-            "organization_id",
-            "service_type",
-            "need_domain",
-            "stage",
-            "detail",
-            "demo",
-            "shard",
-            name="uq_report_referral_tally",
-        ),
+        UniqueConstraint(*REFERRAL_DIMENSIONS, "demo", "shard", name="uq_report_referral_tally"),
         Index("ix_report_referral_tally_month_stage", "month", "stage"),
     )
 
@@ -127,17 +118,7 @@ class ReferralWait(SQLModel, table=True):
 
     __tablename__ = "report_referral_wait"
     __table_args__ = (
-        UniqueConstraint(
-            "month",
-            "district",
-            "organization_id",
-            "service_type",
-            "stage",
-            "days",
-            "demo",
-            "shard",
-            name="uq_report_referral_wait",
-        ),
+        UniqueConstraint(*WAIT_DIMENSIONS, "demo", "shard", name="uq_report_referral_wait"),
         Index("ix_report_referral_wait_month_stage", "month", "stage"),
     )
 

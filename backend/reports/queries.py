@@ -1,5 +1,6 @@
 """Reading the aggregate tables (and the public directory). Every value is a bound parameter;
-only column names from the fixed lists below are placed into statements."""
+only column names from the fixed lists in models.py (the tallies' dimensions) are placed into
+statements."""
 
 from __future__ import annotations
 
@@ -16,7 +17,16 @@ from backend.directory.models import (
     DirectoryServiceTag,
 )
 from backend.geo.reference import MUNICIPALITIES
-from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
+from backend.reports.models import (
+    ALL,
+    REFERRAL_DIMENSIONS,
+    SCREENING_DIMENSIONS,
+    WAIT_DIMENSIONS,
+    ReferralTally,
+    ReferralWait,
+    ScreeningPlace,
+    ScreeningTally,
+)
 from backend.reports.periods import Period
 
 
@@ -38,25 +48,6 @@ S = ScreeningTally.__table__
 P = ScreeningPlace.__table__
 R = ReferralTally.__table__
 W = ReferralWait.__table__
-SCREENING_DIMENSIONS = (
-    "month",
-    "source",
-    "district",
-    "life_phase",
-    "language",
-    "need_domain",
-    "severity",
-)
-REFERRAL_DIMENSIONS = (
-    "month",
-    "district",
-    "organization_id",
-    "service_type",
-    "need_domain",
-    "stage",
-    "detail",
-)
-WAIT_DIMENSIONS = ("district", "organization_id", "service_type", "stage", "days")
 
 
 def screenings(
