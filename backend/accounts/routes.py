@@ -158,7 +158,7 @@ async def login(
         httponly=True,
         samesite="lax",
         secure=secure,
-        path="/login",
+        path=request.app.route_reverse("accounts.login"),
     )
     # A new CSRF secret per login: nothing planted before the login survives it.
     response.set_cookie(csrf.csrf_cookie(csrf.new_cookie_value(), secure))
@@ -200,7 +200,7 @@ def logout(request: Request, session: Session, settings: Settings) -> Redirect:
     key = request.cookies.get(SESSION_COOKIE)
     if key:
         service.end_session(session, key)
-    response = Redirect("/login", status_code=303)
+    response = Redirect(request.app.route_reverse("accounts.login"), status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.set_cookie(csrf.csrf_cookie(csrf.new_cookie_value(), settings.production))
     # Tell the browser to forget anything it may hold for this origin's pages.

@@ -79,7 +79,7 @@ def create_client(
         return render(
             request, "clients/form.html", {"form": form}, status_code=422
         )
-    return Redirect(f"/clients/{client.id}", status_code=303)
+    return Redirect(request.app.route_reverse("clients.show", client_id=client.id), status_code=303)
 
 
 @get(
@@ -135,7 +135,7 @@ async def erase_client(request: Request, client_id: FromPath[str]) -> Template |
     problem = await anyio.to_thread.run_sync(work)
     if problem is not None:
         return render(request, "clients/detail.html", problem, status_code=422)
-    return Redirect("/clients", status_code=303)
+    return Redirect(request.app.route_reverse("clients.list"), status_code=303)
 
 
 ROUTES = [client_list, client_search, new_client, create_client, client_detail, export_client, erase_client]

@@ -12,6 +12,7 @@ from litestar.response import Template
 from backend.accounts.access import public
 from backend.i18n import LANGUAGES, N_, translate
 from backend.pwa.assets import SERVICE_WORKER, Assets
+from backend.urls import path_for
 from backend.web import render
 
 # The worker file is checked on every navigation (no-cache) so updates arrive promptly.
@@ -26,13 +27,17 @@ def service_worker_source(assets: Assets) -> str:
     build = {
         "version": assets.version,
         "shell": assets.shell_urls(),
-        "offline": {language: f"/offline/{language}" for language in LANGUAGES},
+        "offline": {language: path_for("pwa.offline", language=language) for language in LANGUAGES},
         "languages": list(LANGUAGES),
         "icon": assets.url("icons/icon-192.png"),
         # The offline screening and its outbox list, per language (backend/offline/routes.py).
-        "pages": [f"/offline/{language}/{page}" for language in LANGUAGES for page in ("visit", "outbox")],
+        "pages": [
+            path_for(f"offline.{page}", language=language)
+            for language in LANGUAGES
+            for page in ("visit", "outbox")
+        ],
         "outbox": assets.url("js/outbox.js"),
-        "snapshot": "/api/v1/directory/snapshot",
+        "snapshot": path_for("directory.api.snapshot"),
     }
     source = SERVICE_WORKER.read_text(encoding="utf-8")
     return source.replace(BUILD_MARKER, f"/*BUILD*/ {json.dumps(build)}; //", 1)
@@ -57,7 +62,7 @@ async def manifest(request: Request) -> Response:
         "short_name": "Passerelle",
         "description": translate(locale, APP_DESCRIPTION),
         "lang": locale,
-        "start_url": "/",
+        "start_url": request.app.route_reverse("home.index"),
         "scope": "/",
         "display": "standalone",
         "background_color": "#ffffff",

@@ -188,7 +188,8 @@ async def case_action(
     problem = await anyio.to_thread.run_sync(work)
     if problem is not None:
         return render(request, "inbox/case.html", problem, status_code=422)
-    return Redirect(f"/inbox/{referral_id}#{action}", status_code=303)
+    case = request.app.route_reverse("inbox.case", referral_id=referral_id)
+    return Redirect(case + f"#{action}", status_code=303)
 
 
 ROUTES = [inbox_page, case_page, case_action]

@@ -123,7 +123,9 @@ def screening_summary(request: Request, screening_id: FromPath[str]) -> Template
     with session_scope(request.app.state.engine) as session:
         screening = screenings.own_screening(session, user, screening_id)
         if screening.status == "draft":
-            return Redirect(f"/screenings/{screening_id}", status_code=303)
+            return Redirect(
+                request.app.route_reverse("screening.show", screening_id=screening_id), status_code=303
+            )
         context = summary_context(session, user, screening_id)
     return render(request, "screening/summary.html", context)
 
@@ -180,7 +182,8 @@ async def send_referrals(request: Request, screening_id: FromPath[str]) -> Templ
 
     outcome, context = await anyio.to_thread.run_sync(work)
     if outcome.sent:
-        return Redirect(f"/screenings/{screening_id}/summary#sent-title", status_code=303)
+        summary = request.app.route_reverse("screening.summary", screening_id=screening_id)
+        return Redirect(summary + "#sent-title", status_code=303)
     return _consent_page(
         request,
         {**context, "checks": outcome.checks, "form": form, "needs_confirmation": outcome.needs_confirmation},
@@ -265,7 +268,7 @@ async def cancel_referral(request: Request, referral_id: FromPath[str]) -> Templ
     problem = await anyio.to_thread.run_sync(work)
     if problem is not None:
         return render(request, "referrals/detail.html", problem, status_code=422)
-    return Redirect(f"/referrals/{referral_id}", status_code=303)
+    return Redirect(request.app.route_reverse("referrals.show", referral_id=referral_id), status_code=303)
 
 
 @post("/referrals/{referral_id:str}/send", name="referrals.send", opt=NURSES, include_in_schema=False)
@@ -286,7 +289,7 @@ async def send_proposal(request: Request, referral_id: FromPath[str]) -> Templat
     problem = await anyio.to_thread.run_sync(work)
     if problem is not None:
         return render(request, "referrals/detail.html", problem, status_code=422)
-    return Redirect(f"/referrals/{referral_id}", status_code=303)
+    return Redirect(request.app.route_reverse("referrals.show", referral_id=referral_id), status_code=303)
 
 
 @get(

@@ -42,7 +42,7 @@ def _questions_context(screening, locale: str, problems: dict[str, str] | None =
 def start_screening(request: Request, client_id: FromPath[str]) -> Redirect:
     with session_scope(request.app.state.engine) as session:
         screening = service.start(session, request.scope["user"], client_id)
-    return Redirect(f"/screenings/{screening.id}", status_code=303)
+    return Redirect(request.app.route_reverse("screening.show", screening_id=screening.id), status_code=303)
 
 
 @get(
@@ -56,7 +56,9 @@ def screening_page(request: Request, screening_id: FromPath[str]) -> Template | 
     with session_scope(request.app.state.engine) as session:
         screening = service.open_screening(session, request.scope["user"], screening_id)
         if screening.status != "draft":
-            return Redirect(f"/screenings/{screening_id}/summary", status_code=303)
+            return Redirect(
+                request.app.route_reverse("screening.summary", screening_id=screening_id), status_code=303
+            )
         client = open_client(session, request.scope["user"], screening.client_id)
     context = _questions_context(screening, request.state.locale)
     return render(request, "screening/answer.html", {**context, "client": client})
@@ -91,7 +93,7 @@ async def save_answers(request: Request, screening_id: FromPath[str]) -> Templat
         return render(request, "screening/_questions.html", context)
     if problems:
         return render(request, "screening/answer.html", context, status_code=422)
-    return Redirect(f"/screenings/{screening_id}", status_code=303)
+    return Redirect(request.app.route_reverse("screening.show", screening_id=screening_id), status_code=303)
 
 
 @post(
@@ -110,7 +112,9 @@ async def complete_screening(request: Request, screening_id: FromPath[str]) -> R
             service.complete(session, user, screening, (data.get("strengths") or [""])[0])
 
     await anyio.to_thread.run_sync(work)
-    return Redirect(f"/screenings/{screening_id}/summary", status_code=303)
+    return Redirect(
+        request.app.route_reverse("screening.summary", screening_id=screening_id), status_code=303
+    )
 
 
 @post(
@@ -123,7 +127,7 @@ async def complete_screening(request: Request, screening_id: FromPath[str]) -> R
 def discard_screening(request: Request, screening_id: FromPath[str]) -> Redirect:
     with session_scope(request.app.state.engine) as session:
         client_id = service.discard(session, request.scope["user"], screening_id)
-    return Redirect(f"/clients/{client_id}", status_code=303)
+    return Redirect(request.app.route_reverse("clients.show", client_id=client_id), status_code=303)
 
 
 ROUTES = [

@@ -80,7 +80,9 @@ def _page(
 async def check_entry(request: Request) -> Redirect:
     """The short address on the poster: on to the person's language."""
     return Redirect(
-        f"/check/{request.state.locale}", status_code=302, headers={"Vary": "Accept-Language, Cookie"}
+        request.app.route_reverse("selfcheck.start", lang=request.state.locale),
+        status_code=302,
+        headers={"Vary": "Accept-Language, Cookie"},
     )
 
 
@@ -216,12 +218,13 @@ async def check_poster(request: Request, lang: FromPath[str]) -> Template:
     """A printable A4 poster whose QR code leads to the self-check in this language."""
     lang = _language(request, lang)
     base = request.app.state.settings.base_url
-    target = f"{base}/check/{lang}"
+    target = base + request.app.route_reverse("selfcheck.start", lang=lang)
     qr = segno.make(target, error="m")
     svg = qr.svg_inline(
         scale=8, dark="#000", light="#fff", omitsize=True, title=translate(lang, N_("QR code"))
     )
-    context = {**_anonymous(lang), "qr": Markup(svg), "target": target, "short": f"{base}/check"}  # noqa: S704 - segno's own SVG
+    short = base + request.app.route_reverse("selfcheck.entry")
+    context = {**_anonymous(lang), "qr": Markup(svg), "target": target, "short": short}  # noqa: S704 - segno's own SVG
     return render(
         request,
         "selfcheck/poster.html",
