@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> Litestar:
         openapi_router=Router(path="/schema", route_handlers=[], opt=public(), include_in_schema=False),
     )
 
-    background: list[asyncio.Task] = []
+    background: list[asyncio.Task[None]] = []
 
     async def start_worker() -> None:
         if settings.worker_in_process:

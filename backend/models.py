@@ -4,6 +4,8 @@ the core (backend.db) knows no feature."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import SQLModel
 
 from backend.accounts import models as _accounts  # noqa: F401
@@ -22,6 +24,6 @@ from backend.sync import models as _sync  # noqa: F401
 metadata = SQLModel.metadata
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Full-text tables and indexes are made by hand in migrations, not from the models."""
     return not (name and MANAGED_NAMES.match(name))

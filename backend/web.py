@@ -25,9 +25,9 @@ from backend.vocab import ACCESS_MODES, LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES
 PLACE_OPTIONS = Markup("").join(Markup('<option value="{}">').format(name) for name in PLACE_SUGGESTIONS)
 
 
-def request_locale(request: Request) -> str:
+def request_locale(request: Request[Any, Any, Any]) -> str:
     """The locale the middleware chose, or (for errors raised before it ran) a fresh guess."""
-    locale = getattr(request.state, "locale", None)
+    locale: str | None = getattr(request.state, "locale", None)
     if locale:
         return locale
     return i18n.negotiate(None, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
@@ -49,7 +49,7 @@ def form_lists(form: Any) -> dict[str, list[str]]:
 
 
 def render(
-    request: Request,
+    request: Request[Any, Any, Any],
     template: str,
     context: dict[str, Any] | None = None,
     status_code: int = 200,
@@ -75,17 +75,17 @@ def render(
     )
 
 
-def htmx(request: Request) -> HTMXDetails:
+def htmx(request: Request[Any, Any, Any]) -> HTMXDetails:
     """What htmx says about this request (the HTMX plugin makes every request an HTMXRequest)."""
     return request.htmx if isinstance(request, HTMXRequest) else HTMXDetails(request)
 
 
-def is_htmx(request: Request) -> bool:
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
     """Sent by htmx (a swap, a boosted link, a history restore): it follows `HX-Redirect`, not a 303."""
     return bool(htmx(request))
 
 
-def wants_fragment(request: Request) -> bool:
+def wants_fragment(request: Request[Any, Any, Any]) -> bool:
     """The one place that decides page or fragment: htmx swapping part of a page gets the fragment;
     a plain request, a boosted link (`HX-Boosted`) and a history restore
     (`HX-History-Restore-Request`) replace the whole body and get the page."""
@@ -94,7 +94,7 @@ def wants_fragment(request: Request) -> bool:
 
 
 def render_page_or_fragment(
-    request: Request,
+    request: Request[Any, Any, Any],
     page: str,
     fragment: str,
     context: dict[str, Any] | None = None,
@@ -166,5 +166,5 @@ def make_environment(assets: Assets) -> Environment:
     return env
 
 
-def make_template_config(assets: Assets) -> TemplateConfig:
+def make_template_config(assets: Assets) -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(make_environment(assets)))

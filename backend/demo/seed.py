@@ -75,7 +75,7 @@ def seed_demo(engine: Engine, only_if_empty: bool = False) -> bool:
                 orgs[name] = service.create_organisation(
                     session, name, org_type, district, language, is_demo=True
                 )
-        for username, role, org_name, display_name, language in USERS:
+        for username, role, org_name, display_name, user_language in USERS:
             exists = session.exec(select(User).where(User.username == username)).first()
             if exists is None:
                 service.create_user(
@@ -85,17 +85,19 @@ def seed_demo(engine: Engine, only_if_empty: bool = False) -> bool:
                     role,
                     display_name,
                     orgs[org_name] if org_name else None,
-                    language,
+                    user_language,
                     is_demo=True,
                 )
         for org_name, display_name, born, municipality, language in CLIENTS:
             key = f"passerelle:demo-client:{org_name}:{display_name}"
             client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+            organisation_id = orgs[org_name].id
+            assert organisation_id is not None  # found or created (and flushed) above
             if session.get(Client, client_id) is None:
                 session.add(
                     Client(
                         id=client_id,
-                        organisation_id=orgs[org_name].id,
+                        organisation_id=organisation_id,
                         display_name=display_name,
                         birth_year=born,
                         municipality=municipality,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
@@ -32,12 +33,12 @@ class Notification(SQLModel, table=True):
     kind: str = Field(max_length=30)  # messages.KINDS
     topic: str = Field(max_length=60)  # notifications of one topic collapse into one
     referral_id: str | None = Field(default=None, max_length=36)
-    params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=20, index=True)  # pending | sent | failed | merged
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    delivered_to: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    delivered_to: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -16,6 +16,7 @@ from backend.db.rows import insert_rows
 from backend.directory.models import DirectoryService
 from backend.push.models import Notification
 from backend.referrals.events import ReferralSent, ReferralsOverdue, ReferralStatusChanged
+from backend.referrals.models import Referral
 
 
 def _offer_names(session: Session, service_id: str) -> dict[str, str]:
@@ -30,10 +31,15 @@ def _offer_names(session: Session, service_id: str) -> dict[str, str]:
 
 
 def queue(
-    session: Session, user_ids: list[int], kind: str, topic: str, referral_id: str | None, params: dict
+    session: Session,
+    user_ids: list[int],
+    kind: str,
+    topic: str,
+    referral_id: str | None,
+    params: dict[str, Any],
 ) -> list[str]:
     """One pending notification per user, written at once; returns their ids."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": str(uuid.uuid4()),
             "user_id": uid,
@@ -62,7 +68,7 @@ def coordinators(session: Session, organisation_id: int | None) -> list[int]:
     return [uid for uid in session.exec(_COORDINATORS, params={"organisation_id": organisation_id}) if uid]
 
 
-def new_referral(session: Session, referral) -> None:
+def new_referral(session: Session, referral: Referral) -> None:
     """The receiving organisation's coordinators learn that a referral arrived."""
     queue(
         session,
@@ -74,7 +80,7 @@ def new_referral(session: Session, referral) -> None:
     )
 
 
-def status_changed(session: Session, referral, by_organisation_id: int | None) -> None:
+def status_changed(session: Session, referral: Referral, by_organisation_id: int | None) -> None:
     """The other side learns of every change: the referring nurse when the receiver acts,
     the receiver's coordinators when the referrer withdraws."""
     names = _offer_names(session, referral.service_id)

@@ -6,6 +6,7 @@ consent allows. The receiving organisation reads that copy and never the client 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel
@@ -25,8 +26,8 @@ class Consent(SQLModel, table=True):
     method: str = Field(max_length=20)  # verbal | written
     given_on: date
     # Which data leave the organisation (referrals.consent.SCOPE_ITEMS) and to whom.
-    scope: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    recipients: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scope: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     recorded_by: int | None = Field(default=None, foreign_key="user_account.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -50,7 +51,7 @@ class Referral(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=5)
     status: str = Field(default="requested", max_length=20, index=True)
     status_reason: str | None = Field(default=None, max_length=1000)
-    shared: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    shared: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Case handling at the receiving organisation (cases.py).
     assigned_to: int | None = Field(default=None, foreign_key="user_account.id")
     outcome: str | None = Field(default=None, max_length=30)  # cases.OUTCOMES

@@ -8,9 +8,10 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend.db.engine import session_scope
 from backend.db.rows import insert_rows
@@ -63,11 +64,14 @@ def _rate(need: str, phase: str, district: str) -> float:
     return min(rate, 0.9)
 
 
-def screening_rows(rng: random.Random, months: list[str]) -> tuple[list[dict], list[dict]]:
+Rows = list[dict[str, Any]]
+
+
+def screening_rows(rng: random.Random, months: list[str]) -> tuple[Rows, Rows]:
     """(tally rows, place rows)."""
-    counts: dict[tuple, int] = defaultdict(int)
-    places: dict[tuple, int] = defaultdict(int)
-    unmet: dict[tuple, int] = defaultdict(int)
+    counts: dict[tuple[Any, ...], int] = defaultdict(int)
+    places: dict[tuple[Any, ...], int] = defaultdict(int)
+    unmet: dict[tuple[Any, ...], int] = defaultdict(int)
     for month in months:
         for district, chosen in _places(rng).items():
             for bfs, place_language in chosen:
@@ -98,11 +102,9 @@ def screening_rows(rng: random.Random, months: list[str]) -> tuple[list[dict], l
     )
 
 
-def referral_rows(
-    rng: random.Random, months: list[str], offers: list[tuple[str, str]]
-) -> tuple[list[dict], list[dict]]:
-    tallies: dict[tuple, int] = defaultdict(int)
-    waits: dict[tuple, int] = defaultdict(int)
+def referral_rows(rng: random.Random, months: list[str], offers: list[tuple[str, str]]) -> tuple[Rows, Rows]:
+    tallies: dict[tuple[Any, ...], int] = defaultdict(int)
+    waits: dict[tuple[Any, ...], int] = defaultdict(int)
     for month in months:
         for district in DISTRICTS:
             for organization_id, service_type in rng.sample(offers, min(6, len(offers))):
@@ -150,8 +152,8 @@ def referral_rows(
 
 def _offers(session: Session) -> list[tuple[str, str]]:
     query = (
-        select(DirectoryService.organization_id, DirectoryService.service_type)
-        .where(DirectoryService.status == "active")
+        select(col(DirectoryService.organization_id), col(DirectoryService.service_type))
+        .where(col(DirectoryService.status) == "active")
         .distinct()
         .order_by(DirectoryService.organization_id, DirectoryService.service_type)
     )
@@ -161,7 +163,8 @@ def _offers(session: Session) -> list[tuple[str, str]]:
 def seed_reports(engine: Engine, now: datetime) -> bool:
     """Adds the demo year unless it is there already. Returns whether it added it."""
     with session_scope(engine) as session:
-        if session.execute(select(ScreeningTally.id).where(ScreeningTally.demo.is_(True)).limit(1)).first():
+        demo_year = select(col(ScreeningTally.id)).where(col(ScreeningTally.demo).is_(True)).limit(1)
+        if session.execute(demo_year).first():
             return False
         rng = random.Random(8)  # the same invented year on every machine
         months = months_before(now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
@@ -19,8 +20,8 @@ class Screening(SQLModel, table=True):
     instrument_id: str = Field(max_length=60)
     instrument_version: str = Field(max_length=20)
     status: str = Field(default="draft", max_length=20)  # draft | completed
-    answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    needs: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    needs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     emergency: bool = Field(default=False)
     strengths: str | None = Field(default=None, max_length=2000)  # who helps already
     created_by: int | None = Field(default=None, foreign_key="user_account.id")

@@ -135,14 +135,19 @@ def check(raw: Any) -> Checked:
     if (where := first_refused(raw)) is not None:
         raise InvalidInput(CONTROL, fields={_field(where): CONTROL})
     try:
-        record = msgspec.convert(raw, SyncRecordIn, strict=False)  # type: ignore[arg-type]
+        record = msgspec.convert(raw, SyncRecordIn, strict=False)
     except msgspec.ValidationError as error:
         raise InvalidInput(WRONG_SHAPE, fields={_field(_path(str(error))): WRONG_SHAPE}) from None
     try:
         record_id = str(uuid.UUID(record.id))
     except ValueError:
         raise InvalidInput(N_("An id must be a UUID."), fields={"id": N_("An id must be a UUID.")}) from None
-    kind = {ClientRecord: "client", ScreeningRecord: "screening", ReferralRecord: "referral"}[type(record)]
+    kinds: dict[type[Any], str] = {
+        ClientRecord: "client",
+        ScreeningRecord: "screening",
+        ReferralRecord: "referral",
+    }
+    kind = kinds[type(record)]
     return Checked(record_id, kind, raw["data"], record.data, record.created_at)
 
 

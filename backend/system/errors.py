@@ -4,6 +4,7 @@ with the right status and never a stack trace."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
@@ -53,7 +54,7 @@ WRONG_SHAPE = N_("This value is missing or has the wrong type.")
 _KNOWN_MESSAGES = frozenset({BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED, CSRF_FAILED})
 
 
-def wants_json(request: Request) -> bool:
+def wants_json(request: Request[Any, Any, Any]) -> bool:
     if request.url.path.startswith(("/api/", "/hsds/")) or request.url.path == "/healthz":
         return True
     accept = request.headers.get("accept", "")
@@ -70,7 +71,7 @@ def _message(exc: Exception, status: int) -> str:
     return DEFAULT_MESSAGES.get(status, TITLES.get(status, TITLES[500]))
 
 
-def error_response(request: Request, exc: Exception) -> Response:
+def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if is_locked(exc):  # a statement of the request's unit found SQLite locked (backend/deps.py)
         exc = DatabaseBusy()
     status = getattr(exc, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)

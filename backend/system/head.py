@@ -6,6 +6,7 @@ status and headers, Content-Length included) and the body is dropped on the way 
 
 from __future__ import annotations
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -14,7 +15,7 @@ class HeadAsGet:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
 
@@ -25,4 +26,6 @@ class HeadAsGet:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         # A copy: the server's own scope still says HEAD, so it sends no body either.
-        await self.app({**scope, "method": "GET"}, receive, send_head)  # type: ignore[typeddict-item]
+        as_get = scope.copy()
+        as_get["method"] = "GET"
+        await self.app(as_get, receive, send_head)
