@@ -1,15 +1,15 @@
 """What handlers receive instead of fetching it (Litestar `dependencies=`, wired in create_app).
 
-A handler names what it needs as a typed parameter:
+A handler names what it needs as a parameter, annotated with the types below (`Unit`, ...):
 
-- `session: Session` — the request's unit of work, which may write. On SQLite it takes the write
+- `session: Unit` (a Session) — the request's unit of work, which may write. On SQLite it takes the write
   lock at its first statement (`BEGIN IMMEDIATE`, see engine.py), so declare it only where the
   request writes (a GET page that writes an audit row does).
-- `reader: Session` — a unit that only reads (`writes=False`): it neither waits for nor blocks
+- `reader: Unit` — a unit that only reads (`writes=False`): it neither waits for nor blocks
   writers. A handler declares `session` or `reader`, never both.
-- `user: CurrentUser` — who is calling, as AuthMiddleware put it in the scope (None only on
-  public routes: declare `CurrentUser | None` there).
-- `settings: Settings`, and `engine: Engine` for the few handlers that stay async (below).
+- `user: Caller` (a CurrentUser) — who is calling, as AuthMiddleware put it in the scope
+  (`user: MaybeCaller` on public routes, where it may be None).
+- `settings: AppSettings`, and `engine: AppEngine` for the few handlers that stay async (below).
 
 One place commits: the unit is committed after the handler returned and its response was
 built (a template is rendered by then), before a byte is sent; it is rolled back if the
@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.types import Scope
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -56,6 +56,14 @@ from backend.errors import DatabaseBusy
 from backend.settings import Settings
 
 T = TypeVar("T")
+
+# A handler's parameter names the dependency; these annotations say that it is one (Litestar 3
+# drops dependencies inferred from the name alone). For mypy they are the plain types.
+Unit = NamedDependency[Session]  # `session: Unit` (may write) or `reader: Unit` (only reads)
+Caller = NamedDependency[CurrentUser]  # `user: Caller`
+MaybeCaller = NamedDependency[CurrentUser | None]  # `user: MaybeCaller` on public routes
+AppSettings = NamedDependency[Settings]  # `settings: AppSettings`
+AppEngine = NamedDependency[Engine]  # `engine: AppEngine`, for handlers that stay async
 
 
 def _commit(session: Session) -> None:
@@ -113,7 +121,8 @@ async def provide_reader(state: State) -> AsyncIterator[Session]:
 
 
 def provide_user(scope: Scope) -> CurrentUser | None:
-    return scope.get("user")  # type: ignore[return-value]
+    user: CurrentUser | None = scope.get("user")  # set by the authentication middleware
+    return user
 
 
 def provide_settings(state: State) -> Settings:

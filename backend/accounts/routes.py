@@ -11,7 +11,6 @@ from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from backend.accounts import devices, passwords, service
@@ -19,14 +18,12 @@ from backend.accounts.access import allow, public
 from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE
 from backend.accounts.devices import DEVICE_COOKIE
 from backend.accounts.models import User
-from backend.accounts.service import CurrentUser
 from backend.audit import models as audit
-from backend.deps import run_unit
+from backend.deps import AppEngine, AppSettings, Caller, MaybeCaller, Unit, run_unit
 from backend.errors import RateLimited
 from backend.i18n import LANGUAGES, N_, translate
 from backend.security import csrf, ratelimit
 from backend.security.addresses import client_rate_key
-from backend.settings import Settings
 from backend.web import render, safe_next
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -82,7 +79,7 @@ def _login_page(
 
 @get("/login", name="accounts.login", opt=public(), sync_to_thread=True, include_in_schema=False)
 def login_page(
-    request: Request, reader: Session, user: CurrentUser | None, next: FromQuery[str] = "/"
+    request: Request, reader: Unit, user: MaybeCaller, next: FromQuery[str] = "/"
 ) -> Template | Redirect:
     if user:
         return Redirect(safe_next(next), status_code=303)
@@ -103,7 +100,7 @@ class _Attempt:
 
 @post("/login", name="accounts.authenticate", opt=public(), include_in_schema=False)
 async def login(
-    request: Request, data: Annotated[LoginForm, FORM], settings: Settings, engine: Engine
+    request: Request, data: Annotated[LoginForm, FORM], settings: AppSettings, engine: AppEngine
 ) -> Template | Redirect:
     """Three steps, so that no transaction is open while the password is hashed: count the
     attempt (atomically, before the check: parallel guesses cannot slip past the limit), check
@@ -196,7 +193,7 @@ def _record_lockout(session: Session, user_id: int) -> None:
 
 
 @post("/logout", name="accounts.logout", opt=allow(), sync_to_thread=True, include_in_schema=False)
-def logout(request: Request, session: Session, settings: Settings) -> Redirect:
+def logout(request: Request, session: Unit, settings: AppSettings) -> Redirect:
     key = request.cookies.get(SESSION_COOKIE)
     if key:
         service.end_session(session, key)
@@ -210,7 +207,7 @@ def logout(request: Request, session: Session, settings: Settings) -> Redirect:
 
 @post("/language", name="accounts.language", opt=public(), sync_to_thread=True, include_in_schema=False)
 def switch_language(
-    data: Annotated[LanguageForm, FORM], session: Session, user: CurrentUser | None, settings: Settings
+    data: Annotated[LanguageForm, FORM], session: Unit, user: MaybeCaller, settings: AppSettings
 ) -> Redirect:
     response = Redirect(safe_next(data.next), status_code=303)
     if data.lang not in LANGUAGES:
@@ -230,7 +227,7 @@ def switch_language(
 
 
 @get("/api/v1/me", name="accounts.api.me", opt=allow())
-async def me(request: Request, user: CurrentUser) -> Response:
+async def me(request: Request, user: Caller) -> Response:
     return Response(
         {
             "username": user.username,

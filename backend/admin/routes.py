@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from litestar import Request, get
 from litestar.response import Template
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from backend.accounts.access import allow
 from backend.accounts.models import Organisation, User
 from backend.accounts.roles import Role
 from backend.audit.models import ACTIONS, SUBJECTS, AuditEvent
+from backend.deps import Unit
 from backend.geo.reference import DISTRICTS
 from backend.web import render
 
 
 @get("/admin", name="admin.overview", opt=allow(Role.ADMIN), sync_to_thread=True, include_in_schema=False)
-def admin_overview(request: Request, reader: Session) -> Template:
+def admin_overview(request: Request, reader: Unit) -> Template:
     organisations = reader.exec(select(Organisation).order_by(col(Organisation.name))).all()
     users = reader.exec(select(User).order_by(col(User.username))).all()
     names = {org.id: org.name for org in organisations}
@@ -35,7 +36,7 @@ AUDIT_PAGE = 100
 
 
 @get("/admin/audit", name="admin.audit", opt=allow(Role.ADMIN), sync_to_thread=True, include_in_schema=False)
-def audit_log(request: Request, reader: Session) -> Template:
+def audit_log(request: Request, reader: Unit) -> Template:
     """Who opened, changed, exported or erased which record, newest first. A record id (not a
     name) narrows it down; the log never holds the records' content."""
     subject = request.query_params.get("subject", "").strip()[:36]

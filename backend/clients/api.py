@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.params import FromPath, JSONBody
 
 from backend.accounts.access import allow
@@ -12,7 +12,7 @@ from backend.accounts.roles import Role
 from backend.clients import service
 from backend.clients.models import Client
 from backend.clients.service import ClientIn, create_client
-from backend.db.engine import session_scope
+from backend.deps import Caller, Unit
 
 NURSES = allow(Role.NURSE)
 # A client-made id that is taken, whoever took it: the same answer for one's own record and
@@ -41,10 +41,9 @@ class ClientOut:
 
 
 @get("/api/v1/clients", name="clients.api.list", opt=NURSES, sync_to_thread=True, tags=["Clients"])
-def list_clients(request: Request) -> list[ClientOut]:
+def list_clients(session: Unit, user: Caller) -> list[ClientOut]:
     """The organisation's clients, newest first (at most 200). Names are never searched by URL."""
-    with session_scope(request.app.state.engine) as session:
-        return [ClientOut.of(c) for c in service.search(session, request.scope["user"], limit=200)]
+    return [ClientOut.of(c) for c in service.search(session, user, limit=200)]
 
 
 @post(
@@ -55,9 +54,8 @@ def list_clients(request: Request) -> list[ClientOut]:
     tags=["Clients"],
     status_code=201,
 )
-def post_client(request: Request, data: JSONBody[ClientIn]) -> ClientOut:
-    with session_scope(request.app.state.engine) as session:
-        return ClientOut.of(create_client(session, request.scope["user"], data))
+def post_client(data: JSONBody[ClientIn], session: Unit, user: Caller) -> ClientOut:
+    return ClientOut.of(create_client(session, user, data))
 
 
 @get(
@@ -67,9 +65,8 @@ def post_client(request: Request, data: JSONBody[ClientIn]) -> ClientOut:
     sync_to_thread=True,
     tags=["Clients"],
 )
-def get_client(request: Request, client_id: FromPath[str]) -> ClientOut:
-    with session_scope(request.app.state.engine) as session:
-        return ClientOut.of(service.open_client(session, request.scope["user"], client_id))
+def get_client(client_id: FromPath[str], session: Unit, user: Caller) -> ClientOut:
+    return ClientOut.of(service.open_client(session, user, client_id))
 
 
 ROUTES = [list_clients, post_client, get_client]

@@ -5,21 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import anyio.to_thread
 from litestar import MediaType, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
+from backend.accounts.service import CurrentUser
 from backend.clients import erasure, service
-from backend.db.engine import session_scope
+from backend.deps import Caller, Unit
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import N_
 from backend.web import render, render_page_or_fragment
 
 NURSES = allow(Role.NURSE)
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 @dataclass
@@ -36,16 +38,20 @@ class SearchData:
     q: str = ""
 
 
-def _list(request: Request, query: str) -> Template:
-    with session_scope(request.app.state.engine) as session:
-        clients = service.search(session, request.scope["user"], query)
+@dataclass
+class EraseData:
+    confirm: str = ""
+
+
+def _list(request: Request, session: Session, user: CurrentUser, query: str) -> Template:
+    clients = service.search(session, user, query)
     context = {"clients": clients, "q": query, "municipalities": MUNICIPALITIES}
     return render_page_or_fragment(request, "clients/list.html", "clients/_rows.html", context)
 
 
 @get("/clients", name="clients.list", opt=NURSES, sync_to_thread=True, include_in_schema=False)
-def client_list(request: Request) -> Template:
-    return _list(request, "")
+def client_list(request: Request, session: Unit, user: Caller) -> Template:
+    return _list(request, session, user, "")
 
 
 # Searching posts the name: names never travel in URLs (history, proxies, logs).
@@ -58,9 +64,9 @@ def client_list(request: Request) -> Template:
     status_code=200,
 )
 def client_search(
-    request: Request, data: Annotated[SearchData, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    request: Request, data: Annotated[SearchData, FORM], session: Unit, user: Caller
 ) -> Template:
-    return _list(request, data.q[:80])
+    return _list(request, session, user, data.q[:80])
 
 
 @get("/clients/new", name="clients.new", opt=NURSES, include_in_schema=False)
@@ -70,28 +76,24 @@ async def new_client(request: Request) -> Template:
 
 @post("/clients/new", name="clients.create", opt=NURSES, sync_to_thread=True, include_in_schema=False)
 def create_client(
-    request: Request, data: Annotated[ClientFormData, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    request: Request, data: Annotated[ClientFormData, FORM], session: Unit, user: Caller
 ) -> Template | Redirect:
     form = service.ClientForm(**{k: str(v)[:200] for k, v in data.__dict__.items()})
-    with session_scope(request.app.state.engine) as session:
-        client = service.create(session, request.scope["user"], form)
+    client = service.create(session, user, form)
     if client is None:
-        return render(
-            request, "clients/form.html", {"form": form}, status_code=422
-        )
+        return render(request, "clients/form.html", {"form": form}, status_code=422)
     return Redirect(request.app.route_reverse("clients.show", client_id=client.id), status_code=303)
 
 
 @get(
     "/clients/{client_id:str}", name="clients.show", opt=NURSES, sync_to_thread=True, include_in_schema=False
 )
-def client_detail(request: Request, client_id: FromPath[str]) -> Template:
-    with session_scope(request.app.state.engine) as session:
-        context = _detail_context(session, request.scope["user"], client_id)
+def client_detail(request: Request, client_id: FromPath[str], session: Unit, user: Caller) -> Template:
+    context = _detail_context(session, user, client_id)
     return render(request, "clients/detail.html", context)
 
 
-def _detail_context(session, user, client_id: str) -> dict:
+def _detail_context(session: Session, user: CurrentUser, client_id: str) -> dict:
     client = service.open_client(session, user, client_id)
     return {
         "client": client,
@@ -107,10 +109,9 @@ def _detail_context(session, user, client_id: str) -> dict:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def export_client(request: Request, client_id: FromPath[str]) -> Response:
+def export_client(client_id: FromPath[str], session: Unit, user: Caller) -> Response:
     """Everything held about the client, as a JSON file (the right of access)."""
-    with session_scope(request.app.state.engine) as session:
-        data = erasure.export(session, request.scope["user"], client_id)
+    data = erasure.export(session, user, client_id)
     return Response(
         data,
         media_type=MediaType.JSON,
@@ -118,23 +119,25 @@ def export_client(request: Request, client_id: FromPath[str]) -> Response:
     )
 
 
-@post("/clients/{client_id:str}/erase", name="clients.erase", opt=NURSES, include_in_schema=False)
-async def erase_client(request: Request, client_id: FromPath[str]) -> Template | Redirect:
-    user = request.scope["user"]
-    confirmed = (await request.form()).get("confirm") == "yes"
-    engine = request.app.state.engine
-
-    def work() -> dict | None:
-        with session_scope(engine) as session:
-            if not confirmed:
-                problem = N_("Tick the box to confirm that the client asked for erasure.")
-                return {**_detail_context(session, user, client_id), "erase_error": problem}
-            erasure.erase(session, user, client_id)
-        return None
-
-    problem = await anyio.to_thread.run_sync(work)
-    if problem is not None:
-        return render(request, "clients/detail.html", problem, status_code=422)
+@post(
+    "/clients/{client_id:str}/erase",
+    name="clients.erase",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def erase_client(
+    request: Request,
+    client_id: FromPath[str],
+    data: Annotated[EraseData, FORM],
+    session: Unit,
+    user: Caller,
+) -> Template | Redirect:
+    if data.confirm != "yes":
+        problem = N_("Tick the box to confirm that the client asked for erasure.")
+        context = {**_detail_context(session, user, client_id), "erase_error": problem}
+        return render(request, "clients/detail.html", context, status_code=422)
+    erasure.erase(session, user, client_id)
     return Redirect(request.app.route_reverse("clients.list"), status_code=303)
 
 

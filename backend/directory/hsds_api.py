@@ -20,12 +20,12 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from backend.accounts.access import public
+from backend.deps import AppSettings, Unit
 from backend.directory import freshness, fts, hsds, repository
 from backend.directory.hsds_limit import anonymous_limit
 from backend.directory.models import DirectoryOrganization, DirectoryService, DirectoryServiceTag
 from backend.errors import InvalidInput
 from backend.i18n import N_
-from backend.settings import Settings
 
 MAX_PER_PAGE = 200
 BAD_DATE = N_("modified_after must be a date or datetime such as 2026-01-31T00:00:00Z.")
@@ -151,7 +151,7 @@ def _fixed(request: Request, content: dict[str, Any]) -> Response:
 
 
 @get("/hsds/", name="directory.hsds.root", opt=public(), guards=GUARDS, tags=["HSDS"])
-async def hsds_root(request: Request, settings: Settings) -> Response:
+async def hsds_root(request: Request, settings: AppSettings) -> Response:
     base = settings.base_url
     return _fixed(
         request,
@@ -171,7 +171,7 @@ async def hsds_root(request: Request, settings: Settings) -> Response:
     sync_to_thread=True,
     tags=["HSDS"],
 )
-def hsds_services(request: Request, reader: Session) -> Response:
+def hsds_services(request: Request, reader: Unit) -> Response:
     page, size = _paging(request)
     headers, fresh = _validators(request, reader)
     if fresh:
@@ -189,7 +189,7 @@ def hsds_services(request: Request, reader: Session) -> Response:
     sync_to_thread=True,
     tags=["HSDS"],
 )
-def hsds_service(request: Request, service_id: FromPath[str], reader: Session) -> Response:
+def hsds_service(request: Request, service_id: FromPath[str], reader: Unit) -> Response:
     headers, fresh = _validators(request, reader)
     services = [] if fresh else _services(reader, [service_id])
     if fresh:
@@ -207,7 +207,7 @@ def hsds_service(request: Request, service_id: FromPath[str], reader: Session) -
     sync_to_thread=True,
     tags=["HSDS"],
 )
-def hsds_organizations(request: Request, reader: Session) -> Response:
+def hsds_organizations(request: Request, reader: Unit) -> Response:
     page, size = _paging(request)
     headers, fresh = _validators(request, reader)
     if fresh:
@@ -225,7 +225,7 @@ def hsds_organizations(request: Request, reader: Session) -> Response:
     sync_to_thread=True,
     tags=["HSDS"],
 )
-def hsds_organization(request: Request, organization_id: FromPath[str], reader: Session) -> Response:
+def hsds_organization(request: Request, organization_id: FromPath[str], reader: Unit) -> Response:
     headers, fresh = _validators(request, reader)
     if fresh:
         return freshness.not_modified(headers)

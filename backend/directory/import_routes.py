@@ -8,12 +8,10 @@ import anyio.to_thread
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Template
-from sqlalchemy import Engine
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.accounts.service import CurrentUser
-from backend.deps import run_unit
+from backend.deps import AppEngine, Caller, run_unit
 from backend.directory.importer import MAX_IMPORT_BYTES, import_services, read_documents
 from backend.i18n import translate
 from backend.web import render
@@ -31,7 +29,7 @@ async def import_page(request: Request) -> Template:
     include_in_schema=False,
     request_max_body_size=MAX_IMPORT_BYTES + 1024 * 1024,
 )
-async def import_file(request: Request, user: CurrentUser, engine: Engine) -> Template:
+async def import_file(request: Request, user: Caller, engine: AppEngine) -> Template:
     """Async: the upload is read with `await`; the file is parsed before the unit begins."""
     form = await request.form()
     upload = form.get("file")

@@ -8,11 +8,11 @@ from litestar import Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from backend.accounts.access import allow
 from backend.accounts.models import User
-from backend.accounts.service import CurrentUser
+from backend.deps import Caller, Unit
 from backend.directory import repository, upkeep
 from backend.directory.models import DirectoryChange, DirectoryOrganization, DirectoryService
 from backend.directory.search import SearchPage, SearchQuery, search
@@ -108,7 +108,7 @@ class SearchForm:
 
 
 @get("/directory", name="directory.search", opt=allow(), sync_to_thread=True, include_in_schema=False)
-def directory_search(request: Request, reader: Session) -> Template:
+def directory_search(request: Request, reader: Unit) -> Template:
     form = SearchForm.from_request(request)
     query = form.query()
     result: SearchPage | None = None
@@ -129,9 +129,7 @@ def directory_search(request: Request, reader: Session) -> Template:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def service_detail(
-    request: Request, service_id: FromPath[str], reader: Session, user: CurrentUser
-) -> Template:
+def service_detail(request: Request, service_id: FromPath[str], reader: Unit, user: Caller) -> Template:
     row = reader.get(DirectoryService, service_id)
     if row is None:
         raise NotFoundException()

@@ -11,6 +11,7 @@ from litestar import Request, Response, get
 from sqlmodel import Session, select
 
 from backend.accounts.access import public
+from backend.deps import Unit
 from backend.directory import freshness
 from backend.directory.models import (
     DirectoryOrganization,
@@ -58,7 +59,7 @@ def build(session: Session) -> list[dict[str, Any]]:
     sync_to_thread=True,
     tags=["Directory"],
 )
-def snapshot(request: Request[Any, Any, Any], reader: Session) -> Response[bytes]:
+def snapshot(request: Request[Any, Any, Any], reader: Unit) -> Response[bytes]:
     offers = build(reader)
     body = json.dumps({"offers": offers}, ensure_ascii=False, separators=(",", ":")).encode()
     etag = freshness.etag_of(body)

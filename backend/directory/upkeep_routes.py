@@ -9,13 +9,12 @@ from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
 from backend.accounts.service import CurrentUser
-from backend.deps import run_unit
+from backend.deps import AppEngine, Caller, Unit, run_unit
 from backend.directory import repository, upkeep
 from backend.directory.models import DirectoryService
 from backend.directory.records import ServiceRecord
@@ -35,7 +34,7 @@ class CapacityForm:
 
 
 @get("/directory/manage", name="directory.manage", opt=EDITORS, sync_to_thread=True, include_in_schema=False)
-def manage(request: Request, reader: Session, user: CurrentUser) -> Template:
+def manage(request: Request, reader: Unit, user: Caller) -> Template:
     organizations = upkeep.editable_organizations(reader, user)
     ids = [o.id for o in organizations]
     rows = (
@@ -85,7 +84,7 @@ def _edit_page(
 @get(
     "/directory/services/new", name="directory.new", opt=EDITORS, sync_to_thread=True, include_in_schema=False
 )
-def new_service(request: Request, reader: Session, user: CurrentUser) -> Template:
+def new_service(request: Request, reader: Unit, user: Caller) -> Template:
     organizations = upkeep.editable_organizations(reader, user)
     if not organizations:
         raise InvalidInput(
@@ -113,7 +112,7 @@ def _create(
 
 
 @post("/directory/services/new", name="directory.create", opt=EDITORS, include_in_schema=False)
-async def create_service(request: Request, user: CurrentUser, engine: Engine) -> Template | Redirect:
+async def create_service(request: Request, user: Caller, engine: AppEngine) -> Template | Redirect:
     """Async: the form's checkbox groups are read with `await request.form()` (all values)."""
     data = form_lists(await request.form())
     form, organizations, created = await run_unit(engine, _create, user, data)
@@ -129,7 +128,7 @@ async def create_service(request: Request, user: CurrentUser, engine: Engine) ->
     sync_to_thread=True,
     include_in_schema=False,
 )
-def edit_service(request: Request, service_id: FromPath[str], reader: Session, user: CurrentUser) -> Template:
+def edit_service(request: Request, service_id: FromPath[str], reader: Unit, user: Caller) -> Template:
     row, _ = upkeep.service_for_change(reader, user, service_id)
     record = repository.to_record(reader, row)
     organizations = upkeep.editable_organizations(reader, user)
@@ -158,7 +157,7 @@ def _update(
     "/directory/services/{service_id:str}/edit", name="directory.update", opt=EDITORS, include_in_schema=False
 )
 async def update_service(
-    request: Request, service_id: FromPath[str], user: CurrentUser, engine: Engine
+    request: Request, service_id: FromPath[str], user: Caller, engine: AppEngine
 ) -> Template | Redirect:
     """Async: the form's checkbox groups are read with `await request.form()` (all values)."""
     data = form_lists(await request.form())
@@ -179,8 +178,8 @@ def update_capacity(
     request: Request,
     service_id: FromPath[str],
     data: Annotated[CapacityForm, FORM],
-    session: Session,
-    user: CurrentUser,
+    session: Unit,
+    user: Caller,
 ) -> Redirect:
     upkeep.set_capacity(
         session,
@@ -200,9 +199,7 @@ def update_capacity(
     sync_to_thread=True,
     include_in_schema=False,
 )
-def review_service(
-    request: Request, service_id: FromPath[str], session: Session, user: CurrentUser
-) -> Redirect:
+def review_service(request: Request, service_id: FromPath[str], session: Unit, user: Caller) -> Redirect:
     upkeep.mark_reviewed(session, user, service_id)
     return Redirect(request.app.route_reverse("directory.service", service_id=service_id), status_code=303)
 

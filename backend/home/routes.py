@@ -9,6 +9,7 @@ from sqlmodel import Session
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
 from backend.accounts.service import CurrentUser
+from backend.deps import Caller, Unit
 from backend.referrals import cases
 from backend.referrals.service import sent_by_organisation
 from backend.referrals.states import STATUS_LABELS
@@ -26,7 +27,7 @@ def _coordinator_context(reader: Session, user: CurrentUser) -> dict:
 
 
 @get("/", name="home.index", opt=allow(), include_in_schema=False, sync_to_thread=True)
-def home(request: Request, reader: Session, user: CurrentUser) -> Template:
+def home(request: Request, reader: Unit, user: Caller) -> Template:
     context = {}
     if user.role == Role.NURSE:
         context = _nurse_context(reader, user)

@@ -13,13 +13,12 @@ from sqlmodel import Session, select
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.accounts.service import CurrentUser
+from backend.deps import AppSettings, Caller, Unit
 from backend.errors import InvalidInput
 from backend.i18n import N_
 from backend.push import notify, vapid
 from backend.push.guard import check_endpoint
 from backend.push.models import PushSubscription
-from backend.settings import Settings
 from backend.web import render
 
 SUBSCRIBERS = allow(Role.NURSE, Role.COORDINATOR)
@@ -71,7 +70,7 @@ def _device_count(session: Session, user_id: int) -> int:
 
 
 @get("/api/v1/push/key", name="push.api.key", opt=allow(), tags=["Push"])
-async def push_key(settings: Settings) -> PushKey:
+async def push_key(settings: AppSettings) -> PushKey:
     """The VAPID public key for `pushManager.subscribe({applicationServerKey})`."""
     signer = vapid.load(settings.vapid_key_file)
     if signer is None:
@@ -87,9 +86,7 @@ async def push_key(settings: Settings) -> PushKey:
     tags=["Push"],
     status_code=201,
 )
-def subscribe(
-    data: JSONBody[SubscriptionIn], session: Session, user: CurrentUser, settings: Settings
-) -> Response:
+def subscribe(data: JSONBody[SubscriptionIn], session: Unit, user: Caller, settings: AppSettings) -> Response:
     endpoint = check_endpoint(str(data.endpoint), settings.production)
     p256dh = _key_bytes(str(data.keys.p256dh), 65, "keys.p256dh")
     auth = _key_bytes(str(data.keys.auth), 16, "keys.auth")
@@ -109,7 +106,7 @@ def subscribe(
     tags=["Push"],
     status_code=204,
 )
-def unsubscribe(data: JSONBody[EndpointIn], session: Session, user: CurrentUser) -> None:
+def unsubscribe(data: JSONBody[EndpointIn], session: Unit, user: Caller) -> None:
     query = select(PushSubscription).where(
         PushSubscription.endpoint == str(data.endpoint), PushSubscription.user_id == user.id
     )
@@ -125,7 +122,7 @@ def unsubscribe(data: JSONBody[EndpointIn], session: Session, user: CurrentUser)
     tags=["Push"],
     status_code=202,
 )
-def test_push(session: Session, user: CurrentUser) -> Queued:
+def test_push(session: Unit, user: Caller) -> Queued:
     """Queues one test notification for each of the caller's own devices."""
     devices = _device_count(session, user.id)
     ids = notify.queue(session, [user.id], "test", f"test:{user.id}", None, {}) if devices else []
@@ -139,7 +136,7 @@ def test_push(session: Session, user: CurrentUser) -> Queued:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def settings_page(request: Request, reader: Session, user: CurrentUser) -> Template:
+def settings_page(request: Request, reader: Unit, user: Caller) -> Template:
     devices = _device_count(reader, user.id)
     return render(request, "settings/notifications.html", {"devices": devices})
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.params import FromPath
-from sqlmodel import Session
 
+from backend.deps import Unit
 from backend.i18n import translate
 from backend.reports import service
 from backend.reports.catalog import REPORTS
@@ -43,7 +43,7 @@ def list_reports(request: Request) -> list[ReportRef]:
     sync_to_thread=True,
     tags=["reports"],
 )
-def get_report(request: Request, report_id: FromPath[str], reader: Session) -> ReportTable:
+def get_report(request: Request, report_id: FromPath[str], reader: Unit) -> ReportTable:
     """?from=YYYY-MM-DD&to=YYYY-MM-DD (whole months; the last 12 by default) and the report's
     filters: district, life_phase, source, need, language (codes)."""
     found = service.report(report_id)

@@ -9,10 +9,10 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
-from sqlmodel import Session
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
+from backend.deps import Unit
 from backend.geo.reference import DISTRICTS
 from backend.i18n import LANGUAGES
 from backend.reports import service
@@ -62,7 +62,7 @@ def _query_string(f: Filters, names: tuple[str, ...]) -> str:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def report_page(request: Request, report_id: FromPath[str], reader: Session) -> Template:
+def report_page(request: Request, report_id: FromPath[str], reader: Unit) -> Template:
     found = service.report(report_id)
     locale = request_locale(request)
     f = service.filters_from(_params(request))
@@ -87,7 +87,7 @@ def report_page(request: Request, report_id: FromPath[str], reader: Session) -> 
     sync_to_thread=True,
     include_in_schema=False,
 )
-def report_csv(request: Request, report_id: FromPath[str], reader: Session) -> Response:
+def report_csv(request: Request, report_id: FromPath[str], reader: Unit) -> Response:
     found = service.report(report_id)
     f = service.filters_from(_params(request))
     table = service.run(reader, found, f)
@@ -106,7 +106,7 @@ def report_csv(request: Request, report_id: FromPath[str], reader: Session) -> R
     sync_to_thread=True,
     include_in_schema=False,
 )
-def district_report(request: Request, district: FromPath[str], reader: Session) -> Template:
+def district_report(request: Request, district: FromPath[str], reader: Unit) -> Template:
     """Printable, in `lang` (German or French) whatever the reader's own language is."""
     if district not in DISTRICTS:
         raise NotFoundException()

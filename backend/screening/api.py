@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.params import FromPath, JSONBody
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.db.engine import session_scope
+from backend.deps import Caller, Unit
 from backend.screening import service
 from backend.screening.models import Screening
 from backend.screening.service import ScreeningIn, create_screening
@@ -58,10 +58,9 @@ class ScreeningOut:
     tags=["Screening"],
     status_code=201,
 )
-def post_screening(request: Request, data: JSONBody[ScreeningIn]) -> ScreeningOut:
+def post_screening(data: JSONBody[ScreeningIn], session: Unit, user: Caller) -> ScreeningOut:
     """Creates a screening for one of the organisation's clients; completed ones get their needs."""
-    with session_scope(request.app.state.engine) as session:
-        return ScreeningOut.of(create_screening(session, request.scope["user"], data))
+    return ScreeningOut.of(create_screening(session, user, data))
 
 
 @get(
@@ -71,9 +70,8 @@ def post_screening(request: Request, data: JSONBody[ScreeningIn]) -> ScreeningOu
     sync_to_thread=True,
     tags=["Screening"],
 )
-def get_screening(request: Request, screening_id: FromPath[str]) -> ScreeningOut:
-    with session_scope(request.app.state.engine) as session:
-        return ScreeningOut.of(service.open_screening(session, request.scope["user"], screening_id))
+def get_screening(screening_id: FromPath[str], session: Unit, user: Caller) -> ScreeningOut:
+    return ScreeningOut.of(service.open_screening(session, user, screening_id))
 
 
 ROUTES = [post_screening, get_screening]

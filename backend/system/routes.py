@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from litestar import Response, get
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from backend.accounts.access import public
+from backend.deps import AppEngine
 
 
 @get("/healthz", name="system.healthz", opt=public(), sync_to_thread=True, include_in_schema=False)
-def healthz(engine: Engine) -> Response:
+def healthz(engine: AppEngine) -> Response:
     """A connection of its own, outside any unit of work: it must answer while writers queue."""
     try:
         with engine.connect() as connection:
