@@ -11,7 +11,10 @@ config = context.config
 
 
 def run_migrations() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:  # backend/db/migrate.py always sets it
+        raise RuntimeError("Alembic was started without sqlalchemy.url")
+    engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

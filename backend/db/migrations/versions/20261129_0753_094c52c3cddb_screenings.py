@@ -8,7 +8,7 @@ Create Date: 2026-11-29 07:53:35.210082+00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # AutoString, the string type autogenerate writes
 from alembic import op
 
 import backend.db.types

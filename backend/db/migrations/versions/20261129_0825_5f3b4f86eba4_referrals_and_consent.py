@@ -8,7 +8,7 @@ Create Date: 2026-11-29 08:25:09.217372+00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # AutoString, the string type autogenerate writes
 from alembic import op
 
 import backend.db.types

@@ -8,7 +8,7 @@ Create Date: 2026-11-29 08:44:35.469867+00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # AutoString, the string type autogenerate writes
 from alembic import op
 
 revision: str = "80b0e4ced396"

@@ -8,7 +8,7 @@ Create Date: 2026-11-29 11:32:37.030707+00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # AutoString, the string type autogenerate writes
 from alembic import op
 
 revision: str = "3d4be9d3765e"
