@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
+from backend.db.rows import table_of
 from backend.directory.models import (
     DirectoryOrganization,
     DirectoryService,
@@ -44,15 +46,15 @@ class Filters:
         return replace(self, period=self.period.previous())
 
 
-S = ScreeningTally.__table__
-P = ScreeningPlace.__table__
-R = ReferralTally.__table__
-W = ReferralWait.__table__
+S = table_of(ScreeningTally)
+P = table_of(ScreeningPlace)
+R = table_of(ReferralTally)
+W = table_of(ReferralWait)
 
 
 def screenings(
     session: Session, f: Filters, by: tuple[str, ...], needs: bool = False, unmet: bool = False
-) -> dict[tuple, int]:
+) -> dict[tuple[Any, ...], int]:
     """Sums of completed screenings (needs=False) or of flagged needs (or those of them without
     an offer: unmet), grouped by `by`."""
     assert set(by) <= set(SCREENING_DIMENSIONS)
@@ -67,7 +69,7 @@ def screenings(
     return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
 
 
-def screenings_by_place(session: Session, f: Filters) -> dict[tuple, int]:
+def screenings_by_place(session: Session, f: Filters) -> dict[tuple[Any, ...], int]:
     """(district, municipality) → completed screenings."""
     where = [P.c.month >= f.period.first, P.c.month <= f.period.last]
     for name in ("district", "life_phase", "source"):
@@ -78,7 +80,7 @@ def screenings_by_place(session: Session, f: Filters) -> dict[tuple, int]:
     return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
 
 
-def referrals(session: Session, f: Filters, by: tuple[str, ...]) -> dict[tuple, int]:
+def referrals(session: Session, f: Filters, by: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
     assert set(by) <= set(REFERRAL_DIMENSIONS)
     where = [R.c.month >= f.period.first, R.c.month <= f.period.last]
     if f.district:
@@ -108,8 +110,8 @@ def waits(session: Session, f: Filters, by: str) -> dict[tuple[str, str], dict[i
 def organisation_names(session: Session, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
-    query = select(DirectoryOrganization.id, DirectoryOrganization.name).where(
-        DirectoryOrganization.id.in_(sorted(ids))  # type: ignore[attr-defined]
+    query = select(col(DirectoryOrganization.id), col(DirectoryOrganization.name)).where(
+        col(DirectoryOrganization.id).in_(sorted(ids))
     )
     return dict(session.execute(query).all())
 
@@ -119,30 +121,32 @@ def coverage(
 ) -> dict[str, dict[str, set[str]]]:
     """district → life phase → ids of the active offers that serve it (the whole canton, the
     district, or a municipality in it) for the need, in the language and of the type, if given."""
-    services = select(DirectoryService.id).where(DirectoryService.status == "active")
+    services = select(col(DirectoryService.id)).where(col(DirectoryService.status) == "active")
     if offer_type:
-        services = services.where(DirectoryService.service_type == offer_type)
+        services = services.where(col(DirectoryService.service_type) == offer_type)
     for kind, value in (("need_domain", need), ("language", language)):
         if value:
-            tagged = select(DirectoryServiceTag.service_id).where(
-                DirectoryServiceTag.kind == kind, DirectoryServiceTag.value == value
+            tagged = select(col(DirectoryServiceTag.service_id)).where(
+                col(DirectoryServiceTag.kind) == kind, col(DirectoryServiceTag.value) == value
             )
-            services = services.where(DirectoryService.id.in_(tagged))  # type: ignore[attr-defined]
+            services = services.where(col(DirectoryService.id).in_(tagged))
     ids = set(session.execute(services).scalars())
     phases: dict[str, set[str]] = defaultdict(set)
     known = sorted(ids)
     for service_id, value in session.execute(
-        select(DirectoryServiceTag.service_id, DirectoryServiceTag.value)
-        .where(DirectoryServiceTag.kind == "life_phase")
+        select(col(DirectoryServiceTag.service_id), col(DirectoryServiceTag.value))
+        .where(col(DirectoryServiceTag.kind) == "life_phase")
         .where(col(DirectoryServiceTag.service_id).in_(known))
     ):
         phases[service_id].add(value)
     districts: dict[str, set[str]] = defaultdict(set)
     everywhere: set[str] = set()
     for service_id, scope, code in session.execute(
-        select(DirectoryServiceArea.service_id, DirectoryServiceArea.scope, DirectoryServiceArea.code).where(
-            col(DirectoryServiceArea.service_id).in_(known)
-        )
+        select(
+            col(DirectoryServiceArea.service_id),
+            col(DirectoryServiceArea.scope),
+            col(DirectoryServiceArea.code),
+        ).where(col(DirectoryServiceArea.service_id).in_(known))
     ):
         if scope == "canton":
             everywhere.add(service_id)
