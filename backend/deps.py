@@ -26,9 +26,10 @@ Litestar's rules this relies on (litestar/_kwargs/cleanup.py, routes/http.py, 2.
   also wrap a failed commit: hence one unit per request.
 
 Threads: the Session is created on the event loop (no I/O: a connection is taken at the first
-statement, in the handler's worker thread with `sync_to_thread=True`); commit and rollback run in
-a worker thread. A Session is used by one thread at a time, never by two at once, and SQLite
-connections are opened with `check_same_thread=False`, so this hand-over is safe.
+statement, in the handler's worker thread with `sync_to_thread=True`); a writing unit (and any
+unit on PostgreSQL) commits or rolls back in a worker thread, a read on SQLite ends on the
+loop. A Session is used by one thread at a time, never by two at once, and SQLite connections
+are opened with `check_same_thread=False`, so this hand-over is safe.
 
 Synchronous database code runs in `sync_to_thread=True` handlers with an injected unit. A
 handler that must stay async (the login hashes passwords outside any transaction; an upload is
@@ -92,22 +93,28 @@ def _begun(session: Session) -> bool:
 
 @asynccontextmanager
 async def _unit(engine: Engine, writes: bool) -> AsyncIterator[Session]:
+    # Ending a read on SQLite holds no lock and touches no disk: microseconds, done on the event
+    # loop (a worker thread would cost more than the work). Writes, and every unit on a server
+    # database (a network round trip), end in a worker thread.
+    inline = not writes and engine.dialect.name == "sqlite"
     if not writes:
         engine = engine.execution_options(sqlite_begin="DEFERRED")
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
     except BaseException:
-        if _begun(session):
+        if not _begun(session) or inline:
+            _roll_back(session)
+        else:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(_roll_back, session)
-        else:
-            session.close()
         raise  # the same exception (see above)
-    if _begun(session):
-        await anyio.to_thread.run_sync(_commit, session)
-    else:
+    if not _begun(session):
         session.close()
+    elif inline:
+        _commit(session)
+    else:
+        await anyio.to_thread.run_sync(_commit, session)
 
 
 async def provide_session(state: State) -> AsyncIterator[Session]:
