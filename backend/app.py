@@ -136,7 +136,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         guards=[access_guard],
         dependencies=DEPENDENCIES,  # session/reader, user, settings, engine: see backend/deps.py
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         before_send=[security_headers(settings.production)],
         template_config=make_template_config(assets),
         plugins=[HTMXPlugin()],

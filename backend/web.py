@@ -147,7 +147,7 @@ def make_environment(assets: Assets) -> Environment:
         # the process when one changes.
         auto_reload=False,
     )
-    env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
     env.globals.update(
         static=assets.url,
         languages=i18n.LANGUAGE_NAMES,

@@ -213,9 +213,9 @@ def deliver_due(engine: Engine, settings: Settings, limit: int = 200) -> Round:
             payload = _payload(lead, len(group), locales.get(lead.user_id, DEFAULT_LANGUAGE))
             keys_of = devices.get(lead.user_id, [])
             pushes += [
-                Push(lead, sub.id, sub.endpoint, {"p256dh": sub.p256dh, "auth": sub.auth}, payload)  # type: ignore[arg-type]
+                Push(lead, sub.id, sub.endpoint, {"p256dh": sub.p256dh, "auth": sub.auth}, payload)
                 for sub in keys_of
-                if sub.id not in lead.delivered_to
+                if sub.id is not None and sub.id not in lead.delivered_to  # (a stored row always has an id)
             ]
         retry: dict[str, int | None] = {}
         for push in Courier(settings, signer, http).send_all(pushes):

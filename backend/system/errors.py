@@ -17,6 +17,7 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 from backend import i18n
 from backend.accounts.auth import BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED
@@ -124,7 +125,7 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
     )
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: error_response,
     DomainError: error_response,
     NotFoundException: error_response,
