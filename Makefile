@@ -56,6 +56,7 @@ chromium:
 test: $(VENV)/.installed-test chromium i18n-compile
 	$(BIN)/ruff check backend tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(PY) -m pytest -m "not bench" --durations=15
 
 bench: $(VENV)/.installed-test i18n-compile
@@ -64,6 +65,7 @@ bench: $(VENV)/.installed-test i18n-compile
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check backend tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var/test-* .pytest_cache
