@@ -46,7 +46,7 @@ class ClientForm:
     phone: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
-    def validate(self, today: date | None = None) -> dict[str, object]:
+    def validate(self, today: date | None = None) -> dict[str, Any]:
         """The clean values; fills `errors` (field → msgid) with what is wrong."""
         year_now = (today or date.today()).year
         values: dict[str, object] = {}

@@ -4,6 +4,7 @@ birth or municipality: the offer's name, a status, a count and a link are all it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from backend.i18n import N_, ntranslate, translate
 from backend.referrals.states import OUTCOME_LABELS, STATUS_LABELS, Status
@@ -17,7 +18,9 @@ class Message:
     url: str
 
 
-def render(kind: str, params: dict, referral_id: str | None, locale: str, count: int = 1) -> Message:
+def render(
+    kind: str, params: dict[str, Any], referral_id: str | None, locale: str, count: int = 1
+) -> Message:
     offer = params.get(f"offer_{locale}") or params.get("offer_de", "")
     if kind == "new_referral":
         if count > 1:

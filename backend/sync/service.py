@@ -54,7 +54,7 @@ def digest(kind: str, data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _apply(session, user: CurrentUser, record: Checked, locale: str) -> None:
+def _apply(session: Session, user: CurrentUser, record: Checked, locale: str) -> None:
     """The online path's own functions, with the device's id."""
     data = record.typed
     if isinstance(data, ClientData):
