@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
-from backend.db.engine import session_scope
+from backend.deps import Caller, Unit
 from backend.referrals import service
 from backend.referrals.models import Referral
 from backend.referrals.service import ReferralsIn, send_referrals
@@ -83,23 +83,21 @@ def referral_out(session, referral: Referral, as_sender: bool) -> ReferralOut:
     tags=["Referrals"],
     status_code=201,
 )
-def post_referrals(request: Request, data: JSONBody[ReferralsIn]) -> SentReferrals:
+def post_referrals(
+    request: Request, data: JSONBody[ReferralsIn], session: Unit, user: Caller
+) -> SentReferrals:
     """One referral per chosen offer, status `requested`, with the consent; all or nothing."""
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        sent = send_referrals(session, user, data, request.state.locale, date.today())
-        return SentReferrals([referral_out(session, r, True) for r in sent])
+    sent = send_referrals(session, user, data, request.state.locale, date.today())
+    return SentReferrals([referral_out(session, r, True) for r in sent])
 
 
 @get("/api/v1/referrals", name="referrals.api.list", opt=BOTH_SIDES, sync_to_thread=True, tags=["Referrals"])
-def list_referrals(request: Request) -> list[ReferralOut]:
+def list_referrals(session: Unit, user: Caller) -> list[ReferralOut]:
     """Nurses: the referrals their organisation sent. Coordinators: those it receives."""
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        if user.role == Role.NURSE:
-            rows = [row.referral for row in service.sent_by_organisation(session, user)]
-            return [referral_out(session, r, True) for r in rows]
-        return [referral_out(session, r, False) for r in service.received_by_organisation(session, user)]
+    if user.role == Role.NURSE:
+        rows = [row.referral for row in service.sent_by_organisation(session, user)]
+        return [referral_out(session, r, True) for r in rows]
+    return [referral_out(session, r, False) for r in service.received_by_organisation(session, user)]
 
 
 @get(
@@ -109,10 +107,9 @@ def list_referrals(request: Request) -> list[ReferralOut]:
     sync_to_thread=True,
     tags=["Referrals"],
 )
-def get_referral(request: Request, referral_id: FromPath[str]) -> ReferralOut:
-    with session_scope(request.app.state.engine) as session:
-        referral, as_sender = service.open_for(session, request.scope["user"], referral_id)
-        return referral_out(session, referral, as_sender)
+def get_referral(referral_id: FromPath[str], session: Unit, user: Caller) -> ReferralOut:
+    referral, as_sender = service.open_for(session, user, referral_id)
+    return referral_out(session, referral, as_sender)
 
 
 @post(
@@ -123,11 +120,12 @@ def get_referral(request: Request, referral_id: FromPath[str]) -> ReferralOut:
     tags=["Referrals"],
     status_code=200,
 )
-def cancel_referral(request: Request, referral_id: FromPath[str], data: JSONBody[CancelIn]) -> ReferralOut:
+def cancel_referral(
+    referral_id: FromPath[str], data: JSONBody[CancelIn], session: Unit, user: Caller
+) -> ReferralOut:
     """The sending organisation withdraws an open referral; the reason is required."""
-    with session_scope(request.app.state.engine) as session:
-        referral = service.cancel(session, request.scope["user"], referral_id, str(data.reason))
-        return referral_out(session, referral, True)
+    referral = service.cancel(session, user, referral_id, str(data.reason))
+    return referral_out(session, referral, True)
 
 
 ROUTES = [post_referrals, list_referrals, get_referral, cancel_referral]

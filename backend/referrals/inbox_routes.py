@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 
-import anyio.to_thread
 from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from backend.accounts.access import allow
 from backend.accounts.models import Organisation
 from backend.accounts.roles import Role
-from backend.db.engine import session_scope
+from backend.accounts.service import CurrentUser
 from backend.db.types import utcnow
+from backend.deps import AppEngine, Caller, Unit, run_unit
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.search import SearchQuery, search
 from backend.errors import InvalidInput, NotFound, message_of
@@ -44,13 +44,11 @@ def _filter(request: Request) -> cases.InboxFilter:
 
 
 @get("/inbox", name="inbox.list", opt=COORDINATORS, sync_to_thread=True, include_in_schema=False)
-def inbox_page(request: Request) -> Template:
-    user = request.scope["user"]
+def inbox_page(request: Request, session: Unit, user: Caller) -> Template:
     f = _filter(request)
-    with session_scope(request.app.state.engine) as session:
-        rows = cases.inbox(session, user, f)
-        counts = cases.counts(session, user)
-        offers = {s.id: s for s in own_offers(session, user.organisation_id)}
+    rows = cases.inbox(session, user, f)
+    counts = cases.counts(session, user)
+    offers = {s.id: s for s in own_offers(session, user.organisation_id)}
     return render(
         request,
         "inbox/list.html",
@@ -122,11 +120,9 @@ def _referrer_name(session, referral) -> str:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def case_page(request: Request, referral_id: FromPath[str]) -> Template:
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        referral = cases.open_case(session, user, referral_id)
-        context = _case_context(session, user, referral)
+def case_page(request: Request, referral_id: FromPath[str], session: Unit, user: Caller) -> Template:
+    referral = cases.open_case(session, user, referral_id)
+    context = _case_context(session, user, referral)
     return render(request, "inbox/case.html", context)
 
 
@@ -159,33 +155,39 @@ ACTIONS = {
 }
 
 
+def _act(
+    session: Session,
+    user: CurrentUser,
+    referral_id: str,
+    action: str,
+    data: dict[str, list[str]],
+    locale: str,
+) -> dict | None:
+    """Does the action; the case page's context with the problem if the input was refused."""
+    referral = cases.received_referral(session, user, referral_id)
+    try:
+        ACTIONS[action](session, user, referral, data)
+    except InvalidInput as error:
+        session.rollback()
+        referral = cases.received_referral(session, user, referral_id)
+        return {
+            **_case_context(session, user, referral),
+            "error": message_of(error, locale),
+            "error_action": action,
+        }
+    return None
+
+
 @post("/inbox/{referral_id:str}/{action:str}", name="inbox.action", opt=COORDINATORS, include_in_schema=False)
 async def case_action(
-    request: Request, referral_id: FromPath[str], action: FromPath[str]
+    request: Request, referral_id: FromPath[str], action: FromPath[str], user: Caller, engine: AppEngine
 ) -> Template | Redirect:
-    user = request.scope["user"]
+    """Async: the forms' multi-valued fields are read with `await request.form()`."""
     locale = request.state.locale
     data = form_lists(await request.form())
-    engine = request.app.state.engine
     if action not in ACTIONS:
         raise NotFound(N_("This action is not possible here."))
-
-    def work() -> dict | None:
-        with session_scope(engine) as session:
-            referral = cases.received_referral(session, user, referral_id)
-            try:
-                ACTIONS[action](session, user, referral, data)
-            except InvalidInput as error:
-                session.rollback()
-                referral = cases.received_referral(session, user, referral_id)
-                return {
-                    **_case_context(session, user, referral),
-                    "error": message_of(error, locale),
-                    "error_action": action,
-                }
-        return None
-
-    problem = await anyio.to_thread.run_sync(work)
+    problem = await run_unit(engine, _act, user, referral_id, action, data, locale)
     if problem is not None:
         return render(request, "inbox/case.html", problem, status_code=422)
     case = request.app.route_reverse("inbox.case", referral_id=referral_id)

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 
-import anyio.to_thread
 from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
+from backend.accounts.service import CurrentUser
 from backend.clients.models import Client
 from backend.clients.service import open_client
-from backend.db.engine import session_scope
+from backend.deps import AppEngine, Caller, Unit, run_unit
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.search import SearchQuery, search
 from backend.errors import Conflict, InvalidInput
@@ -118,16 +119,31 @@ def summary_context(session, user, screening_id: str) -> dict:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def screening_summary(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        screening = screenings.own_screening(session, user, screening_id)
-        if screening.status == "draft":
-            return Redirect(
-                request.app.route_reverse("screening.show", screening_id=screening_id), status_code=303
-            )
-        context = summary_context(session, user, screening_id)
+def screening_summary(
+    request: Request, screening_id: FromPath[str], session: Unit, user: Caller
+) -> Template | Redirect:
+    screening = screenings.own_screening(session, user, screening_id)
+    if screening.status == "draft":
+        return Redirect(
+            request.app.route_reverse("screening.show", screening_id=screening_id), status_code=303
+        )
+    context = summary_context(session, user, screening_id)
     return render(request, "screening/summary.html", context)
+
+
+def _choose(
+    session: Session, user: CurrentUser, screening_id: str, data: dict[str, list[str]]
+) -> tuple[str, dict]:
+    try:
+        choices = service.parse_choices(data.get("offer", []))
+    except InvalidInput as error:
+        context = summary_context(session, user, screening_id)
+        return "summary", {**context, "choice_error": error.message}
+    screening = screenings.own_screening(session, user, screening_id)
+    client = open_client(session, user, screening.client_id)
+    checks = service.check_choices(session, screening, client, choices, date.today())
+    context = {"screening": screening, "client": client, "checks": checks}
+    return "consent", {**context, "form": ConsentForm()}
 
 
 @post(
@@ -137,50 +153,38 @@ def screening_summary(request: Request, screening_id: FromPath[str]) -> Template
     include_in_schema=False,
     status_code=200,
 )
-async def consent_page(request: Request, screening_id: FromPath[str]) -> Template:
-    """Step two: the chosen offers with their warnings, and the consent form."""
-    user = request.scope["user"]
+async def consent_page(
+    request: Request, screening_id: FromPath[str], user: Caller, engine: AppEngine
+) -> Template:
+    """Step two: the chosen offers with their warnings, and the consent form. Async (as the
+    other posts here): the chosen offers are a multi-valued field, read with `await request.form()`."""
     data = form_lists(await request.form())
-    engine = request.app.state.engine
-
-    def work() -> tuple[str, dict]:
-        with session_scope(engine) as session:
-            try:
-                choices = service.parse_choices(data.get("offer", []))
-            except InvalidInput as error:
-                context = summary_context(session, user, screening_id)
-                return "summary", {**context, "choice_error": error.message}
-            screening = screenings.own_screening(session, user, screening_id)
-            client = open_client(session, user, screening.client_id)
-            checks = service.check_choices(session, screening, client, choices, date.today())
-            context = {"screening": screening, "client": client, "checks": checks}
-            return "consent", {**context, "form": ConsentForm()}
-
-    page, context = await anyio.to_thread.run_sync(work)
+    page, context = await run_unit(engine, _choose, user, screening_id, data)
     if page == "summary":
         return render(request, "screening/summary.html", context, status_code=422)
     return _consent_page(request, context)
 
 
+def _send(
+    session: Session, user: CurrentUser, screening_id: str, data: dict[str, list[str]], form: ConsentForm
+) -> tuple[service.Outcome, dict]:
+    screening = screenings.own_screening(session, user, screening_id)
+    client = open_client(session, user, screening.client_id)
+    choices = service.parse_choices(data.get("offer", []))
+    confirmed = _first(data, "accept_warnings") == "yes"
+    outcome = service.send(session, user, screening, client, choices, form, confirmed, date.today())
+    return outcome, {"screening": screening, "client": client}
+
+
 @post(
     "/screenings/{screening_id:str}/referrals", name="referrals.create", opt=NURSES, include_in_schema=False
 )
-async def send_referrals(request: Request, screening_id: FromPath[str]) -> Template | Redirect:
-    user = request.scope["user"]
+async def send_referrals(
+    request: Request, screening_id: FromPath[str], user: Caller, engine: AppEngine
+) -> Template | Redirect:
     data = form_lists(await request.form())
-    engine = request.app.state.engine
     form = consent_form(data)
-
-    def work() -> tuple[service.Outcome, dict]:
-        with session_scope(engine) as session:
-            screening = screenings.own_screening(session, user, screening_id)
-            client = open_client(session, user, screening.client_id)
-            choices = service.parse_choices(data.get("offer", []))
-            confirmed = _first(data, "accept_warnings") == "yes"
-            outcome = service.send(session, user, screening, client, choices, form, confirmed, date.today())
-            return outcome, {"screening": screening, "client": client}
-
-    outcome, context = await anyio.to_thread.run_sync(work)
+    outcome, context = await run_unit(engine, _send, user, screening_id, data, form)
     if outcome.sent:
         summary = request.app.route_reverse("screening.summary", screening_id=screening_id)
         return Redirect(summary + "#sent-title", status_code=303)
@@ -195,11 +199,10 @@ STATUS_FILTERS = {"open": True, "closed": False, "all": None}
 
 
 @get("/referrals", name="referrals.list", opt=NURSES, sync_to_thread=True, include_in_schema=False)
-def referral_list(request: Request) -> Template:
+def referral_list(request: Request, session: Unit, user: Caller) -> Template:
     shown = request.query_params.get("status", "open")
     shown = shown if shown in STATUS_FILTERS else "open"
-    with session_scope(request.app.state.engine) as session:
-        rows = service.sent_by_organisation(session, request.scope["user"], open_only=STATUS_FILTERS[shown])
+    rows = service.sent_by_organisation(session, user, open_only=STATUS_FILTERS[shown])
     context = {"rows": rows, "shown": shown, "status_labels": STATUS_LABELS}
     return render(request, "referrals/list.html", context)
 
@@ -244,49 +247,46 @@ def _forwarded_by(session, referral) -> str | None:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def referral_page(request: Request, referral_id: FromPath[str]) -> Template:
-    with session_scope(request.app.state.engine) as session:
-        context = _detail_context(session, request.scope["user"], referral_id)
+def referral_page(request: Request, referral_id: FromPath[str], session: Unit, user: Caller) -> Template:
+    context = _detail_context(session, user, referral_id)
     return render(request, "referrals/detail.html", context)
 
 
+def _cancel(session: Session, user: CurrentUser, referral_id: str, reason: str) -> dict | None:
+    try:
+        service.cancel(session, user, referral_id, reason)
+    except InvalidInput as error:
+        session.rollback()
+        return {**_detail_context(session, user, referral_id), "cancel_error": error.message}
+    return None
+
+
 @post("/referrals/{referral_id:str}/cancel", name="referrals.cancel", opt=NURSES, include_in_schema=False)
-async def cancel_referral(request: Request, referral_id: FromPath[str]) -> Template | Redirect:
-    user = request.scope["user"]
+async def cancel_referral(
+    request: Request, referral_id: FromPath[str], user: Caller, engine: AppEngine
+) -> Template | Redirect:
     reason = _first(form_lists(await request.form()), "reason")
-    engine = request.app.state.engine
-
-    def work() -> dict | None:
-        with session_scope(engine) as session:
-            try:
-                service.cancel(session, user, referral_id, reason)
-            except InvalidInput as error:
-                session.rollback()
-                return {**_detail_context(session, user, referral_id), "cancel_error": error.message}
-        return None
-
-    problem = await anyio.to_thread.run_sync(work)
+    problem = await run_unit(engine, _cancel, user, referral_id, reason)
     if problem is not None:
         return render(request, "referrals/detail.html", problem, status_code=422)
     return Redirect(request.app.route_reverse("referrals.show", referral_id=referral_id), status_code=303)
 
 
+def _propose(session: Session, user: CurrentUser, referral_id: str, form: ConsentForm) -> dict | None:
+    errors = service.send_proposal(session, user, referral_id, form, date.today())
+    if errors:
+        session.rollback()
+        return {**_detail_context(session, user, referral_id), "form": form}
+    return None
+
+
 @post("/referrals/{referral_id:str}/send", name="referrals.send", opt=NURSES, include_in_schema=False)
-async def send_proposal(request: Request, referral_id: FromPath[str]) -> Template | Redirect:
+async def send_proposal(
+    request: Request, referral_id: FromPath[str], user: Caller, engine: AppEngine
+) -> Template | Redirect:
     """A proposal from the receiving side, sent once the client agreed to the new organisation."""
-    user = request.scope["user"]
     form = consent_form(form_lists(await request.form()))
-    engine = request.app.state.engine
-
-    def work() -> dict | None:
-        with session_scope(engine) as session:
-            errors = service.send_proposal(session, user, referral_id, form, date.today())
-            if errors:
-                session.rollback()
-                return {**_detail_context(session, user, referral_id), "form": form}
-        return None
-
-    problem = await anyio.to_thread.run_sync(work)
+    problem = await run_unit(engine, _propose, user, referral_id, form)
     if problem is not None:
         return render(request, "referrals/detail.html", problem, status_code=422)
     return Redirect(request.app.route_reverse("referrals.show", referral_id=referral_id), status_code=303)
@@ -299,19 +299,17 @@ async def send_proposal(request: Request, referral_id: FromPath[str]) -> Templat
     sync_to_thread=True,
     include_in_schema=False,
 )
-def client_handout(request: Request, screening_id: FromPath[str]) -> Template:
+def client_handout(request: Request, screening_id: FromPath[str], session: Unit, user: Caller) -> Template:
     """The summary the client keeps, in the client's language (the nurse's when it is neither)."""
-    user = request.scope["user"]
-    with session_scope(request.app.state.engine) as session:
-        screening = screenings.open_screening(session, user, screening_id)
-        client = open_client(session, user, screening.client_id)
-        rows = [
-            row
-            for row in service.sent_by_organisation(session, user, screening_id=screening.id)
-            if Status(row.referral.status) in OPEN
-        ]
-        org_ids = {row.offer.organization_id for row in rows}
-        organizations = {org_id: session.get(DirectoryOrganization, org_id) for org_id in org_ids}
+    screening = screenings.open_screening(session, user, screening_id)
+    client = open_client(session, user, screening.client_id)
+    rows = [
+        row
+        for row in service.sent_by_organisation(session, user, screening_id=screening.id)
+        if Status(row.referral.status) in OPEN
+    ]
+    org_ids = {row.offer.organization_id for row in rows}
+    organizations = {org_id: session.get(DirectoryOrganization, org_id) for org_id in org_ids}
     locale = client.language if client.language in LANGUAGES else request.state.locale
     return render(
         request,

@@ -13,16 +13,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import anyio.to_thread
 import segno
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from markupsafe import Markup
+from sqlmodel import Session
 
 from backend.accounts.access import public
-from backend.db.engine import session_scope
+from backend.deps import AppEngine, AppSettings, run_unit
 from backend.errors import RateLimited
 from backend.i18n import LANGUAGES, N_, translate
 from backend.screening.instruments import rules_for_browser, translated
@@ -131,25 +131,41 @@ def _result_context(session, lang: str, data: dict[str, list[str]]) -> dict[str,
     }
 
 
+def _result(session: Session, lang: str, data: dict[str, list[str]]) -> dict[str, Any]:
+    context = _result_context(session, lang, data)
+    if not data.get("counted"):
+        service.finish(session, context["result"], context["place"], lang)
+    return context
+
+
 @post(
     "/check/{lang:str}/result", name="selfcheck.result", opt=PUBLIC, include_in_schema=False, status_code=200
 )
-async def check_result(request: Request, lang: FromPath[str]) -> Template:
+async def check_result(request: Request, lang: FromPath[str], engine: AppEngine) -> Template:
     """Needs in plain words and offers nearby. The first showing adds the run to the counts;
-    the page's own forms (language, place) say `counted` so that they do not count it again."""
+    the page's own forms (language, place) say `counted` so that they do not count it again.
+    Async (as the callback): the answers' checkbox groups are read with `await request.form()`."""
     lang = _language(request, lang)
     data = form_lists(await request.form())
-    engine = request.app.state.engine
-
-    def work() -> dict[str, Any]:
-        with session_scope(engine) as session:
-            context = _result_context(session, lang, data)
-            if not data.get("counted"):
-                service.finish(session, context["result"], context["place"], lang)
-            return context
-
-    context = await anyio.to_thread.run_sync(work)
+    context = await run_unit(engine, _result, lang, data)
     return render(request, "selfcheck/result.html", context, locale=lang)
+
+
+def _call_back(session: Session, lang: str, data: dict[str, list[str]]) -> tuple[str, dict[str, Any], int]:
+    context = _result_context(session, lang, data)
+    form = callback.CallbackForm.from_form(data, lang)
+    phone = form.validate(callback.allowed_targets(context["result"], context["office"]))
+    if phone is None:
+        errors = {k: translate(lang, v) for k, v in form.errors.items()}
+        return "selfcheck/result.html", {**context, "callback": form, "errors": errors}, 422
+    made = callback.create_referrals(
+        session, form, phone, context["result"], context["place"], context["office"]
+    )
+    return (
+        "selfcheck/called.html",
+        {**_anonymous(lang), "made": made, "form": form, "phone": phone},
+        200,
+    )
 
 
 @post(
@@ -159,11 +175,11 @@ async def check_result(request: Request, lang: FromPath[str]) -> Template:
     include_in_schema=False,
     status_code=200,
 )
-async def check_callback(request: Request, lang: FromPath[str]) -> Template:
+async def check_callback(
+    request: Request, lang: FromPath[str], engine: AppEngine, settings: AppSettings
+) -> Template:
     lang = _language(request, lang)
     data = form_lists(await request.form())
-    engine = request.app.state.engine
-    settings = request.app.state.settings
     if any(v.strip() for v in data.get(HONEYPOT, [])):
         # A bot filled the field people cannot see: thank it and keep nothing.
         return render(
@@ -172,29 +188,12 @@ async def check_callback(request: Request, lang: FromPath[str]) -> Template:
     # Keyed as every rate limit is: forwarded headers only from trusted proxies, IPv6 by /64.
     bucket = ratelimit.key(settings.secret_key, "selfcheck-callback", client_rate_key(request))
 
-    def work() -> tuple[str, dict[str, Any], int]:
-        with session_scope(engine) as session:  # one short write: the count
-            wait = ratelimit.count(session, bucket, CALLBACK_LIMIT, CALLBACK_WINDOW)
+    try:
+        # One short write of its own (the count), then the unit that reads and creates.
+        wait = await run_unit(engine, ratelimit.count, bucket, CALLBACK_LIMIT, CALLBACK_WINDOW)
         if wait is not None:
             raise RateLimited(TOO_MANY, retry_after=wait)
-        with session_scope(engine) as session:
-            context = _result_context(session, lang, data)
-            form = callback.CallbackForm.from_form(data, lang)
-            phone = form.validate(callback.allowed_targets(context["result"], context["office"]))
-            if phone is None:
-                errors = {k: translate(lang, v) for k, v in form.errors.items()}
-                return "selfcheck/result.html", {**context, "callback": form, "errors": errors}, 422
-            made = callback.create_referrals(
-                session, form, phone, context["result"], context["place"], context["office"]
-            )
-            return (
-                "selfcheck/called.html",
-                {**_anonymous(lang), "made": made, "form": form, "phone": phone},
-                200,
-            )
-
-    try:
-        template, context, status = await anyio.to_thread.run_sync(work)
+        template, context, status = await run_unit(engine, _call_back, lang, data)
     except RateLimited as limited:
         # Said on a self-check page (not the generic error page, whose forms need a cookie),
         # with the answers, so that "back" leads to the result again.
@@ -214,10 +213,10 @@ async def check_callback(request: Request, lang: FromPath[str]) -> Template:
 
 
 @get("/check/{lang:str}/poster", name="selfcheck.poster", opt=PUBLIC, include_in_schema=False)
-async def check_poster(request: Request, lang: FromPath[str]) -> Template:
+async def check_poster(request: Request, lang: FromPath[str], settings: AppSettings) -> Template:
     """A printable A4 poster whose QR code leads to the self-check in this language."""
     lang = _language(request, lang)
-    base = request.app.state.settings.base_url
+    base = settings.base_url
     target = base + request.app.route_reverse("selfcheck.start", lang=lang)
     qr = segno.make(target, error="m")
     svg = qr.svg_inline(

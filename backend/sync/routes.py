@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
+from backend.deps import AppEngine, Caller
 from backend.sync.schema import RawBatch, SyncDTO
 from backend.sync.service import apply_batch
 
@@ -39,13 +40,13 @@ class SyncAnswer:
     dto=SyncDTO,
     return_dto=None,
 )
-async def sync(request: Request, data: JSONBody[RawBatch]) -> SyncAnswer:
+async def sync(request: Request, data: JSONBody[RawBatch], user: Caller, engine: AppEngine) -> SyncAnswer:
     """Applies each record on its own, exactly once; replaying one answers `duplicate`. Each
     record is checked against its type's schema (`SyncBatch`): one that does not fit, or
     that fails in any other way, is answered `rejected` with the reason, and never stops the
     others. `data` inside a record is what the online API takes; ids inside it are the
-    device's ids of other records."""
-    user, locale, engine = request.scope["user"], request.state.locale, request.app.state.engine
+    device's ids of other records. Async: each record is a unit of its own (`apply_batch`)."""
+    locale = request.state.locale
     try:
         outcomes = await anyio.to_thread.run_sync(apply_batch, engine, user, data.records, locale)
     except OperationalError as error:  # the database, not a record: the device tries again later
