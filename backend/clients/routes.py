@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import MediaType, Request, Response, get, post
 from litestar.enums import RequestEncodingType
@@ -78,7 +78,8 @@ async def new_client(request: Request) -> Template:
 def create_client(
     request: Request, data: Annotated[ClientFormData, FORM], session: Unit, user: Caller
 ) -> Template | Redirect:
-    form = service.ClientForm(**{k: str(v)[:200] for k, v in data.__dict__.items()})
+    fields: dict[str, Any] = {k: str(v)[:200] for k, v in data.__dict__.items()}
+    form = service.ClientForm(**fields)
     client = service.create(session, user, form)
     if client is None:
         return render(request, "clients/form.html", {"form": form}, status_code=422)

@@ -16,7 +16,7 @@ from backend.accounts.roles import Role
 from backend.accounts.service import CurrentUser
 from backend.deps import AppEngine, Caller, Unit, run_unit
 from backend.directory import repository, upkeep
-from backend.directory.models import DirectoryService
+from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.records import ServiceRecord
 from backend.errors import Forbidden, InvalidInput
 from backend.i18n import N_
@@ -64,7 +64,7 @@ def manage(request: Request, reader: Unit, user: Caller) -> Template:
 def _edit_page(
     request: Request,
     form: upkeep.ServiceForm,
-    organizations,
+    organizations: list[DirectoryOrganization],
     status: int = 200,
     is_new: bool = False,
 ) -> Template:

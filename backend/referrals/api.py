@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody
+from sqlmodel import Session
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
@@ -56,7 +57,7 @@ class CancelIn:
     reason: str
 
 
-def referral_out(session, referral: Referral, as_sender: bool) -> ReferralOut:
+def referral_out(session: Session, referral: Referral, as_sender: bool) -> ReferralOut:
     history = [StatusChange(e.to_status, e.reason, e.at) for e in service.history(session, referral.id)]
     return ReferralOut(
         id=referral.id,

@@ -8,8 +8,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func
+from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from backend import events
 from backend.accounts.models import User
@@ -234,7 +235,8 @@ def case_view(session: Session, referral: Referral) -> CaseView:
     ids = {e.user_id for e in events} | {c.user_id for c in contacts} | {n.user_id for n in notes}
     ids |= {referral.assigned_to}
     ids.discard(None)
-    people = {u.id: u.display_name for u in session.exec(select(User).where(col(User.id).in_(ids))).all()}
+    found = session.exec(select(User).where(col(User.id).in_(ids))).all()
+    people = {u.id: u.display_name for u in found if u.id is not None}
     return CaseView(
         referral,
         session.get(DirectoryService, referral.service_id),
@@ -256,12 +258,14 @@ class InboxFilter:
     per_page: int = 50
 
 
-def _sent_to(user: CurrentUser):
+def _sent_to(user: CurrentUser) -> ColumnElement[bool]:
     """The referrals the receiving side may see: addressed to it and sent (not drafts)."""
-    return (Referral.receiving_organisation_id == user.organisation_id) & (Referral.status != S.DRAFT.value)
+    return and_(
+        col(Referral.receiving_organisation_id) == user.organisation_id, col(Referral.status) != S.DRAFT.value
+    )
 
 
-def _inbox_query(user: CurrentUser, f: InboxFilter):
+def _inbox_query(user: CurrentUser, f: InboxFilter) -> SelectOfScalar[Referral]:
     query = select(Referral).where(_sent_to(user))
     query = query.where(col(Referral.status).in_([s.value for s in TABS[f.tab]]))
     if f.tab == "overdue":
@@ -308,7 +312,8 @@ def remind_overdue(session: Session) -> int:
     ).all()
     by_org: dict[int, list[Referral]] = {}
     for row in rows:
-        by_org.setdefault(row.receiving_organisation_id, []).append(row)  # type: ignore[arg-type]
+        if row.receiving_organisation_id is not None:  # (the query asks for it)
+            by_org.setdefault(row.receiving_organisation_id, []).append(row)
     sent = 0
     for org_id, late in by_org.items():
         if any(r.overdue_reminded_on == today for r in late):

@@ -50,14 +50,14 @@ def on_client_erasing(session: Session, event: ClientErasing) -> None:
         referral.shared = {}
         referral.status_reason = None
     if ids:
-        session.exec(delete(CaseNote).where(col(CaseNote.referral_id).in_(ids)))  # type: ignore[call-overload]
+        session.exec(delete(CaseNote).where(col(CaseNote.referral_id).in_(ids)))
         for event_row in session.exec(
             select(ReferralEvent).where(col(ReferralEvent.referral_id).in_(ids))
         ).all():
             if event_row.reason != ERASED:
                 event_row.reason = None  # free text may name the person
     session.flush()
-    session.exec(delete(Consent).where(col(Consent.client_id) == client.id))  # type: ignore[call-overload]
+    session.exec(delete(Consent).where(col(Consent.client_id) == client.id))
 
 
 SUBSCRIPTIONS: list[tuple[type, Any]] = [(ClientErasing, on_client_erasing)]

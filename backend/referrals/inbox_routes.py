@@ -3,7 +3,9 @@ JavaScript), and an error shows the case again with the message where it belongs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from litestar import Request, get, post
 from litestar.params import FromPath
@@ -22,6 +24,7 @@ from backend.errors import InvalidInput, NotFound, message_of
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES
 from backend.i18n import N_
 from backend.referrals import cases
+from backend.referrals.models import Referral
 from backend.referrals.states import CLOSED, STATUS_LABELS, Status
 from backend.vocab import CALLBACK_DAYS, CALLBACK_TIMES, SPOKEN_LANGUAGES
 from backend.web import form_lists, render
@@ -65,7 +68,7 @@ def inbox_page(request: Request, session: Unit, user: Caller) -> Template:
     )
 
 
-def own_offers(session, organisation_id: int | None) -> list[DirectoryService]:
+def own_offers(session: Session, organisation_id: int | None) -> list[DirectoryService]:
     query = (
         select(DirectoryService)
         .join(DirectoryOrganization, col(DirectoryOrganization.id) == col(DirectoryService.organization_id))
@@ -74,7 +77,7 @@ def own_offers(session, organisation_id: int | None) -> list[DirectoryService]:
     return list(session.exec(query).all())
 
 
-def _case_context(session, user, referral) -> dict:
+def _case_context(session: Session, user: CurrentUser, referral: Referral) -> dict[str, Any]:
     view = cases.case_view(session, referral)
     shared = referral.shared
     alternatives = []
@@ -108,7 +111,7 @@ def _case_context(session, user, referral) -> dict:
     }
 
 
-def _referrer_name(session, referral) -> str:
+def _referrer_name(session: Session, referral: Referral) -> str:
     org = session.get(Organisation, referral.organisation_id) if referral.organisation_id else None
     return org.name if org else ""
 
@@ -130,21 +133,24 @@ def _one(data: dict[str, list[str]], name: str) -> str:
     return (data.get(name) or [""])[0]
 
 
-def _reject(s, u, r, d) -> None:
+Form = dict[str, list[str]]  # a submitted form: name → every value
+
+
+def _reject(s: Session, u: CurrentUser, r: Referral, d: Form) -> None:
     cases.reject(s, u, r, _one(d, "reason"), _one(d, "reason_text"), _one(d, "forward_to") or None)
 
 
-def _assign(s, u, r, d) -> None:
+def _assign(s: Session, u: CurrentUser, r: Referral, d: Form) -> None:
     assignee = _one(d, "assignee")
     cases.assign(s, u, r, int(assignee) if assignee.isdigit() else None)
 
 
-def _contact(s, u, r, d) -> None:
+def _contact(s: Session, u: CurrentUser, r: Referral, d: Form) -> None:
     cases.log_contact(s, u, r, _one(d, "on"), _one(d, "channel"), _one(d, "reached") == "yes")
 
 
 # action (the last part of the form's URL) → what it does with (session, user, referral, form)
-ACTIONS = {
+ACTIONS: dict[str, Callable[[Session, CurrentUser, Referral, Form], object]] = {
     "accept": lambda s, u, r, d: cases.accept(s, u, r),
     "reject": _reject,
     "assign": _assign,

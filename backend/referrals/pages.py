@@ -4,6 +4,7 @@ a referral's history and cancelling; the printable summary for the client."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from litestar import Request, get, post
 from litestar.params import FromPath
@@ -23,6 +24,7 @@ from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import LANGUAGES, N_
 from backend.referrals import service
 from backend.referrals.consent import GIVEN_BY, METHODS, SCOPE_ITEMS, ConsentForm
+from backend.referrals.models import Referral
 from backend.referrals.states import OPEN, OUTCOME_LABELS, STATUS_LABELS, Status
 from backend.screening import service as screenings
 from backend.vocab import SPOKEN_LANGUAGES
@@ -76,7 +78,7 @@ def _consent_page(request: Request, context: dict, status_code: int = 200) -> Te
     )
 
 
-def summary_context(session, user, screening_id: str) -> dict:
+def summary_context(session: Session, user: CurrentUser, screening_id: str) -> dict[str, Any]:
     """Needs by severity, offers that match each, and the referrals already sent: the summary
     of a completed screening is where referrals start, so it lives with them."""
     screening = screenings.open_screening(session, user, screening_id)
@@ -207,7 +209,7 @@ def referral_list(request: Request, session: Unit, user: Caller) -> Template:
     return render(request, "referrals/list.html", context)
 
 
-def _detail_context(session, user, referral_id: str) -> dict:
+def _detail_context(session: Session, user: CurrentUser, referral_id: str) -> dict[str, Any]:
     referral = service.own_referral(session, user, referral_id)
     service.record_view(session, user, referral)
     return {
@@ -229,11 +231,11 @@ def _detail_context(session, user, referral_id: str) -> dict:
     }
 
 
-def _forwarded_by(session, referral) -> str | None:
+def _forwarded_by(session: Session, referral: Referral) -> str | None:
     """The organisation that declined the original referral and proposed this one."""
     if not referral.forwarded_from:
         return None
-    original = session.get(service.Referral, referral.forwarded_from)
+    original = session.get(Referral, referral.forwarded_from)
     if original is None:
         return None
     organization = session.get(DirectoryOrganization, original.directory_organization_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from sqlmodel import Session
 
@@ -69,20 +70,20 @@ KEY_LABELS = {
 }
 
 
-def _order(present: set, order: list | None) -> list:
+def _order(present: set[Any], order: list[Any] | None) -> list[Any]:
     if order is None:
         return sorted(present)
     return [k for k in order if k in present] + sorted(present - set(order))
 
 
-def _ordered_groups(session: Session, groups: set, kind: str) -> tuple[list, dict[str, str]]:
+def _ordered_groups(session: Session, groups: set[Any], kind: str) -> tuple[list[Any], dict[str, str]]:
     """The groups of a referral report in their order (organisations by name), and the
     organisations' names."""
     names = queries.organisation_names(session, groups) if kind == "organisation" else {}
     order = DISTRICT_ORDER if kind == "district" else list(SERVICE_TYPES) if kind == "service_type" else None
     keys = _order(groups, order)
     if kind == "organisation":
-        keys.sort(key=lambda k: names.get(k, k).casefold())
+        keys.sort(key=lambda k: str(names.get(k, k)).casefold())
     return keys, names
 
 
@@ -90,7 +91,9 @@ def _key(name: str) -> Column:
     return Column(name, KEY_LABELS[name], name)
 
 
-def _with_previous(table: Table, keys: list, previous: dict, label: str = N_("Previous period")) -> None:
+def _with_previous(
+    table: Table, keys: list[Any], previous: dict[Any, int], label: str = N_("Previous period")
+) -> None:
     """Appends the same count for the period before, suppressed on its own."""
     cells = counts_grid([[previous.get(k, 0)] for k in keys], row_totals=False)
     table.columns.append(Column("previous_count", label))
@@ -101,7 +104,7 @@ def _with_previous(table: Table, keys: list, previous: dict, label: str = N_("Pr
 # --- screenings and needs -----------------------------------------------------------------
 
 
-def screenings_by(dimension: str, order: list | None) -> Callable[[Session, Filters], Table]:
+def screenings_by(dimension: str, order: list[str] | None) -> Callable[[Session, Filters], Table]:
     def build(session: Session, f: Filters) -> Table:
         now = {k[0]: n for k, n in queries.screenings(session, f, (dimension,)).items() if n}
         before = {k[0]: n for k, n in queries.screenings(session, f.shifted(), (dimension,)).items() if n}
@@ -166,7 +169,9 @@ def needs_by_severity(session: Session, f: Filters) -> Table:
     return table
 
 
-def needs_grid(dimension: str, order: list, labels: dict) -> Callable[[Session, Filters], Table]:
+def needs_grid(
+    dimension: str, order: list[str], labels: dict[str, str]
+) -> Callable[[Session, Filters], Table]:
     def build(session: Session, f: Filters) -> Table:
         counts = queries.screenings(session, f, ("need_domain", dimension), needs=True)
         needs = _order({k[0] for k, n in counts.items() if n}, NEED_ORDER)
@@ -253,7 +258,7 @@ def waits_by(dimension: str, kind: str) -> Callable[[Session, Filters], Table]:
             "to 30 days. Fewer than 5 referrals: not shown."
         )
         for key in [*keys, TOTAL]:
-            row: list = [names.get(key, key)]
+            row: list[Any] = [names.get(key, key)]
             for stage in WAIT_STAGES:
                 histogram = dict(totals[stage]) if key == TOTAL else histograms.get((key, stage), {})
                 if sum(histogram.values()) < MIN_FOR_WAITS:

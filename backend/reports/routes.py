@@ -111,7 +111,8 @@ def district_report(request: Request, district: FromPath[str], reader: Unit) -> 
     if district not in DISTRICTS:
         raise NotFoundException()
     params = _params(request)
-    locale = params.get("lang") if params.get("lang") in LANGUAGES else request_locale(request)
+    lang = params.get("lang")
+    locale = lang if lang in LANGUAGES else request_locale(request)
     params["district"] = district
     f = service.filters_from(params)
     parts = []

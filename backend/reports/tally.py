@@ -11,9 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend.db import deferred
+from backend.db.rows import table_of
 from backend.db.types import utcnow
 from backend.directory.models import DirectoryService
 from backend.directory.search import SearchQuery, search
@@ -119,8 +120,8 @@ def screening_completed(
         "language": language,
         "demo": False,
     }
-    add(session, ScreeningPlace.__table__, {**common, "municipality": place.bfs_number if place else 0})
-    table = ScreeningTally.__table__
+    add(session, table_of(ScreeningPlace), {**common, "municipality": place.bfs_number if place else 0})
+    table = table_of(ScreeningTally)
     add(session, table, {**common, "need_domain": ALL, "severity": ""})
     for need, severity in needs.items():
         if place is None:
@@ -136,7 +137,7 @@ def _requested_at(session: Session, referral: Referral) -> datetime:
     """When it was sent (a proposal is sent later than it was made)."""
     sent = session.execute(
         select(func.min(ReferralEvent.at)).where(
-            ReferralEvent.referral_id == referral.id, ReferralEvent.to_status == "requested"
+            col(ReferralEvent.referral_id) == referral.id, col(ReferralEvent.to_status) == "requested"
         )
     ).scalar()
     if sent is not None and sent.tzinfo is None:  # SQLite hands aggregates back naive
@@ -169,7 +170,7 @@ def day_bucket(days: int) -> int:
 
 def _wait(session: Session, referral: Referral, stage: str, dims: dict[str, Any], now: datetime) -> None:
     days = day_bucket((now - _requested_at(session, referral)).days)
-    add(session, ReferralWait.__table__, {**dims, "stage": stage, "days": days})
+    add(session, table_of(ReferralWait), {**dims, "stage": stage, "days": days})
 
 
 _CURRENT: Any = object()  # the referral's own deadline
@@ -188,7 +189,7 @@ def referral_stage(
         detail = referral.outcome or ""
     elif stage == "rejected":
         detail = referral.reject_reason or ""
-    table, need = ReferralTally.__table__, referral.need_domain
+    table, need = table_of(ReferralTally), referral.need_domain
     add(session, table, {**dims, "need_domain": need, "stage": stage, "detail": detail})
     if stage == "received" and due_at is not None and now > due_at:
         add(session, table, {**dims, "need_domain": need, "stage": "late", "detail": "receipt"})
@@ -208,7 +209,7 @@ def first_contact(
     if referral.status == "accepted" and due_at is not None and now > due_at:
         add(
             session,
-            ReferralTally.__table__,
+            table_of(ReferralTally),
             {**dims, "need_domain": referral.need_domain, "stage": "late", "detail": "first_contact"},
         )
 

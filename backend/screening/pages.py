@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -23,7 +25,9 @@ from backend.web import form_lists, render, wants_fragment
 NURSES = allow(Role.NURSE)
 
 
-def _questions_context(screening, locale: str, problems: dict[str, str] | None = None) -> dict:
+def _questions_context(
+    screening: Screening, locale: str, problems: dict[str, str] | None = None
+) -> dict[str, Any]:
     instrument = service.instrument_of(screening)
     shown = set(rules.enabled_items(instrument, screening.answers))
     return {

@@ -17,7 +17,8 @@ CACHE = {"Cache-Control": "public, max-age=300", "Vary": "Accept-Language, Cooki
 
 def _language(request: Request) -> str:
     wanted = request.query_params.get("lang")
-    return wanted if wanted in LANGUAGES else request.state.locale
+    locale: str = request.state.locale
+    return wanted if wanted in LANGUAGES else locale
 
 
 @get("/api/v1/instruments", name="screening.api.instruments", opt=public(), tags=["Screening"])

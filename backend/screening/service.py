@@ -211,7 +211,7 @@ def export_part(session: Session, client: Client) -> dict[str, Any]:
 
 def on_client_erasing(session: Session, event: ClientErasing) -> None:
     """The screenings go with the client (referrals let go of them first)."""
-    session.exec(delete(Screening).where(col(Screening.client_id) == event.client.id))  # type: ignore[call-overload]
+    session.exec(delete(Screening).where(col(Screening.client_id) == event.client.id))
 
 
 SUBSCRIPTIONS: list[tuple[type, Any]] = [(ClientErasing, on_client_erasing)]

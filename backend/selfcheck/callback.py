@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select as sa_select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend.clients.service import normalise_phone
 from backend.db.types import utcnow
@@ -130,10 +130,10 @@ def _linked(session: Session, service_ids: list[str]) -> dict[str, str]:
     if not service_ids:
         return {}
     rows = session.execute(
-        sa_select(DirectoryService.id, DirectoryOrganization.id)
-        .join(DirectoryOrganization, DirectoryOrganization.id == DirectoryService.organization_id)
-        .where(DirectoryService.id.in_(service_ids))  # type: ignore[union-attr]
-        .where(DirectoryOrganization.organisation_id.is_not(None))  # type: ignore[union-attr]
+        sa_select(col(DirectoryService.id), col(DirectoryOrganization.id))
+        .join(DirectoryOrganization, col(DirectoryOrganization.id) == DirectoryService.organization_id)
+        .where(col(DirectoryService.id).in_(service_ids))
+        .where(col(DirectoryOrganization.organisation_id).is_not(None))
     ).all()
     return {service_id: org_id for service_id, org_id in rows}
 

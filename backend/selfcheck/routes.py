@@ -30,7 +30,7 @@ from backend.screening.rules import evaluate
 from backend.security import ratelimit
 from backend.security.addresses import client_rate_key
 from backend.selfcheck import callback, service
-from backend.vocab import SPOKEN_LANGUAGES
+from backend.vocab import CALLBACK_DAYS, CALLBACK_TIMES, SPOKEN_LANGUAGES
 from backend.web import form_lists, render
 
 PUBLIC = public()
@@ -106,7 +106,7 @@ async def check_step(request: Request, lang: FromPath[str]) -> Template:
     return _page(request, lang, answers, service.move(inst, answers, at, go), service.place_from(data))
 
 
-def _result_context(session, lang: str, data: dict[str, list[str]]) -> dict[str, Any]:
+def _result_context(session: Session, lang: str, data: dict[str, list[str]]) -> dict[str, Any]:
     inst = service.instrument()
     answers = service.answers_from(inst, data)
     place = service.place_from(data)
@@ -121,8 +121,8 @@ def _result_context(session, lang: str, data: dict[str, list[str]]) -> dict[str,
         "office": office,
         "plain_needs": service.PLAIN_NEEDS,
         "age_bands": service.AGE_BANDS,
-        "days": callback.DAYS,
-        "times": callback.TIMES,
+        "days": CALLBACK_DAYS,
+        "times": CALLBACK_TIMES,
         "spoken_languages": SPOKEN_LANGUAGES,
         "consent_text": callback.CONSENT_TEXT,
         "office_target": callback.OFFICE,

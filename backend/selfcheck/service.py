@@ -8,10 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select as sa_select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend import events
 from backend.db import deferred
+from backend.db.rows import table_of
 from backend.db.types import utcnow
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.search import Hit, SearchQuery, search
@@ -173,9 +174,9 @@ def _offers(session: Session, hits: list[Hit], domain: str, language: str) -> li
     if not hits:
         return []
     rows = session.execute(
-        sa_select(DirectoryService, DirectoryOrganization.organisation_id)
-        .join(DirectoryOrganization, DirectoryOrganization.id == DirectoryService.organization_id)
-        .where(DirectoryService.id.in_([h.id for h in hits]))  # type: ignore[union-attr]
+        sa_select(DirectoryService, col(DirectoryOrganization.organisation_id))
+        .join(DirectoryOrganization, col(DirectoryOrganization.id) == DirectoryService.organization_id)
+        .where(col(DirectoryService.id).in_([h.id for h in hits]))
     ).all()
     details = {service.id: (service, linked) for service, linked in rows}
     offers = []
@@ -202,7 +203,7 @@ def count_run(session: Session, needs: list[str], place: Place, month: str | Non
         # Summed in the session and written just before it commits (see backend/db/deferred.py).
         deferred.increment(
             session,
-            SelfCheckTally.__table__,
+            table_of(SelfCheckTally),
             {"month": month, "district": place.district, "age_band": place.age_band, "need_domain": domain},
             {"count": 1},
         )
