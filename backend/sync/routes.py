@@ -51,7 +51,7 @@ async def sync(request: Request, data: JSONBody[RawBatch], user: Caller, engine:
         outcomes = await anyio.to_thread.run_sync(apply_batch, engine, user, data.records, locale)
     except OperationalError as error:  # the database, not a record: the device tries again later
         raise ServiceUnavailableException() from error
-    return SyncAnswer([SyncResult(o.id, o.status, o.error, o.errors) for o in outcomes])  # type: ignore[arg-type]
+    return SyncAnswer([SyncResult(o.id, o.status, o.error, o.errors) for o in outcomes])
 
 
 ROUTES = [sync]

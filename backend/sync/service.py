@@ -14,7 +14,7 @@ import logging
 import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -44,7 +44,7 @@ NOT_ACCEPTED = N_("The server could not accept this record.")
 @dataclass
 class Outcome:
     id: str
-    status: str  # accepted | duplicate | rejected
+    status: Literal["accepted", "duplicate", "rejected"]
     error: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
