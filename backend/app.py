@@ -13,40 +13,41 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar_htmx import HTMXPlugin
 
-from backend.accounts import routes as accounts_routes
+from backend.accounts import api as accounts_api
+from backend.accounts import pages as accounts_pages
 from backend.accounts.access import public
 from backend.accounts.auth import AuthMiddleware, access_guard
-from backend.admin import routes as admin_routes
+from backend.admin import pages as admin_pages
 from backend.capabilities import wire
 from backend.clients import api as client_api
-from backend.clients import routes as client_routes
+from backend.clients import pages as client_pages
 from backend.db.engine import make_engine
 from backend.deps import DEPENDENCIES
-from backend.directory import hsds_api, import_routes, upkeep_routes
-from backend.directory import routes as directory_routes
-from backend.directory import snapshot as directory_snapshot
-from backend.home import routes as home_routes
+from backend.directory import api as directory_api
+from backend.directory import hsds_api, import_pages, upkeep_pages
+from backend.directory import pages as directory_pages
+from backend.home import pages as home_pages
 from backend.jobs import run_in_process
-from backend.offline import routes as offline_routes
-from backend.push import routes as push_routes
-from backend.pwa import routes as pwa_routes
+from backend.offline import pages as offline_pages
+from backend.push import api as push_api
+from backend.pwa import pages as pwa_pages
 from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
 from backend.referrals import api as referral_api
-from backend.referrals import inbox_routes
+from backend.referrals import inbox_pages
 from backend.referrals import pages as referral_pages
 from backend.reports import api as report_api
-from backend.reports import routes as report_routes
+from backend.reports import pages as report_pages
 from backend.screening import api as screening_api
+from backend.screening import instruments_api
 from backend.screening import pages as screening_pages
-from backend.screening import routes as screening_routes
 from backend.screening.instruments import all_instruments
 from backend.security.csrf import CSRFMiddleware
 from backend.security.headers import security_headers
 from backend.security.input_guard import InputGuard
-from backend.selfcheck import routes as selfcheck_routes
+from backend.selfcheck import pages as selfcheck_pages
 from backend.settings import Settings, load_settings
-from backend.sync import routes as sync_routes
-from backend.system import routes as system_routes
+from backend.sync import api as sync_api
+from backend.system import api as system_api
 from backend.system.errors import EXCEPTION_HANDLERS
 from backend.system.head import HeadAsGet
 from backend.web import make_template_config
@@ -100,30 +101,31 @@ def create_app(settings: Settings) -> Litestar:
             Router(
                 path="/",
                 route_handlers=[
-                    *accounts_routes.ROUTES,
-                    *home_routes.ROUTES,
-                    *admin_routes.ROUTES,
-                    *directory_routes.ROUTES,
-                    *upkeep_routes.ROUTES,
+                    *accounts_pages.ROUTES,
+                    *accounts_api.ROUTES,
+                    *home_pages.ROUTES,
+                    *admin_pages.ROUTES,
+                    *directory_pages.ROUTES,
+                    *upkeep_pages.ROUTES,
                     *hsds_api.ROUTES,
-                    *screening_routes.ROUTES,
-                    *client_routes.ROUTES,
+                    *instruments_api.ROUTES,
+                    *client_pages.ROUTES,
                     *screening_pages.ROUTES,
                     *referral_pages.ROUTES,
                     *client_api.ROUTES,
                     *screening_api.ROUTES,
                     *referral_api.ROUTES,
-                    *inbox_routes.ROUTES,
-                    *push_routes.ROUTES,
-                    *sync_routes.ROUTES,
-                    *directory_snapshot.ROUTES,
-                    *import_routes.ROUTES,
-                    *selfcheck_routes.ROUTES,
-                    *report_routes.ROUTES,
+                    *inbox_pages.ROUTES,
+                    *push_api.ROUTES,
+                    *sync_api.ROUTES,
+                    *directory_api.ROUTES,
+                    *import_pages.ROUTES,
+                    *selfcheck_pages.ROUTES,
+                    *report_pages.ROUTES,
                     *report_api.ROUTES,
-                    *pwa_routes.ROUTES,
-                    *offline_routes.ROUTES,
-                    *system_routes.ROUTES,
+                    *pwa_pages.ROUTES,
+                    *offline_pages.ROUTES,
+                    *system_api.ROUTES,
                     static,
                 ],
             )
@@ -148,7 +150,7 @@ def create_app(settings: Settings) -> Litestar:
                 "settings": settings,
                 "engine": engine,
                 "assets": assets,
-                "service_worker": pwa_routes.service_worker_source(assets),
+                "service_worker": pwa_pages.service_worker_source(assets),
             }
         ),
         on_startup=[start_worker],

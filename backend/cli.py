@@ -202,7 +202,7 @@ def create_user(
 def unlock_user(username: str) -> None:
     """Lift a lockout after failed logins (someone guessed at this username)."""
     from backend.accounts import service
-    from backend.accounts.routes import unlock
+    from backend.accounts.pages import unlock
     from backend.db.engine import session_scope
 
     with session_scope(_engine()) as session:

@@ -12,7 +12,7 @@ from backend.deps import Unit
 from backend.i18n import translate
 from backend.reports import service
 from backend.reports.catalog import REPORTS
-from backend.reports.routes import ANALYSTS
+from backend.reports.pages import ANALYSTS
 from backend.web import request_locale
 
 

@@ -1,4 +1,4 @@
-"""Login, logout, the language switcher, and who-am-I for API clients."""
+"""Login and logout pages and the language switcher (who-am-I for API clients: api.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import anyio
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
@@ -19,7 +19,7 @@ from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE
 from backend.accounts.devices import DEVICE_COOKIE
 from backend.accounts.models import User
 from backend.audit import models as audit
-from backend.deps import AppEngine, AppSettings, Caller, MaybeCaller, Unit, run_unit
+from backend.deps import AppEngine, AppSettings, MaybeCaller, Unit, run_unit
 from backend.errors import RateLimited
 from backend.i18n import LANGUAGES, N_, translate
 from backend.security import csrf, ratelimit
@@ -226,20 +226,4 @@ def switch_language(
     return response
 
 
-@get("/api/v1/me", name="accounts.api.me", opt=allow())
-async def me(request: Request, user: Caller) -> Response:
-    return Response(
-        {
-            "username": user.username,
-            "display_name": user.display_name,
-            "role": user.role.value,
-            "organisation": user.organisation_name,
-            "language": request.state.locale,
-            # The offline outbox sends its records with fetch from pages the service worker
-            # cached without a token (and from the worker itself), so it asks here first.
-            "csrf_token": request.state.csrf_token,
-        }
-    )
-
-
-ROUTES = [login_page, login, logout, switch_language, me]
+ROUTES = [login_page, login, logout, switch_language]

@@ -30,7 +30,7 @@ def service_worker_source(assets: Assets) -> str:
         "offline": {language: path_for("pwa.offline", language=language) for language in LANGUAGES},
         "languages": list(LANGUAGES),
         "icon": assets.url("icons/icon-192.png"),
-        # The offline screening and its outbox list, per language (backend/offline/routes.py).
+        # The offline screening and its outbox list, per language (backend/offline/pages.py).
         "pages": [
             path_for(f"offline.{page}", language=language)
             for language in LANGUAGES

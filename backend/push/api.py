@@ -1,5 +1,5 @@
-"""Web Push for users: the server's public key, one subscription per device, a test push,
-and the settings page that turns notifications on and off."""
+"""Web Push for users (named for its main job, the JSON API): the server's public key, one
+subscription per device, a test push; and the settings page that turns notifications on and off."""
 
 from __future__ import annotations
 
