@@ -13,46 +13,57 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar_htmx import HTMXPlugin
 
-from backend.accounts import api as accounts_api
-from backend.accounts import pages as accounts_pages
+from backend.accounts import routes as accounts
 from backend.accounts.access import public
 from backend.accounts.auth import AuthMiddleware, access_guard
-from backend.admin import pages as admin_pages
+from backend.admin import routes as admin
 from backend.capabilities import wire
-from backend.clients import api as client_api
-from backend.clients import pages as client_pages
+from backend.clients import routes as clients
 from backend.db.engine import make_engine
 from backend.deps import DEPENDENCIES
-from backend.directory import api as directory_api
-from backend.directory import hsds_api, import_pages, upkeep_pages
-from backend.directory import pages as directory_pages
-from backend.home import pages as home_pages
+from backend.directory import routes as directory
+from backend.home import routes as home
 from backend.jobs import run_in_process
-from backend.offline import pages as offline_pages
-from backend.push import api as push_api
-from backend.pwa import pages as pwa_pages
+from backend.offline import routes as offline
+from backend.push import routes as push
+from backend.pwa import routes as pwa
 from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
-from backend.referrals import api as referral_api
-from backend.referrals import inbox_pages
-from backend.referrals import pages as referral_pages
-from backend.reports import api as report_api
-from backend.reports import pages as report_pages
-from backend.screening import api as screening_api
-from backend.screening import instruments_api
-from backend.screening import pages as screening_pages
+from backend.pwa.pages import service_worker_source
+from backend.referrals import routes as referrals
+from backend.reports import routes as reports
+from backend.screening import routes as screening
 from backend.screening.instruments import all_instruments
 from backend.security.csrf import CSRFMiddleware
 from backend.security.headers import security_headers
 from backend.security.input_guard import InputGuard
-from backend.selfcheck import pages as selfcheck_pages
+from backend.selfcheck import routes as selfcheck
 from backend.settings import Settings, load_settings
-from backend.sync import api as sync_api
-from backend.system import api as system_api
+from backend.sync import routes as sync
+from backend.system import routes as system
 from backend.system.errors import EXCEPTION_HANDLERS
 from backend.system.head import HeadAsGet
 from backend.web import make_template_config
 
 ONE_YEAR = 365 * 24 * 3600
+
+# Each capability's routes.py gathers its handlers (pages.py: HTML, api.py: JSON, <topic>_pages.py,
+# <topic>_api.py). Registered in this order, each capability's handlers in its own order.
+CAPABILITIES = (
+    accounts,
+    home,
+    admin,
+    directory,
+    screening,
+    clients,
+    referrals,
+    push,
+    sync,
+    selfcheck,
+    reports,
+    pwa,
+    offline,
+    system,
+)
 
 # Route names: every handler has one, and URLs are built from them (templates: url_for; handlers:
 # request.app.route_reverse; the worker, without a request: backend/urls.py). HTML pages are
@@ -100,34 +111,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             Router(
                 path="/",
-                route_handlers=[
-                    *accounts_pages.ROUTES,
-                    *accounts_api.ROUTES,
-                    *home_pages.ROUTES,
-                    *admin_pages.ROUTES,
-                    *directory_pages.ROUTES,
-                    *upkeep_pages.ROUTES,
-                    *hsds_api.ROUTES,
-                    *instruments_api.ROUTES,
-                    *client_pages.ROUTES,
-                    *screening_pages.ROUTES,
-                    *referral_pages.ROUTES,
-                    *client_api.ROUTES,
-                    *screening_api.ROUTES,
-                    *referral_api.ROUTES,
-                    *inbox_pages.ROUTES,
-                    *push_api.ROUTES,
-                    *sync_api.ROUTES,
-                    *directory_api.ROUTES,
-                    *import_pages.ROUTES,
-                    *selfcheck_pages.ROUTES,
-                    *report_pages.ROUTES,
-                    *report_api.ROUTES,
-                    *pwa_pages.ROUTES,
-                    *offline_pages.ROUTES,
-                    *system_api.ROUTES,
-                    static,
-                ],
+                route_handlers=[*(handler for cap in CAPABILITIES for handler in cap.ROUTES), static],
             )
         ],
         # Order matters: CSRF first (it sets the token pages embed), then who is calling.
@@ -150,7 +134,7 @@ def create_app(settings: Settings) -> Litestar:
                 "settings": settings,
                 "engine": engine,
                 "assets": assets,
-                "service_worker": pwa_pages.service_worker_source(assets),
+                "service_worker": service_worker_source(assets),
             }
         ),
         on_startup=[start_worker],

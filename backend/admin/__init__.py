@@ -1,1 +1,3 @@
-"""Administration pages: organisations and accounts."""
+"""Administration pages: organisations and accounts.
+
+HTTP: `pages`, gathered by `routes` (ROUTES); only backend/app.py imports `routes`."""

@@ -1,1 +1,3 @@
-"""The start page of each role."""
+"""The start page of each role.
+
+HTTP: `pages`, gathered by `routes` (ROUTES); only backend/app.py imports `routes`."""

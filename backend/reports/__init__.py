@@ -2,5 +2,6 @@
 
 Public surface: `tally` (its SUBSCRIPTIONS count the domain events of screening, selfcheck and
 referrals; wired by backend/capabilities.py), `models` (the tables), `demo` (the demo year, for
-`demo seed`), `service`/`catalog` (reading). `routes` and `api` are HTTP: only backend/app.py
-imports them. Nobody below the composition roots imports reports."""
+`demo seed`), `service`/`catalog` (reading). HTTP: `pages` (and CSV) and `api`,
+gathered by `routes` (ROUTES); only backend/app.py imports `routes`. Nobody below the composition
+roots imports reports."""

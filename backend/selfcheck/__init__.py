@@ -2,4 +2,5 @@
 request when the person asks for one).
 
 Public surface: `events` (SelfCheckFinished, which reports count), `models` (its own tally
-table). `routes` is HTTP: only backend/app.py imports it."""
+table). HTTP: `pages`, gathered by `routes`; only
+backend/app.py imports `routes`."""

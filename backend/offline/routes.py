@@ -1,0 +1,9 @@
+"""The offline capability's HTTP handlers, gathered for create_app (backend/app.py): pages.py (the
+offline visit and outbox). The only module that gathers them; the order is the order they are
+registered in."""
+
+from __future__ import annotations
+
+from backend.offline import pages
+
+ROUTES = [*pages.ROUTES]

@@ -1,0 +1,9 @@
+"""The pwa capability's HTTP handlers, gathered for create_app (backend/app.py): pages.py (service
+worker, manifest, offline page). The only module that gathers them; the order is the order they are
+registered in."""
+
+from __future__ import annotations
+
+from backend.pwa import pages
+
+ROUTES = [*pages.ROUTES]
