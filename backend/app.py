@@ -28,7 +28,7 @@ from backend.offline import routes as offline
 from backend.push import routes as push
 from backend.pwa import routes as pwa
 from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
-from backend.pwa.pages import service_worker_source
+from backend.pwa.service_worker import service_worker_source
 from backend.referrals import routes as referrals
 from backend.reports import routes as reports
 from backend.screening import routes as screening

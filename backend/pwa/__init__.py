@@ -1,4 +1,5 @@
 """Installable app shell: static assets with versioned URLs, manifest, service worker, offline page.
 
-HTTP: `pages` (service worker, manifest, offline page), gathered by `routes` (ROUTES); only
-backend/app.py imports `routes` (and `pages.service_worker_source`)."""
+`assets` (versioned URLs) and `service_worker` (sw.js with its build facts) hold no HTTP. HTTP:
+`pages` (service worker, manifest, offline page), gathered by `routes` (ROUTES); only
+backend/app.py imports `routes`."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -11,36 +9,13 @@ from litestar.response import Template
 
 from backend.accounts.access import public
 from backend.i18n import LANGUAGES, N_, translate
-from backend.pwa.assets import SERVICE_WORKER, Assets
-from backend.urls import path_for
+from backend.pwa.assets import Assets
 from backend.web import render
 
 # The worker file is checked on every navigation (no-cache) so updates arrive promptly.
 NO_CACHE = "no-cache"
 ONE_DAY = "public, max-age=86400"
-BUILD_MARKER = "/*BUILD*/"
 APP_DESCRIPTION = N_("Social prescribing for the canton of Bern")
-
-
-def service_worker_source(assets: Assets) -> str:
-    """sw.js with its build facts (version, precache list) filled in where the marker is."""
-    build = {
-        "version": assets.version,
-        "shell": assets.shell_urls(),
-        "offline": {language: path_for("pwa.offline", language=language) for language in LANGUAGES},
-        "languages": list(LANGUAGES),
-        "icon": assets.url("icons/icon-192.png"),
-        # The offline screening and its outbox list, per language (backend/offline/pages.py).
-        "pages": [
-            path_for(f"offline.{page}", language=language)
-            for language in LANGUAGES
-            for page in ("visit", "outbox")
-        ],
-        "outbox": assets.url("js/outbox.js"),
-        "snapshot": path_for("directory.api.snapshot"),
-    }
-    source = SERVICE_WORKER.read_text(encoding="utf-8")
-    return source.replace(BUILD_MARKER, f"/*BUILD*/ {json.dumps(build)}; //", 1)
 
 
 @get("/sw.js", name="pwa.service_worker", opt=public(), include_in_schema=False)
