@@ -202,12 +202,11 @@ def create_user(
 def unlock_user(username: str) -> None:
     """Lift a lockout after failed logins (someone guessed at this username)."""
     from backend.accounts import service
-    from backend.accounts.pages import unlock
     from backend.db.engine import session_scope
 
     with session_scope(_engine()) as session:
         user = service.find_user(session, username)
-        unlock(session, _settings().secret_key, user.username)
+        service.unlock(session, _settings().secret_key, user.username)
         click.echo(f"{user.username} may log in again")
 
 

@@ -162,11 +162,6 @@ async def login(
     return response
 
 
-def unlock(session: Session, secret_key: str, username: str) -> None:
-    """Forgets a username's failed logins (the admin's way to let its owner in at once)."""
-    ratelimit.reset(session, ratelimit.key(secret_key, "login-user", username.lower()))
-
-
 def _count_attempt(
     session: Session, username: str, user_key: str, address_key: str, device: str | None
 ) -> _Attempt:

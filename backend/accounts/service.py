@@ -16,6 +16,7 @@ from backend.db.types import utcnow
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.geo.reference import DISTRICTS
 from backend.i18n import LANGUAGES, N_
+from backend.security import ratelimit
 
 TOKEN_PREFIX = "psg_"  # noqa: S105 - a prefix, not a secret
 # Touching last_seen_at on every request would make every read a write; once a minute is enough.
@@ -139,6 +140,12 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def unlock(session: Session, secret_key: str, username: str) -> None:
+    """Forgets a username's failed logins (the admin's way to let its owner in at once); the key
+    is the login page's (accounts/pages.py: "login-user" and the lower-cased username)."""
+    ratelimit.reset(session, ratelimit.key(secret_key, "login-user", username.lower()))
 
 
 def find_user(session: Session, username: str) -> User:
