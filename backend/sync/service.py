@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from msgspec.structs import asdict
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -57,48 +58,18 @@ def digest(kind: str, data: dict[str, Any]) -> str:
 def _apply(session: Session, user: CurrentUser, record: Checked, locale: str) -> None:
     """The online path's own functions, with the device's id."""
     data = record.typed
-    if isinstance(data, ClientData):
-        create_client(
-            session,
-            user,
-            ClientIn(
-                id=record.id,
-                display_name=data.display_name,
-                birth_year=data.birth_year,
-                municipality=data.municipality,
-                language=data.language,
-                phone=data.phone,
-            ),
-        )
+    if isinstance(data, ClientData):  # the same fields as the API's bodies: nothing to copy by hand
+        create_client(session, user, ClientIn(id=record.id, **asdict(data)))
     elif isinstance(data, ScreeningData):
-        create_screening(
-            session,
-            user,
-            ScreeningIn(
-                id=record.id,
-                client_id=data.client_id,
-                instrument_id=data.instrument_id,
-                instrument_version=data.instrument_version,
-                answers=dict(data.answers),
-                strengths=data.strengths,
-                status=data.status,
-            ),
-        )
+        create_screening(session, user, ScreeningIn(id=record.id, **asdict(data)))
     elif isinstance(data, ReferralData):
-        consent = data.consent
         send_referrals(
             session,
             user,
             ReferralsIn(
                 screening_id=data.screening_id,
                 offers=[OfferChoice(service_id=data.service_id, need_domain=data.need_domain, id=record.id)],
-                consent=ConsentIn(
-                    confirmed=consent.confirmed,
-                    given_by=consent.given_by,
-                    method=consent.method,
-                    given_on=consent.given_on,
-                    scope=list(consent.scope),
-                ),
+                consent=ConsentIn(**asdict(data.consent)),
                 note=data.note,
                 accept_warnings=data.accept_warnings,
             ),
