@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from backend.i18n import TIMEZONE
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def month_of(moment: datetime | None = None) -> str:
+    """The local month (YYYY-MM) of a moment, by default now: what the anonymous counts are
+    kept by (the reports' tallies, the self-check's)."""
+    return (moment or utcnow()).astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

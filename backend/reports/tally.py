@@ -8,18 +8,17 @@ import random
 import time
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, func, select
 from sqlmodel import Session, col
 
 from backend.db import deferred
 from backend.db.rows import table_of
+from backend.db.types import month_of as month_of  # (reports.demo reads it from here)
 from backend.db.types import utcnow
 from backend.directory.models import DirectoryService
 from backend.directory.search import SearchQuery, search
 from backend.geo.reference import MUNICIPALITIES
-from backend.i18n import TIMEZONE
 from backend.referrals.events import ContactLogged, ReferralSent, ReferralStatusChanged
 from backend.referrals.models import Referral, ReferralEvent
 from backend.reports.models import ALL, SHARDS, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
@@ -28,14 +27,6 @@ from backend.selfcheck.events import SelfCheckFinished
 from backend.vocab import life_phase_for_age
 
 MAX_DAYS = 365
-
-
-def month_of(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
-
-
-def month_now() -> str:
-    return month_of(utcnow())
 
 
 def add(session: Session, table: Table, keys: dict[str, Any], **more: int) -> None:
@@ -113,7 +104,7 @@ def screening_completed(
     offers counts as unmet there, while the search here would count it as served."""
     place = MUNICIPALITIES.get(municipality or 0)
     common = {
-        "month": month_now(),
+        "month": month_of(),
         "source": source,
         "district": place.district if place else "",
         "life_phase": life_phase,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
@@ -13,11 +12,11 @@ from sqlmodel import Session, col
 from backend import events
 from backend.db import deferred
 from backend.db.rows import table_of
-from backend.db.types import utcnow
+from backend.db.types import month_of
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.search import Hit, SearchQuery, search
 from backend.geo.reference import Municipality, find_municipality
-from backend.i18n import N_, TIMEZONE
+from backend.i18n import N_
 from backend.screening import form as answer_form
 from backend.screening.answers import answer_problems
 from backend.screening.instruments import all_instruments
@@ -198,7 +197,7 @@ def _offers(session: Session, hits: list[Hit], domain: str, language: str) -> li
 def count_run(session: Session, needs: list[str], place: Place, month: str | None = None) -> None:
     """Adds one finished self-check to the anonymous counts: one per flagged need and one for
     the run itself. Atomic upserts, so concurrent web processes never lose a count."""
-    month = month or utcnow().astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
+    month = month or month_of()
     for domain in [ALL_RUNS, *needs]:
         # Summed in the session and written just before it commits (see backend/db/deferred.py).
         deferred.increment(
