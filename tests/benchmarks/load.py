@@ -72,8 +72,9 @@ def percentile(values: list[float], pct: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1] * 1000
 
 
-def visit(offer: str, prefix: str) -> list[dict]:
-    """One offline home visit as the tablet sends it: client, screening, referral."""
+def visit(prefix: str, referrals: list[tuple[str, str]], answers: dict = LONELY) -> list[dict]:
+    """One offline home visit as the tablet sends it: client, screening, and a referral for each
+    (offer, need) in `referrals`."""
     client_id, screening_id = str(uuid.uuid4()), str(uuid.uuid4())
     return [
         {
@@ -88,21 +89,24 @@ def visit(offer: str, prefix: str) -> list[dict]:
                 "client_id": client_id,
                 "instrument_id": "social-situation-short",
                 "instrument_version": "1.0.0",
-                "answers": LONELY,
+                "answers": answers,
                 "status": "completed",
             },
         },
-        {
-            "id": str(uuid.uuid4()),
-            "type": "referral",
-            "data": {
-                "screening_id": screening_id,
-                "service_id": offer,
-                "need_domain": "loneliness",
-                "consent": {"confirmed": True, "given_by": "client", "method": "verbal", "scope": ["contact"]},
-                "accept_warnings": True,
-            },
-        },
+        *(
+            {
+                "id": str(uuid.uuid4()),
+                "type": "referral",
+                "data": {
+                    "screening_id": screening_id,
+                    "service_id": offer,
+                    "need_domain": need,
+                    "consent": {"confirmed": True, "given_by": "client", "method": "verbal", "scope": ["contact"]},
+                    "accept_warnings": True,
+                },
+            }
+            for offer, need in referrals
+        ),
     ]
 
 
@@ -122,7 +126,7 @@ async def think(low: float, high: float) -> None:
 
 
 async def sync_visit(http: httpx.AsyncClient, rec: Recorder, token: str, offer: str, prefix: str) -> None:
-    records = visit(offer, prefix)
+    records = visit(prefix, [(offer, "loneliness")])
     response = await rec.call(
         "POST /api/v1/sync",
         http.post("/api/v1/sync", json={"records": records}, headers={"X-CSRF-Token": token}),

@@ -24,11 +24,11 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 
 import httpx
 import pytest
 
+from tests.benchmarks.load import visit
 from tests.e2e.offline_helpers import outbox_rows, prepare_device
 from tests.support import CHROMIUM, ROOT, cli
 
@@ -56,44 +56,8 @@ def _offers(server) -> tuple[str, str]:
 def visits(server, count: int, prefix: str) -> list[dict]:
     """`count` offline visits as the tablet holds them: 4 records each."""
     lonely, carer = _offers(server)
-    records = []
-    for number in range(count):
-        client_id, screening_id = str(uuid.uuid4()), str(uuid.uuid4())
-        records.append(
-            {
-                "id": client_id,
-                "type": "client",
-                "data": {"display_name": f"{prefix} {number}", "birth_year": 1941, "municipality": 902, "language": "de"},
-            }
-        )
-        records.append(
-            {
-                "id": screening_id,
-                "type": "screening",
-                "data": {
-                    "client_id": client_id,
-                    "instrument_id": "social-situation-short",
-                    "instrument_version": "1.0.0",
-                    "answers": LONELY,
-                    "status": "completed",
-                },
-            }
-        )
-        for service_id, need in ((lonely, "loneliness"), (carer, "caring_relatives")):
-            records.append(
-                {
-                    "id": str(uuid.uuid4()),
-                    "type": "referral",
-                    "data": {
-                        "screening_id": screening_id,
-                        "service_id": service_id,
-                        "need_domain": need,
-                        "consent": {"confirmed": True, "given_by": "client", "method": "verbal", "scope": ["contact"]},
-                        "accept_warnings": True,
-                    },
-                }
-            )
-    return records
+    referrals = [(lonely, "loneliness"), (carer, "caring_relatives")]
+    return [record for _ in range(count) for record in visit(prefix, referrals, LONELY)]
 
 
 def test_first_visit_transfer(make_server):
