@@ -164,16 +164,11 @@ def _wait(session: Session, referral: Referral, stage: str, dims: dict[str, Any]
     add(session, table_of(ReferralWait), {**dims, "stage": stage, "days": days})
 
 
-_CURRENT: Any = object()  # the referral's own deadline
-
-
 def referral_stage(
-    session: Session, referral: Referral, stage: str, now: datetime | None = None, due_at: Any = _CURRENT
+    session: Session, referral: Referral, stage: str, now: datetime, due_at: datetime | None = None
 ) -> None:
-    """The referral reaches `stage` (a status). `due_at` is its deadline before the change
-    (by default the referral's own): a referral received after its deadline also counts as `late`."""
-    now = now or utcnow()
-    due_at = referral.due_at if due_at is _CURRENT else due_at
+    """The referral reaches `stage` (a status). `due_at` is its deadline before the change: a
+    referral received after it also counts as `late`."""
     dims = _dimensions(session, referral, now)
     detail = ""
     if stage in ("completed", "failed"):
@@ -188,13 +183,9 @@ def referral_stage(
         _wait(session, referral, stage, dims, now)
 
 
-def first_contact(
-    session: Session, referral: Referral, now: datetime | None = None, due_at: Any = _CURRENT
-) -> None:
+def first_contact(session: Session, referral: Referral, now: datetime, due_at: datetime | None) -> None:
     """The first contact attempt; late when an accepted referral's deadline (`due_at`, the one
-    before this contact; by default the referral's own) has passed."""
-    now = now or utcnow()
-    due_at = referral.due_at if due_at is _CURRENT else due_at
+    before this contact) has passed."""
     dims = _dimensions(session, referral, now)
     _wait(session, referral, "first_contact", dims, now)
     if referral.status == "accepted" and due_at is not None and now > due_at:
@@ -228,7 +219,7 @@ def on_self_check_finished(session: Session, event: SelfCheckFinished) -> None:
 
 
 def on_referral_sent(session: Session, event: ReferralSent) -> None:
-    referral_stage(session, event.referral, event.referral.status)
+    referral_stage(session, event.referral, event.referral.status, utcnow())
 
 
 def on_status_changed(session: Session, event: ReferralStatusChanged) -> None:
