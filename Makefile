@@ -53,10 +53,7 @@ chromium:
 		echo "The browser tests need Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'"; exit 1; \
 	fi
 
-test: $(VENV)/.installed-test chromium i18n-compile
-	$(BIN)/ruff check backend tests
-	$(BIN)/lint-imports
-	$(BIN)/mypy
+test: lint chromium i18n-compile
 	$(PY) -m pytest -m "not bench" --durations=15
 
 bench: $(VENV)/.installed-test i18n-compile
