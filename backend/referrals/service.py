@@ -494,10 +494,6 @@ def send_referrals(
         )
         if messages:
             fields[f"offers.{index}"] = " ".join(say(locale, m) for m in messages)
-    if outcome.needs_confirmation and not fields:
+    if outcome.needs_confirmation:
         fields["accept_warnings"] = N_("Please read the warnings and confirm that you want to send anyway.")
-    elif outcome.needs_confirmation:
-        fields.setdefault(
-            "accept_warnings", N_("Please read the warnings and confirm that you want to send anyway.")
-        )
     raise InvalidInput(N_("Nothing was sent. Please check the marked fields."), fields=fields)
