@@ -28,7 +28,7 @@ from backend.referrals.service import change_status, history, paused
 
 S = states.Status
 REJECT_REASONS = states.REJECT_REASONS
-OUTCOMES = states.OUTCOMES
+OUTCOMES = states.OUTCOME_LABELS
 CHANNELS = {
     "phone": N_("Phone"),
     "visit": N_("Visit"),

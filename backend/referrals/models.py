@@ -54,7 +54,7 @@ class Referral(SQLModel, table=True):
     shared: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Case handling at the receiving organisation (cases.py).
     assigned_to: int | None = Field(default=None, foreign_key="user_account.id")
-    outcome: str | None = Field(default=None, max_length=30)  # states.OUTCOMES
+    outcome: str | None = Field(default=None, max_length=30)  # states.OUTCOME_LABELS
     reject_reason: str | None = Field(default=None, max_length=30)  # states.REJECT_REASONS
     forwarded_from: str | None = Field(default=None, foreign_key="referral.id", max_length=36)
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -62,7 +62,6 @@ OUTCOME_LABELS = {
     "not_reachable": N_("Not reachable"),
     "referred_elsewhere": N_("Referred elsewhere"),
 }
-OUTCOMES = OUTCOME_LABELS
 # Why the receiving organisation rejects (referral.reject_reason).
 REJECT_REASONS = {
     "not_our_offer": N_("Not our offer"),

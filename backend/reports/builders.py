@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from backend.geo.reference import DISTRICTS
 from backend.i18n import N_
-from backend.referrals.states import OUTCOMES, REJECT_REASONS
+from backend.referrals.states import OUTCOME_LABELS, REJECT_REASONS
 from backend.reports import queries
 from backend.reports.periods import quantile
 from backend.reports.queries import Filters
@@ -45,7 +45,7 @@ OUTCOME_STAGES = {
     "failed": N_("Failed"),
     "cancelled": N_("Cancelled"),
 }
-DETAILS = {**OUTCOMES, **REJECT_REASONS}
+DETAILS = {**OUTCOME_LABELS, **REJECT_REASONS}
 MIN_FOR_WAITS = 5
 DISTRICT_ORDER = list(DISTRICTS)
 PHASE_ORDER = list(LIFE_PHASES)
