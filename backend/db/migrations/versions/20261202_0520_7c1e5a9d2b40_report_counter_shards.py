@@ -49,7 +49,7 @@ def downgrade() -> None:
         # Shards of one combination become one row again before the narrower key returns.
         keys = ", ".join(columns)
         counters = "count, unmet_count" if table == "report_screening_tally" else "count"
-        sums = ", ".join(f"sum({c})" for c in counters.split(", "))
+        sums = ", ".join(f"sum({c}) AS {c}" for c in counters.split(", "))  # PostgreSQL refuses two "sum"s
         op.execute(f"CREATE TEMPORARY TABLE merged AS SELECT {keys}, {sums} FROM {table} GROUP BY {keys}")  # noqa: S608
         op.execute(f"DELETE FROM {table}")  # noqa: S608
         op.execute(f"INSERT INTO {table} ({keys}, {counters}, shard) SELECT *, 0 FROM merged")  # noqa: S608
