@@ -115,11 +115,7 @@ async def login(
     device = devices.known_device(device_cookie, settings.secret_key, username)
     # A device the user logged in on before has a budget of its own: strangers guessing her
     # password elsewhere do not lock her out of her tablet, and her address is no brake.
-    user_key = ratelimit.key(
-        settings.secret_key,
-        "login-device" if device else "login-user",
-        f"{username.lower()}|{device}" if device else username.lower(),
-    )
+    user_key = service.login_key(settings.secret_key, username, device)
     address_key = ratelimit.key(settings.secret_key, "login-addr", client_rate_key(request))
     attempt = await run_unit(engine, _count_attempt, username, user_key, address_key, device)
 

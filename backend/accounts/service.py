@@ -142,10 +142,17 @@ def create_user(
     return user
 
 
+def login_key(secret_key: str, username: str, device: str | None = None) -> str:
+    """The rate-limit bucket of a username's logins: its own per known device (a device the user
+    logged in on before is not locked out by strangers guessing elsewhere), else the username's."""
+    if device:
+        return ratelimit.key(secret_key, "login-device", f"{username.lower()}|{device}")
+    return ratelimit.key(secret_key, "login-user", username.lower())
+
+
 def unlock(session: Session, secret_key: str, username: str) -> None:
-    """Forgets a username's failed logins (the admin's way to let its owner in at once); the key
-    is the login page's (accounts/pages.py: "login-user" and the lower-cased username)."""
-    ratelimit.reset(session, ratelimit.key(secret_key, "login-user", username.lower()))
+    """Forgets a username's failed logins (the admin's way to let its owner in at once)."""
+    ratelimit.reset(session, login_key(secret_key, username))
 
 
 def find_user(session: Session, username: str) -> User:
