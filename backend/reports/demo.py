@@ -15,11 +15,12 @@ from sqlmodel import Session, col
 
 from backend.db.engine import session_scope
 from backend.db.rows import insert_rows
+from backend.db.types import month_of
 from backend.directory.models import DirectoryService
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES
 from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
 from backend.reports.periods import month_index, month_name
-from backend.reports.tally import day_bucket, month_of
+from backend.reports.tally import day_bucket
 from backend.vocab import NEED_DOMAINS, SEVERITIES
 
 MONTHS = 12

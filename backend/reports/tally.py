@@ -14,8 +14,7 @@ from sqlmodel import Session, col
 
 from backend.db import deferred
 from backend.db.rows import table_of
-from backend.db.types import month_of as month_of  # (reports.demo reads it from here)
-from backend.db.types import utcnow
+from backend.db.types import month_of, utcnow
 from backend.directory.models import DirectoryService
 from backend.directory.search import SearchQuery, search
 from backend.geo.reference import MUNICIPALITIES
