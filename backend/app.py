@@ -22,6 +22,8 @@ from backend.clients import routes as clients
 from backend.db.engine import make_engine
 from backend.deps import DEPENDENCIES
 from backend.directory import routes as directory
+from backend.fhir import outcome as fhir_outcome
+from backend.fhir import routes as fhir
 from backend.home import routes as home
 from backend.jobs import run_in_process
 from backend.offline import routes as offline
@@ -60,6 +62,7 @@ CAPABILITIES = (
     sync,
     selfcheck,
     reports,
+    fhir,
     pwa,
     offline,
     system,
@@ -135,6 +138,8 @@ def create_app(settings: Settings) -> Litestar:
                 "engine": engine,
                 "assets": assets,
                 "service_worker": service_worker_source(assets),
+                # Protocols with an error shape of their own (backend/system/errors.py).
+                "error_shapes": {fhir_outcome.PREFIX: fhir_outcome.error_response},
             }
         ),
         on_startup=[start_worker],

@@ -25,6 +25,9 @@ SESSION_COOKIE = "passerelle_session"
 LANGUAGE_COOKIE = "passerelle_lang"
 LOGIN_REQUIRED = N_("Please log in to continue.")
 FORBIDDEN = N_("Your role does not give access to this page.")
+# Where a bearer token is taken; under /fhir nothing else is (no cookie opens it).
+TOKEN_PATHS = ("/api/", "/fhir")
+FHIR = "/fhir"  # bearer tokens only
 BAD_TOKEN = N_("The API token is invalid or has been revoked.")
 
 
@@ -45,10 +48,10 @@ class AuthMiddleware(ASGIMiddleware):
         if authorization.lower().startswith("bearer "):
             # Tokens are for the API only, and a request bearing one ignores cookies (see csrf.py).
             secret = authorization[7:].strip()
-            if request.url.path.startswith("/api/"):
+            if request.url.path.startswith(TOKEN_PATHS):
                 user = await anyio.to_thread.run_sync(_user_for_token, engine, secret)
             request.state.bad_token = user is None
-        elif key := request.cookies.get(SESSION_COOKIE):
+        elif (key := request.cookies.get(SESSION_COOKIE)) and not request.url.path.startswith(FHIR):
             user = await anyio.to_thread.run_sync(_user_for_session, engine, key, self.idle)
             request.state.session_expired = user is None
 

