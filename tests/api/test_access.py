@@ -1,6 +1,8 @@
 """Walks every route of the app with every role (and with nobody) and checks who gets in.
 
 EXPECTED must name every route: a new route fails this test until its access is written here.
+Routes under /fhir take bearer tokens only: walked here with a session cookie, they let nobody in
+(but the public CapabilityStatement); tests/fhir/test_access.py walks them with every role's token.
 """
 
 from __future__ import annotations
@@ -143,8 +145,20 @@ def app_routes(tmp_path_factory) -> set[tuple[str, str]]:
     return found
 
 
+FHIR_PUBLIC = {"/fhir/metadata"}
+
+
+def fhir_routes(tmp_path_factory) -> dict[tuple[str, str], object]:
+    """Every /fhir route, closed to cookies (nobody gets in), the CapabilityStatement aside."""
+    return {
+        (method, path): ANYONE if path in FHIR_PUBLIC else frozenset()
+        for method, path in app_routes(tmp_path_factory)
+        if path == "/fhir" or path.startswith("/fhir/")
+    }
+
+
 def test_every_route_is_in_the_access_table(tmp_path_factory):
-    routes = app_routes(tmp_path_factory)
+    routes = app_routes(tmp_path_factory) - set(fhir_routes(tmp_path_factory))
     assert routes == set(EXPECTED), (
         f"undeclared: {sorted(routes - set(EXPECTED))}; gone: {sorted(set(EXPECTED) - routes)}"
     )
@@ -176,7 +190,8 @@ def org_staff(server):
 
 
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.value if r else "anonymous")
-def test_who_gets_in(server, org_staff, role):
+def test_who_gets_in(server, org_staff, role, tmp_path_factory):
+    expected = {**EXPECTED, **fhir_routes(tmp_path_factory)}
     own_service = httpx.get(f"{server.url}/hsds/services", params={"organization_id": PRO_SENECTUTE}).json()[
         "contents"
     ][0]["id"]
@@ -187,12 +202,13 @@ def test_who_gets_in(server, org_staff, role):
             assert login(client, DEMO_USERS[role]).status_code == 303
         token = csrf_from(client.get("/login").text) if role is None else csrf_from(client.get("/").text)
         # Logging out last, so the other routes are walked with a live session.
-        for method, path in sorted(EXPECTED, key=lambda r: r[1] == "/logout"):
-            allowed = EXPECTED[(method, path)]
+        for method, path in sorted(expected, key=lambda r: r[1] == "/logout"):
+            allowed = expected[(method, path)]
             url = SAMPLE_PATHS.get(path, path)
             # The org_staff and coordinator accounts belong to Pro Senectute: use one of its offers.
             url = url.replace("{screening_id:str}", "00000000-0000-4000-8000-000000000000")
             url = url.replace("{referral_id:str}", "00000000-0000-4000-8000-000000000000")
+            url = url.replace("{id:str}", "00000000-0000-4000-8000-000000000000")
             url = url.replace("{service_id:str}", own_service).replace("{organization_id:str}", PRO_SENECTUTE)
             if method == "GET":
                 response = client.get(url)
@@ -245,6 +261,7 @@ def test_only_public_routes_may_be_cached(server, username):
             url = SAMPLE_PATHS.get(path, path)
             url = url.replace("{screening_id:str}", "00000000-0000-4000-8000-000000000000")
             url = url.replace("{referral_id:str}", "00000000-0000-4000-8000-000000000000")
+            url = url.replace("{id:str}", "00000000-0000-4000-8000-000000000000")
             url = url.replace("{service_id:str}", own_service).replace("{organization_id:str}", PRO_SENECTUTE)
             response = client.get(url)
             control = response.headers.get("cache-control", "")
