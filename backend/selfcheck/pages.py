@@ -36,7 +36,11 @@ from backend.web import form_lists, render
 PUBLIC = public()
 # The start pages hold nothing personal; the service worker keeps its own copy for offline use.
 REVALIDATE = {"Cache-Control": "no-cache"}
+# Accepted callback requests per connection and hour. A refused form (a typing mistake) gives its
+# count back, so a patient is never locked out by her own corrections; all attempts, refused ones
+# too, have a wider budget of their own against floods.
 CALLBACK_LIMIT = 5
+ATTEMPT_LIMIT = 30
 CALLBACK_WINDOW = timedelta(hours=1)
 TOO_MANY = N_("Too many callback requests from this connection. Please try again in %(minutes)s minutes.")
 HONEYPOT = "website"
@@ -186,14 +190,19 @@ async def check_callback(
             request, "selfcheck/called.html", {**_anonymous(lang), "made": [], "form": None}, locale=lang
         )
     # Keyed as every rate limit is: forwarded headers only from trusted proxies, IPv6 by /64.
-    bucket = ratelimit.key(settings.secret_key, "selfcheck-callback", client_rate_key(request))
+    connection = client_rate_key(request)
+    bucket = ratelimit.key(settings.secret_key, "selfcheck-callback", connection)
+    attempts = ratelimit.key(settings.secret_key, "selfcheck-callback-attempts", connection)
 
     try:
-        # One short write of its own (the count), then the unit that reads and creates.
-        wait = await run_unit(engine, ratelimit.count, bucket, CALLBACK_LIMIT, CALLBACK_WINDOW)
-        if wait is not None:
-            raise RateLimited(TOO_MANY, retry_after=wait)
+        # Short writes of their own (the counts), then the unit that reads and creates.
+        for key, limit in ((attempts, ATTEMPT_LIMIT), (bucket, CALLBACK_LIMIT)):
+            wait = await run_unit(engine, ratelimit.count, key, limit, CALLBACK_WINDOW)
+            if wait is not None:
+                raise RateLimited(TOO_MANY, retry_after=wait)
         template, context, status = await run_unit(engine, _call_back, lang, data)
+        if status == 422:  # nothing was made: the mistake does not use up the budget
+            await run_unit(engine, ratelimit.give_back, bucket)
     except RateLimited as limited:
         # Said on a self-check page (not the generic error page, whose forms need a cookie),
         # with the answers, so that "back" leads to the result again.

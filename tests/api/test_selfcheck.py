@@ -231,14 +231,30 @@ def test_honeypot_and_rate_limit(make_server):
         trapped = c.post("/check/fr/callback", data={**valid, "website": ["http://spam.example"]})
         assert trapped.status_code == 200
         assert server.database.execute("SELECT count(*) FROM referral WHERE source = 'self-check'")[0][0] == 0
-        statuses = [
-            c.post("/check/fr/callback", data=form(TRAMELAN, cb_phone="bad")).status_code for _ in range(6)
+        # Typing mistakes are answered (422) but never lock the person out (issue 20).
+        mistakes = [
+            c.post("/check/fr/callback", data=form(TRAMELAN, cb_phone="bad")).status_code for _ in range(8)
         ]
-        assert statuses[:5] == [422] * 5 and statuses[5] == 429
+        assert mistakes == [422] * 8
+        accepted = [c.post("/check/fr/callback", data=valid).status_code for _ in range(5)]
+        assert accepted == [200] * 5
+        made = server.database.execute("SELECT count(*) FROM referral WHERE source = 'self-check'")[0][0]
+        assert made == 5
         blocked = c.post("/check/fr/callback", data=valid)
         assert blocked.status_code == 429 and "minutes" in blocked.text
         assert "Retour à mon résultat" in blocked.text and blocked.headers["retry-after"]
-        assert server.database.execute("SELECT count(*) FROM referral WHERE source = 'self-check'")[0][0] == 0
+        assert server.database.execute("SELECT count(*) FROM referral WHERE source = 'self-check'")[0][0] == 5
+
+
+def test_a_flood_of_refused_forms_is_limited_too(make_server):
+    """Mistakes do not count towards the callback budget, but every attempt counts towards a
+    wider one (30 an hour), so a script cannot post forms without end."""
+    server = make_server()
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        statuses = [
+            c.post("/check/de/callback", data=form(TRAMELAN, cb_phone="bad")).status_code for _ in range(31)
+        ]
+        assert statuses == [422] * 30 + [429]
 
 
 def test_cross_site_posts_are_refused(fresh):
@@ -298,15 +314,16 @@ def test_callback_limit_counts_an_ipv6_connection_by_its_64(make_server):
     """Behind a trusted proxy, addresses of one /64 share the callback budget (5 an hour)."""
     server = make_server(TRUSTED_PROXIES="127.0.0.1")
     with httpx.Client(base_url=server.url, timeout=10) as c:
+        valid = form(
+            TRAMELAN, counted="1", cb_name="M. T.", cb_phone="079 123 45 67", cb_to="office", cb_consent="yes"
+        )
         statuses = [
             c.post(
-                "/check/fr/callback",
-                data=form(TRAMELAN, cb_phone="bad"),
-                headers={"X-Forwarded-For": f"2001:db8:1:2::{n:x}"},
+                "/check/fr/callback", data=valid, headers={"X-Forwarded-For": f"2001:db8:1:2::{n:x}"}
             ).status_code
             for n in range(1, 7)
         ]
-        assert statuses == [422] * 5 + [429]
+        assert statuses == [200] * 5 + [429]
         other = c.post(
             "/check/fr/callback",
             data=form(TRAMELAN, cb_phone="bad"),
