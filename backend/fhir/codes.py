@@ -6,20 +6,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.referrals import states
+from backend.i18n import N_
+from backend.referrals import cases, states
 from backend.vocab import NEED_DOMAINS, SEVERITIES
 
 CANONICAL = "https://fhir.passerelle.ch"
 NEED_DOMAIN_SYSTEM = f"{CANONICAL}/CodeSystem/need-domain"
 SEVERITY_SYSTEM = f"{CANONICAL}/CodeSystem/need-severity"
 OUTCOME_SYSTEM = f"{CANONICAL}/CodeSystem/referral-outcome"
+REJECT_REASON_SYSTEM = f"{CANONICAL}/CodeSystem/reject-reason"
+CONTACT_SYSTEM = f"{CANONICAL}/CodeSystem/contact"
+CONTACT_CHANNEL_SYSTEM = f"{CANONICAL}/CodeSystem/contact-channel"
 SDOHCC_CODES = "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
+
+# A contact attempt, as Task.businessStatus (task_update.py): whether the person was reached,
+# and how (a second coding of the contact-channel system; phone when none is given).
+CONTACT_RESULTS = {"contact-reached": N_("Person reached"), "contact-not-reached": N_("Person not reached")}
 
 SYSTEMS: dict[str, tuple[str, dict[str, str]]] = {
     # short name → (canonical URL, code → label msgid)
     "need-domain": (NEED_DOMAIN_SYSTEM, NEED_DOMAINS),
     "need-severity": (SEVERITY_SYSTEM, SEVERITIES),
     "outcome": (OUTCOME_SYSTEM, states.OUTCOME_LABELS),
+    "reject-reason": (REJECT_REASON_SYSTEM, states.REJECT_REASONS),
+    "contact": (CONTACT_SYSTEM, CONTACT_RESULTS),
+    "contact-channel": (CONTACT_CHANNEL_SYSTEM, cases.CHANNELS),
 }
 
 # Need domain → Gravity SDOH category (SDOHCC-ValueSetSDOHCategory), where one fits.
