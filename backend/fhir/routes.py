@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from backend.fhir import api
+from backend.fhir import api, screening_api
 
-ROUTES = [*api.ROUTES]
+ROUTES = [*api.ROUTES, *screening_api.ROUTES]
