@@ -6,7 +6,20 @@ Under /fhir, for bearer tokens only (cookies never open it, so CSRF does not app
 - bundle.py: search result Bundles with paging links;
 - version.py: a resource's version (meta.versionId, ETag, If-Match);
 - task.py: a referral as Task + ServiceRequest (and what the receiving side may see);
-- api.py: the HTTP handlers (routes.py gathers them).
+- search.py: search parameters → SQL on referrals (and consents), keyset paging with _count;
+- patient.py: the client (sender) or the referral's shared copy (receiver) as a CH Core Patient;
+- consent.py: a recorded consent as a Consent (what leaves, to whom);
+- procedure.py: what the receiving organisation did (an outcome) as a Procedure (Task.output);
+- api.py: the HTTP handlers for reads and searches (routes.py gathers them).
+- task_update.py: an incoming Task (PUT) or JSON Patch read into the change it asks for;
+- update_api.py: PUT/PATCH Task, applied through the inbox's services (If-Match, row lock).
+- models.py, subscriptions.py: Subscriptions (R4 backport, topic task-changed, id-only rest-hook)
+  and the referral events they match into an outbox; notifications.py: its delivery by the worker;
+  subscription_api.py: /fhir/Subscription and the topic (/fhir/Basic/task-changed).
+- directory.py: the directory (HSDS) as Organization, HealthcareService (Gravity capacity
+  status) and Location; terminology.py: our CodeSystems (de/fr) and the ConceptMap to the Gravity
+  SDOH categories; capability.py: the CapabilityStatement, built from the routes;
+  directory_api.py: their handlers and /fhir/metadata.
 - screening.py: instruments as Questionnaires (de, fr translations), a screening as
   QuestionnaireResponse, its answers/needs as Observations, confirmed needs as Conditions;
   screening_search.py finds them (own organisation's nurses only, audited); screening_api.py.

@@ -45,11 +45,7 @@ def task(referral: Referral, as_sender: bool) -> dict[str, Any]:
         "meta": meta(referral, TASK_PROFILE),
         "status": referral.status,
         "intent": "order",
-        "code": {
-            "coding": [
-                {"system": "http://hl7.org/fhir/CodeSystem/task-code", "code": "fulfill"}
-            ]
-        },
+        "code": {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code", "code": "fulfill"}]},
         "focus": {"reference": f"ServiceRequest/{referral.id}"},
         "for": patient_reference(referral, as_sender),
         "authoredOn": instant(referral.created_at),
@@ -63,6 +59,13 @@ def task(referral: Referral, as_sender: bool) -> dict[str, Any]:
         resource["statusReason"] = {"text": referral.status_reason}
     if referral.outcome:
         resource["businessStatus"] = {"coding": [codes.coding("outcome", referral.outcome)]}
+        # What the receiving organisation did (procedure.py), as Gravity links it.
+        resource["output"] = [
+            {
+                "type": {"coding": [{"system": codes.SDOHCC_CODES, "code": "resulting-activity"}]},
+                "valueReference": {"reference": f"Procedure/{referral.id}"},
+            }
+        ]
     return resource
 
 
