@@ -1,0 +1,115 @@
+"""The /fhir access walk: every FHIR interaction × every role's token and other organisations'.
+
+One referral (sent by pflege's Spitex to koordination's Pro Senectute, closed with an outcome
+so that its Procedure exists) and the ids around it fill the path templates. Each row of
+INTERACTIONS says who gets in and with what status; everyone else is refused:
+- analyse and admin (no organisation, no personal data): 403 OperationOutcome;
+- soins and coordination (other organisations): a read answers 404, a search an empty Bundle;
+and a refusal never carries the referral's data.
+
+To add an interaction, append a row: method, path template ({referral}, {client}, {consent},
+{owner}, {requester}), the expected status for each user who gets in (users left out are
+refused as above), and for writes a body builder (ids → JSON) and headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.fhir.conftest import assert_valid
+from tests.support import api_referral
+
+INSIDERS = ("pflege", "koordination")  # the referring and the receiving organisation
+NO_PERSONAL_DATA = ("analyse", "admin")  # 403
+OTHER_ORGANISATIONS = ("soins", "coordination")  # 404, or an empty search
+USERS = INSIDERS + NO_PERSONAL_DATA + OTHER_ORGANISATIONS
+CLIENT_NAME = "Access W."
+
+
+@dataclass(frozen=True)
+class Interaction:
+    method: str
+    path: str  # template, filled from the ids of the walk's referral
+    allowed: dict[str, int]  # user → expected status; other users are refused
+    search: bool = False  # a search: other organisations get 200 with nothing in it
+    body: Callable[[dict[str, str]], Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+BOTH = {"pflege": 200, "koordination": 200}
+
+INTERACTIONS = [
+    Interaction("GET", "/Task/{referral}", BOTH),
+    Interaction("GET", "/Task?_id={referral}", BOTH, search=True),
+    Interaction(
+        "GET", "/Task?owner=Organization/{owner}&status=completed&_include=Task:focus", BOTH, search=True
+    ),
+    Interaction("GET", "/Task?requester=Organization/{requester}&_count=1", BOTH, search=True),
+    Interaction("GET", "/ServiceRequest/{referral}", BOTH),
+    Interaction("GET", "/ServiceRequest?_id={referral}", BOTH, search=True),
+    Interaction("GET", "/Patient/{client}", {"pflege": 200, "koordination": 404}),
+    Interaction("GET", "/Patient/{referral}", {"pflege": 404, "koordination": 200}),
+    Interaction("GET", "/Consent/{consent}", BOTH),
+    Interaction("GET", "/Consent?_id={consent}", BOTH, search=True),
+    Interaction("GET", "/Procedure/{referral}", BOTH),
+]
+
+
+@pytest.fixture(scope="module")
+def walk_ids(server, tokens) -> dict[str, str]:
+    client_id, referral_id = api_referral(server, tokens("pflege"), CLIENT_NAME)
+    server.database.execute(
+        "UPDATE referral SET status = 'completed', outcome = 'advice_given', closed_at = CURRENT_TIMESTAMP "
+        "WHERE id = :i",
+        i=referral_id,
+    )
+    consent_id, owner, requester = server.database.execute(
+        "SELECT consent_id, directory_organization_id, organisation_id FROM referral WHERE id = :i",
+        i=referral_id,
+    )[0]
+    return {
+        "referral": referral_id,
+        "client": client_id,
+        "consent": consent_id,
+        "owner": owner,
+        "requester": f"passerelle-{requester}",
+    }
+
+
+@pytest.mark.parametrize("interaction", INTERACTIONS, ids=lambda i: i.label)
+def test_every_fhir_interaction_for_every_role(server, fhir, walk_ids, interaction: Interaction):
+    path = interaction.path.format(**walk_ids)
+    body = interaction.body(walk_ids) if interaction.body else None
+    secrets = [walk_ids["referral"], walk_ids["client"], CLIENT_NAME]
+    for user in USERS:
+        answer = fhir(user).request(interaction.method, path, json=body, headers=interaction.headers)
+        where = f"{interaction.label} as {user}"
+        resource = assert_valid(answer.json()) if answer.content else {}
+        if user in interaction.allowed:
+            assert answer.status_code == interaction.allowed[user], (where, answer.text)
+            if interaction.search and answer.status_code == 200:
+                assert resource["resourceType"] == "Bundle" and resource.get("entry"), where
+            if answer.status_code >= 400:
+                assert resource["resourceType"] == "OperationOutcome", where
+                assert not any(secret in answer.text for secret in secrets), where
+            continue
+        if user in NO_PERSONAL_DATA:
+            assert answer.status_code == 403, (where, answer.text)
+            assert resource["issue"][0]["code"] == "forbidden", where
+        elif interaction.search and interaction.method == "GET":
+            assert answer.status_code == 200, (where, answer.text)
+            assert resource["total"] == 0 and not resource.get("entry"), where
+        else:
+            assert answer.status_code == 404, (where, answer.text)
+            assert resource["issue"][0]["code"] == "not-found", where
+        if not interaction.search:
+            assert not any(secret in answer.text for secret in secrets), where
+        else:
+            assert CLIENT_NAME not in answer.text and walk_ids["client"] not in answer.text, where
