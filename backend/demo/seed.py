@@ -22,6 +22,9 @@ ORGANISATIONS = [
     # name, type, district, language
     ("Spitex Demo Emmental", OrgType.HOME_CARE, "EM", "de"),
     ("Spitex Démo Jura bernois", OrgType.HOME_CARE, "JB", "fr"),
+    # A hospital's discharge team that refers through FHIR (POST /fhir); typed as home care,
+    # the nearest referring type we have.
+    ("Spital Demo Emmental", OrgType.HOME_CARE, "EM", "de"),
     ("Pro Senectute Demo Bern", OrgType.SUPPORT, "BM", "de"),
     ("Association Démo Entraide Biel/Bienne", OrgType.SUPPORT, "BB", "fr"),
     ("Kanton Bern Demo", OrgType.ADMINISTRATION, None, "de"),
@@ -31,6 +34,7 @@ USERS = [
     # username, role, organisation, display name, language
     ("pflege", Role.NURSE, "Spitex Demo Emmental", "Petra Pflege", "de"),
     ("soins", Role.NURSE, "Spitex Démo Jura bernois", "Sophie Soins", "fr"),
+    ("spital", Role.NURSE, "Spital Demo Emmental", "Simon Spital", "de"),
     ("koordination", Role.COORDINATOR, "Pro Senectute Demo Bern", "Karin Koordination", "de"),
     ("coordination", Role.COORDINATOR, "Association Démo Entraide Biel/Bienne", "Claire Coordination", "fr"),
     ("besuchsdienst", Role.COORDINATOR, "Pro Senectute Demo Bern", "Beat Besuchsdienst", "de"),

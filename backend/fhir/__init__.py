@@ -23,6 +23,10 @@ Under /fhir, for bearer tokens only (cookies never open it, so CSRF does not app
 - screening.py: instruments as Questionnaires (de, fr translations), a screening as
   QuestionnaireResponse, its answers/needs as Observations, confirmed needs as Conditions;
   screening_search.py finds them (own organisation's nurses only, audited); screening_api.py.
+- export.py: one referral as a document Bundle (the receiver's view; `python -m backend fhir
+  export`), a client's record as a collection Bundle; export_api.py: the client page's FHIR file.
+- inbound.py, inbound_api.py: POST /fhir, a hospital's transaction Bundle (Patient, Consent,
+  ServiceRequest, Task) made into a referral as a nurse's (idempotent: a replay makes nothing).
 A referral changed through FHIR goes through the same services as a click in the inbox
 (backend/referrals): the state machine, audit, events (tallies, notifications).
 """

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.i18n import N_
+from backend.accounts.roles import ORG_TYPE_LABELS
+from backend.i18n import N_, translate
 from backend.referrals import cases, states
-from backend.vocab import NEED_DOMAINS, SEVERITIES
+from backend.referrals.consent import SCOPE_ITEMS
+from backend.vocab import NEED_DOMAINS, SERVICE_TYPES, SEVERITIES
 
 CANONICAL = "https://fhir.passerelle.ch"
 NEED_DOMAIN_SYSTEM = f"{CANONICAL}/CodeSystem/need-domain"
@@ -17,6 +19,10 @@ OUTCOME_SYSTEM = f"{CANONICAL}/CodeSystem/referral-outcome"
 REJECT_REASON_SYSTEM = f"{CANONICAL}/CodeSystem/reject-reason"
 CONTACT_SYSTEM = f"{CANONICAL}/CodeSystem/contact"
 CONTACT_CHANNEL_SYSTEM = f"{CANONICAL}/CodeSystem/contact-channel"
+SERVICE_TYPE_SYSTEM = f"{CANONICAL}/CodeSystem/service-type"
+ORGANISATION_TYPE_SYSTEM = f"{CANONICAL}/CodeSystem/organisation-type"
+# What a consent lets leave (referrals/consent.py SCOPE_ITEMS), as Consent.provision.code.
+CONSENT_SCOPE_SYSTEM = f"{CANONICAL}/CodeSystem/consent-scope"
 SDOHCC_CODES = "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
 
 # A contact attempt, as Task.businessStatus (task_update.py): whether the person was reached,
@@ -31,6 +37,9 @@ SYSTEMS: dict[str, tuple[str, dict[str, str]]] = {
     "reject-reason": (REJECT_REASON_SYSTEM, states.REJECT_REASONS),
     "contact": (CONTACT_SYSTEM, CONTACT_RESULTS),
     "contact-channel": (CONTACT_CHANNEL_SYSTEM, cases.CHANNELS),
+    "service-type": (SERVICE_TYPE_SYSTEM, SERVICE_TYPES),
+    "organisation-type": (ORGANISATION_TYPE_SYSTEM, {str(k): v for k, v in ORG_TYPE_LABELS.items()}),
+    "consent-scope": (CONSENT_SCOPE_SYSTEM, SCOPE_ITEMS),
 }
 
 # Need domain → Gravity SDOH category (SDOHCC-ValueSetSDOHCategory), where one fits.
@@ -41,7 +50,7 @@ GRAVITY_CATEGORY: dict[str, str] = {
     "loneliness": "social-connection",
     "mobility": "transportation-insecurity",
     "safety": "intimate-partner-violence",
-    "language": "personal-health-literacy",
+    "language": "language-access",
     "digital": "digital-access",
     "work": "employment-status",
 }
@@ -58,8 +67,10 @@ SERVICE_REQUEST_STATUS = {
 
 
 def coding(system: str, code: str) -> dict[str, str]:
+    """A coding of one of our systems; its display is the German label, as in the CodeSystem
+    (terminology.py), whose designations carry the French one."""
     url, labels = SYSTEMS[system]
-    return {"system": url, "code": code, "display": labels.get(code, code)}
+    return {"system": url, "code": code, "display": translate("de", labels[code]) if code in labels else code}
 
 
 def need_code(domain: str) -> dict[str, Any]:

@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
-from backend.fhir import api, screening_api
+from backend.fhir import (
+    api,
+    directory_api,
+    export_api,
+    inbound_api,
+    screening_api,
+    subscription_api,
+    update_api,
+)
 
-ROUTES = [*api.ROUTES, *screening_api.ROUTES]
+ROUTES = [
+    *api.ROUTES,
+    *directory_api.ROUTES,
+    *screening_api.ROUTES,
+    *export_api.ROUTES,
+    *update_api.ROUTES,
+    *subscription_api.ROUTES,
+    *inbound_api.ROUTES,
+]

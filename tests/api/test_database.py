@@ -35,6 +35,7 @@ def test_demo_seed_created_the_demo_logins(db_backend, factories):
         ("koordination", "coordinator", True),
         ("pflege", "nurse", True),
         ("soins", "nurse", True),
+        ("spital", "nurse", True),
     ]
     orgs = dict(
         database.execute(
