@@ -10,16 +10,19 @@ from __future__ import annotations
 from backend import events
 from backend.clients import erasure as client_erasure
 from backend.clients import service as clients
+from backend.fhir import subscriptions as fhir_subscriptions
 from backend.push import notify
 from backend.referrals import erasure as referral_erasure
 from backend.reports import tally
 from backend.screening import service as screenings
 
-# Handlers of one event run in this order: reports' tallies, then push's outbox; when a client
-# is erased, their referrals let go of the screenings before the screenings go.
+# Handlers of one event run in this order: reports' tallies, then push's outbox, then the FHIR
+# subscriptions' outbox; when a client is erased, their referrals let go of the screenings
+# before the screenings go.
 SUBSCRIBERS = (
     tally.SUBSCRIPTIONS,
     notify.SUBSCRIPTIONS,
+    fhir_subscriptions.SUBSCRIPTIONS,  # FHIR rest-hook outbox (backend/fhir/subscriptions.py)
     referral_erasure.SUBSCRIPTIONS,
     screenings.SUBSCRIPTIONS,
 )

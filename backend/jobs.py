@@ -16,6 +16,7 @@ from backend.capabilities import wire
 from backend.db.engine import session_scope
 from backend.db.types import utcnow
 from backend.directory.upkeep import release_ended_pauses
+from backend.fhir import notifications as fhir_notifications
 from backend.push.sender import deliver_due
 from backend.referrals.cases import remind_overdue
 from backend.security import ratelimit
@@ -44,6 +45,8 @@ def one_round(engine: Engine, settings: Settings, with_housekeeping: bool) -> di
         counts.update(housekeeping(engine, timedelta(minutes=settings.session_idle_minutes)))
     pushed = deliver_due(engine, settings)
     counts.update(sent=pushed.sent, retried=pushed.retried, failed=pushed.failed, merged=pushed.merged)
+    hooked = fhir_notifications.deliver_due(engine, settings)  # FHIR subscriptions' rest-hooks
+    counts.update(fhir_sent=hooked.sent, fhir_retried=hooked.retried, fhir_failed=hooked.failed)
     return counts
 
 
@@ -72,7 +75,9 @@ def run_forever(engine: Engine, settings: Settings, push_every: float = PUSH_EVE
             log.exception("worker round failed")
         else:
             if any(
-                counts.get(k) for k in ("sent", "retried", "failed", "sessions_removed", "overdue_reminders")
+                counts.get(k)
+                for k in ("sent", "retried", "failed", "fhir_sent", "fhir_failed")
+                + ("sessions_removed", "overdue_reminders")
             ):
                 log.info("worker: %s", counts)
         time.sleep(push_every)
