@@ -388,3 +388,32 @@ def directory_generate(count: int) -> None:
     with session_scope(_engine()) as session:
         generate_directory(session, count)
     click.echo(f"{count} synthetic services added")
+
+
+@main.group()
+def fhir() -> None:
+    """FHIR R4 exchange (Gravity SDOH Clinical Care IG)."""
+
+
+@fhir.command("export")
+@click.option("--referral", "referral_id", required=True, help="The referral's id.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout).")
+@_fail_on_domain_error
+def fhir_export(referral_id: str, out: str | None) -> None:
+    """Write one referral as a FHIR document Bundle, as the receiving organisation sees it
+    (only what the consent shares). The export is written to the audit log."""
+    import json
+
+    from backend.db.engine import session_scope
+    from backend.fhir.export import referral_document
+
+    settings = _settings()
+    with session_scope(_engine()) as session:
+        bundle = referral_document(session, referral_id, settings.base_url + "/fhir")
+    text = json.dumps(bundle, ensure_ascii=False, indent=2)
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        click.echo(f"referral {referral_id} written to {out}", err=True)
+    else:
+        click.echo(text)
