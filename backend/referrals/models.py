@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, Session, SQLModel
 
 from backend.db.rows import insert_rows
@@ -34,6 +34,11 @@ class Consent(SQLModel, table=True):
 
 class Referral(SQLModel, table=True):
     __tablename__ = "referral"
+    # A receiving organisation's FHIR search (Task?owner=…&status=requested, paged in order of
+    # change): one index range, already in page order (backend/fhir/search.py).
+    __table_args__ = (
+        Index("ix_referral_owner_status_updated", "directory_organization_id", "status", "updated_at", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)  # uuid; made on the device when offline
     source: str = Field(default="nurse", max_length=20)  # nurse | self-check
