@@ -67,6 +67,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/clients/new"): {Role.NURSE},
     ("GET", "/clients/{client_id:str}"): {Role.NURSE},
     ("GET", "/clients/{client_id:str}/export"): {Role.NURSE},
+    ("GET", "/clients/{client_id:str}/export/fhir"): {Role.NURSE},
     ("POST", "/clients/{client_id:str}/erase"): {Role.NURSE},
     ("GET", "/admin/audit"): {Role.ADMIN},
     ("POST", "/clients/{client_id:str}/screenings"): {Role.NURSE},

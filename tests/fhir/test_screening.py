@@ -217,3 +217,24 @@ def test_searches_page_with_count_and_refuse_unknown_parameters(server, tokens, 
         refused = nurse.get(path, params={"name": "R. S."})
         assert refused.status_code == 400, path
         assert assert_valid(refused.json())["issue"][0]["expression"] == ["name"]
+
+
+def test_analysts_and_admins_are_refused_screenings_but_read_instruments(server, tokens, fhir):
+    client_id, _ = api_referral(server, tokens("pflege"))
+    screening_id = screening_of(fhir, client_id)["id"]
+    paths = [
+        f"/QuestionnaireResponse/{screening_id}",
+        f"/QuestionnaireResponse?patient={client_id}",
+        f"/Observation/{screening_id}-ucla-isolated",
+        f"/Observation?patient={client_id}",
+        f"/Condition/{screening_id}-loneliness",
+        f"/Condition?patient={client_id}",
+    ]
+    assert fhir("pflege").get(paths[2]).status_code == 200 and fhir("pflege").get(paths[4]).status_code == 200
+    for user in ("analyse", "admin"):
+        for path in paths:
+            refused = fhir(user).get(path)
+            assert refused.status_code == 403, (user, path)
+            assert assert_valid(refused.json())["issue"][0]["code"] == "forbidden"
+            assert client_id not in refused.text
+        assert fhir(user).get("/Questionnaire?url=" + CANONICAL).json()["total"] == 1
