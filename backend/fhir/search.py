@@ -38,6 +38,7 @@ BAD_CURSOR = N_("This page link is not valid. Start the search again.")
 
 CURSOR = "_cursor"  # our paging parameter: the position after which the next page starts
 CONTROL = frozenset({"_count", CURSOR, "_format"})
+JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
 
 TASK_PARAMS = frozenset(
     {"_id", "code", "patient", "requester", "owner", "status", "focus", "_lastUpdated", "_include"}
@@ -77,6 +78,8 @@ def parse(pairs: list[tuple[str, str]], allowed: frozenset[str]) -> dict[str, li
     for name, value in pairs:
         if name not in allowed and name not in CONTROL:
             raise BadSearch(UNKNOWN, field=name, name=name)
+        if name == "_format" and value not in JSON_FORMATS:
+            raise bad(name)  # we answer JSON only (the CapabilityStatement says so)
         found.setdefault(name, []).append(value)
     return found
 

@@ -216,6 +216,7 @@ def test_bad_searches_are_refused_with_the_parameter_named(server, fhir):
         "/ServiceRequest?code=x": "code",
         "/ServiceRequest?intent=whatever": "intent",
         "/Consent?patient=Patient/1": "patient",
+        "/Task?_format=xml": "_format",
     }
     for path, name in cases.items():
         answer = client.get(path)
