@@ -91,6 +91,9 @@ async function showOutboxStatus() {
   banner.querySelector("[data-sync-now]").hidden = !status.waiting || offline;
   banner.hidden = !(status.waiting || offline || lost);
   banner.dataset.waiting = String(status.waiting);
+  // The banner's look: a problem the nurse must act on, offline, or only records on their way.
+  const problem = status.rejected || (status.login && status.waiting) || lost;
+  banner.dataset.state = problem ? "problem" : offline ? "offline" : "waiting";
 }
 
 async function storageShort() {
