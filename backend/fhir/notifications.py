@@ -27,7 +27,7 @@ from backend.db.engine import session_scope
 from backend.db.types import utcnow
 from backend.errors import InvalidInput
 from backend.fhir.models import FhirNotification, FhirSubscription
-from backend.fhir.subscriptions import BACKPORT, FHIR_JSON, TOPIC_URL
+from backend.fhir.subscriptions import BACKPORT, FHIR_JSON, status_parameters
 from backend.fhir.task import instant
 from backend.push.guard import vet
 from backend.push.transport import PushSession
@@ -35,7 +35,6 @@ from backend.settings import Settings
 
 log = logging.getLogger("passerelle.fhir")
 NOTIFICATION_PROFILE = f"{BACKPORT}/backport-subscription-notification-r4"
-STATUS_PROFILE = f"{BACKPORT}/backport-subscription-status-r4"
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8  # 5 s, 15 s, 45 s ... an hour: about two hours in all
 TIMEOUT = 10
@@ -60,26 +59,17 @@ def bundle(
 ) -> dict[str, Any]:
     """The notification Bundle (R4 backport, id-only): the Task's reference, nothing of it."""
     subscription = f"{base}/Subscription/{subscription_id}"
-    status = {
-        "resourceType": "Parameters",
-        "id": notification_id,
-        "meta": {"profile": [STATUS_PROFILE]},
-        "parameter": [
-            {"name": "subscription", "valueReference": {"reference": subscription}},
-            {"name": "topic", "valueCanonical": TOPIC_URL},
-            {"name": "status", "valueCode": subscription_status},
-            {"name": "type", "valueCode": "event-notification"},
-            {"name": "events-since-subscription-start", "valueString": str(event_number)},
-            {
-                "name": "notification-event",
-                "part": [
-                    {"name": "event-number", "valueString": str(event_number)},
-                    {"name": "timestamp", "valueInstant": instant(at)},
-                    {"name": "focus", "valueReference": {"reference": f"{base}/Task/{task_id}"}},
-                ],
-            },
+    event = {
+        "name": "notification-event",
+        "part": [
+            {"name": "event-number", "valueString": str(event_number)},
+            {"name": "timestamp", "valueInstant": instant(at)},
+            {"name": "focus", "valueReference": {"reference": f"{base}/Task/{task_id}"}},
         ],
     }
+    status = status_parameters(
+        notification_id, subscription, subscription_status, "event-notification", event_number, [event]
+    )
     return {
         "resourceType": "Bundle",
         "id": notification_id,

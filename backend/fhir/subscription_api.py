@@ -4,6 +4,7 @@ one in a Basic resource). A subscription is its organisation's: another's id ans
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from litestar import Request, Response, delete, get, post
@@ -50,6 +51,21 @@ def read_subscription(id: FromPath[str], reader: Unit, user: Caller) -> Response
     return _fhir(subscriptions.resource(found), headers={"ETag": etag(found.updated_at)})
 
 
+@get("/fhir/Subscription/{id:str}/$status", name="fhir.subscription.status", opt=MEMBERS, sync_to_thread=True)
+def subscription_status(
+    id: FromPath[str], request: Request[Any, Any, Any], reader: Unit, user: Caller
+) -> Response[Any]:
+    """The backport's $status: a searchset Bundle holding the SubscriptionStatus (query-status)."""
+    found = subscriptions.own(reader, user, id)
+    base = _base(request)
+    status = subscriptions.status_parameters(
+        str(uuid.uuid4()), f"{base}/Subscription/{found.id}", found.status, "query-status", found.events_count
+    )
+    entry = {"fullUrl": f"urn:uuid:{status['id']}", "resource": status, "search": {"mode": "match"}}
+    link = [{"relation": "self", "url": f"{base}/Subscription/{found.id}/$status"}]
+    return _fhir({"resourceType": "Bundle", "type": "searchset", "total": 1, "link": link, "entry": [entry]})
+
+
 @get("/fhir/Subscription", name="fhir.subscription.search", opt=MEMBERS, sync_to_thread=True)
 def search_subscriptions(
     request: Request[Any, Any, Any], reader: Unit, user: Caller, status: str | None = None
@@ -66,14 +82,14 @@ def delete_subscription(id: FromPath[str], session: Unit, user: Caller) -> None:
     subscriptions.remove(session, user, id)
 
 
-@get("/fhir/Basic/{id:str}", name="fhir.basic.read", opt=MEMBERS, sync_to_thread=False)
+@get("/fhir/Basic/{id:str}", name="fhir.basic.read", opt=MEMBERS)
 async def read_topic(id: FromPath[str]) -> Response[Any]:
     if id != subscriptions.TOPIC_ID:
         raise NotFound(NO_TOPIC)
     return _fhir(subscriptions.topic())
 
 
-@get("/fhir/Basic", name="fhir.basic.search", opt=MEMBERS, sync_to_thread=False)
+@get("/fhir/Basic", name="fhir.basic.search", opt=MEMBERS)
 async def search_topics(request: Request[Any, Any, Any], code: str | None = None) -> Response[Any]:
     """`?code=SubscriptionTopic` (or none): the one topic there is."""
     topics = (
@@ -88,6 +104,7 @@ async def search_topics(request: Request[Any, Any, Any], code: str | None = None
 ROUTES = [
     create_subscription,
     read_subscription,
+    subscription_status,
     search_subscriptions,
     delete_subscription,
     read_topic,

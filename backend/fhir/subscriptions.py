@@ -40,7 +40,7 @@ BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition"
 SUBSCRIPTION_PROFILE = f"{BACKPORT}/backport-subscription"
 FILTER_CRITERIA = f"{BACKPORT}/backport-filter-criteria"
 PAYLOAD_CONTENT = f"{BACKPORT}/backport-payload-content"
-TOPIC_CANONICAL = f"{BACKPORT}/capabilitystatement-subscriptiontopic-canonical"
+STATUS_PROFILE = f"{BACKPORT}/backport-subscription-status-r4"
 TOPIC_ID = "task-changed"
 TOPIC_URL = f"https://fhir.passerelle.ch/SubscriptionTopic/{TOPIC_ID}"
 FHIR_JSON = "application/fhir+json"
@@ -296,6 +296,31 @@ def resource(subscription: FhirSubscription) -> dict[str, Any]:
     return body
 
 
+def status_parameters(
+    status_id: str,
+    subscription: str,
+    status: str,
+    kind: str,
+    events: int,
+    notification_events: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The R4 backport SubscriptionStatus (a Parameters resource): first entry of a notification
+    (`event-notification`) and the answer of $status (`query-status`)."""
+    parameters: list[dict[str, Any]] = [
+        {"name": "subscription", "valueReference": {"reference": subscription}},
+        {"name": "topic", "valueCanonical": TOPIC_URL},
+        {"name": "status", "valueCode": status},
+        {"name": "type", "valueCode": kind},
+        {"name": "events-since-subscription-start", "valueString": str(events)},
+    ]
+    return {
+        "resourceType": "Parameters",
+        "id": status_id,
+        "meta": {"profile": [STATUS_PROFILE]},
+        "parameter": parameters + (notification_events or []),
+    }
+
+
 def _sub(url: str, **value: Any) -> dict[str, Any]:
     return {"url": url, **value}
 
@@ -349,17 +374,6 @@ def topic() -> dict[str, Any]:
             _sub(f"{r5}.notificationShape", extension=[_sub("resource", valueUri="Task")]),
         ],
         "code": {"coding": [{"system": "http://hl7.org/fhir/fhir-types", "code": "SubscriptionTopic"}]},
-    }
-
-
-def capability_resource() -> dict[str, Any]:
-    """CapabilityStatement.rest.resource for Subscription (for /fhir/metadata), naming the topic."""
-    return {
-        "type": "Subscription",
-        "extension": [{"url": TOPIC_CANONICAL, "valueCanonical": TOPIC_URL}],
-        "supportedProfile": [SUBSCRIPTION_PROFILE],
-        "interaction": [{"code": c} for c in ("create", "read", "delete", "search-type")],
-        "searchParam": [{"name": "status", "type": "token"}],
     }
 
 

@@ -133,6 +133,16 @@ def test_a_new_referral_reaches_the_receivers_hook_once_as_id_only(server, token
     for personal in ("R. S.", "079 765 43 21", "1940", "Patient"):
         assert personal not in text
 
+    # $status counts the events so far (the subscriber can tell whether it missed one).
+    queried = assert_valid(coordinator.get(f"/Subscription/{made['id']}/$status").json())
+    assert queried["type"] == "searchset"
+    status = queried["entry"][0]["resource"]
+    assert status["meta"]["profile"] == [f"{BACKPORT}/backport-subscription-status-r4"]
+    values = {p["name"]: p for p in status["parameter"]}
+    assert values["type"]["valueCode"] == "query-status"
+    assert values["events-since-subscription-start"]["valueString"] == "1"
+    assert fhir("coordination").get(f"/Subscription/{made['id']}/$status").status_code == 404
+
     # The subscriber then reads the Task with its own token.
     task = coordinator.get(f"/Task/{referral_id}")
     assert task.status_code == 200 and task.json()["status"] == "requested"
@@ -200,6 +210,11 @@ def test_a_refusing_hook_is_not_retried_and_endless_failures_put_the_subscriptio
     )
     errored = assert_valid(coordinator.get(f"/Subscription/{broken['id']}").json())
     assert "503" in errored["error"]
+    in_error = assert_valid(coordinator.get("/Subscription", params={"status": "error"}).json())
+    assert broken["id"] in {e["resource"]["id"] for e in in_error["entry"]}
+    assert all(e["resource"]["status"] == "error" for e in in_error["entry"])
+    active = coordinator.get("/Subscription", params={"status": "active"}).json()
+    assert broken["id"] not in {e["resource"]["id"] for e in active["entry"]}
     assert len(about(hooks, failing, referral_id)) == 2
     assert [h.answered for h in about(hooks, refusing, referral_id)] == [400]  # no retry of a 4xx
     status = server.database.execute(
@@ -288,3 +303,14 @@ def test_the_topic_is_served_as_a_basic_resource(server, fhir):
     found = assert_valid(client.get("/Basic", params={"code": "SubscriptionTopic"}).json())
     assert [e["resource"]["id"] for e in found["entry"]] == ["task-changed"]
     assert client.get("/Basic/other").status_code == 404
+
+
+def test_the_capability_statement_offers_subscriptions(server, fhir):
+    statement = fhir("koordination").get("/metadata").json()  # validated by the statement's own tests
+    resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    subscription = resources["Subscription"]
+    assert {i["code"] for i in subscription["interaction"]} == {"create", "read", "delete", "search-type"}
+    assert [p["name"] for p in subscription["searchParam"]] == ["status"]
+    assert [o["name"] for o in subscription["operation"]] == ["status"]
+    assert "task-changed" in subscription["documentation"]
+    assert {i["code"] for i in resources["Basic"]["interaction"]} == {"read", "search-type"}
