@@ -56,11 +56,15 @@ class AuthMiddleware(ASGIMiddleware):
             request.state.session_expired = user is None
 
         scope["user"] = user
-        request.state.locale = negotiate(
-            user.language if user else None,
-            request.cookies.get(LANGUAGE_COOKIE),
-            request.headers.get("accept-language"),
-        )
+        if request.url.path.startswith(FHIR):
+            # A system speaks for itself: its Accept-Language, else German (no saved preference).
+            request.state.locale = negotiate(None, None, request.headers.get("accept-language"))
+        else:
+            request.state.locale = negotiate(
+                user.language if user else None,
+                request.cookies.get(LANGUAGE_COOKIE),
+                request.headers.get("accept-language"),
+            )
         await next_app(scope, receive, send)
 
 

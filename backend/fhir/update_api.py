@@ -27,7 +27,7 @@ from backend.fhir import task_update
 from backend.fhir.api import NO_SUCH, resource_response
 from backend.fhir.task_update import WantedChange
 from backend.fhir.version import check_if_match, etag
-from backend.i18n import N_, parse_accept_language
+from backend.i18n import N_
 from backend.referrals import cases, service, states
 from backend.referrals.models import Referral
 
@@ -61,14 +61,6 @@ ELEMENTS = {
 
 class UnsupportedMediaType(DomainError):
     status_code = 415
-
-
-def _answer_in_asked_language(request: Request[Any, Any, Any]) -> None:
-    """A system states its language with Accept-Language; it wins over the token user's saved
-    preference (which the middleware put first), so a refusal reads as the caller asked."""
-    asked = parse_accept_language(request.headers.get("accept-language"))
-    if asked:
-        request.state.locale = asked
 
 
 def _body(request: Request[Any, Any, Any], body: bytes, types: tuple[str, ...]) -> Any:
@@ -195,7 +187,6 @@ def update_task(
     request: Request[Any, Any, Any], id: FromPath[str], body: bytes, session: Unit, user: Caller
 ) -> Response[Any]:
     """The whole Task: only status, businessStatus, statusReason and output may differ."""
-    _answer_in_asked_language(request)
     incoming = _body(request, body, TASK_TYPES)
     return _update(request, session, user, id, lambda current: task_update.from_put(current, incoming))
 
@@ -205,7 +196,6 @@ def patch_task(
     request: Request[Any, Any, Any], id: FromPath[str], body: bytes, session: Unit, user: Caller
 ) -> Response[Any]:
     """JSON Patch (RFC 6902): add / replace on status, businessStatus, statusReason, output."""
-    _answer_in_asked_language(request)
     operations = _body(request, body, (PATCH_TYPE,))
     return _update(request, session, user, id, lambda current: task_update.from_patch(current, operations))
 
