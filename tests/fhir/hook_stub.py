@@ -1,6 +1,7 @@
-"""A subscriber's rest-hook endpoint for tests: a threading HTTP server on 127.0.0.1 that records
-every request (path, headers, body) and answers 200, or a scripted status for the next ones
-to a path (`fail_next("/hook/a", 2, 503)`)."""
+"""A subscriber's side for tests: its rest-hook endpoint, a threading HTTP server on 127.0.0.1 that
+records every request (path, headers, body) and answers 200, or a scripted status for the next
+ones to a path (`fail_next("/hook/a", 2, 503)`); and the Subscription it posts
+(`subscription_resource`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,36 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+TOPIC = "https://fhir.passerelle.ch/SubscriptionTopic/task-changed"
+BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition"
+
+
+def subscription_resource(
+    endpoint: str, *filters: str, content: str = "id-only", headers: list[str] | None = None
+) -> dict[str, Any]:
+    """An R4 backport Subscription to Passerelle's topic, as a subscriber posts it."""
+    resource: dict[str, Any] = {
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "Our case system",
+        "criteria": TOPIC,
+        "channel": {
+            "type": "rest-hook",
+            "endpoint": endpoint,
+            "payload": "application/fhir+json",
+            "_payload": {
+                "extension": [{"url": f"{BACKPORT}/backport-payload-content", "valueCode": content}]
+            },
+        },
+    }
+    if filters:
+        resource["_criteria"] = {
+            "extension": [{"url": f"{BACKPORT}/backport-filter-criteria", "valueString": f} for f in filters]
+        }
+    if headers:
+        resource["channel"]["header"] = headers
+    return resource
 
 
 @dataclass

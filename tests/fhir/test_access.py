@@ -8,8 +8,8 @@ INTERACTIONS says who gets in and with what status; everyone else is refused:
 and a refusal never carries the referral's data.
 
 To add an interaction, append a row: method, path template ({referral}, {client}, {consent},
-{owner}, {requester}), the expected status for each user who gets in (users left out are
-refused as above), and for writes a body builder (ids → JSON) and headers."""
+{owner}, {requester}, {subscription}), the expected status for each user who gets in (users left
+out are refused as above), and for writes a body builder (ids → JSON) and headers."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.fhir.conftest import assert_valid
+from tests.fhir.hook_stub import subscription_resource
 from tests.support import api_referral
 
 INSIDERS = ("pflege", "koordination")  # the referring and the receiving organisation
@@ -59,6 +61,20 @@ INTERACTIONS = [
     Interaction("GET", "/Consent/{consent}", BOTH),
     Interaction("GET", "/Consent?_id={consent}", BOTH, search=True),
     Interaction("GET", "/Procedure/{referral}", BOTH),
+    # Subscriptions: an organisation's own (koordination made {subscription}); the topic for all.
+    Interaction(
+        "POST",
+        "/Subscription",
+        {"koordination": 201, "pflege": 422, "soins": 422, "coordination": 422},  # owner: not theirs
+        body=lambda ids: subscription_resource(
+            "http://127.0.0.1:9/walk", f"Task?owner=Organization/{ids['owner']}&status=draft"
+        ),
+    ),
+    Interaction("GET", "/Subscription/{subscription}", {"koordination": 200}),
+    Interaction("GET", "/Subscription/{subscription}/$status", {"koordination": 200}),
+    Interaction("GET", "/Subscription", {"koordination": 200}, search=True),
+    Interaction("GET", "/Basic/task-changed", {u: 200 for u in INSIDERS + OTHER_ORGANISATIONS}),
+    Interaction("DELETE", "/Subscription/{subscription}", {"koordination": 204}),  # the last one
 ]
 
 
@@ -74,7 +90,18 @@ def walk_ids(server, tokens) -> dict[str, str]:
         "SELECT consent_id, directory_organization_id, organisation_id FROM referral WHERE id = :i",
         i=referral_id,
     )[0]
+    # A subscription that never fires (the receiver never sees a draft), for the Subscription rows.
+    made = httpx.post(
+        f"{server.url}/fhir/Subscription",
+        json=subscription_resource(
+            "http://127.0.0.1:9/walk", f"Task?owner=Organization/{owner}&status=draft"
+        ),
+        headers={"Authorization": f"Bearer {tokens('koordination')}"},
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
     return {
+        "subscription": made.json()["id"],
         "referral": referral_id,
         "client": client_id,
         "consent": consent_id,

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fhir.conftest import FHIR_JSON, assert_valid
-from tests.fhir.hook_stub import Hook, HookStub, hook_stub
+from tests.fhir.hook_stub import BACKPORT, TOPIC, Hook, HookStub, hook_stub
+from tests.fhir.hook_stub import subscription_resource as subscription
 from tests.support import api_referral
 
-TOPIC = "https://fhir.passerelle.ch/SubscriptionTopic/task-changed"
-BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition"
 RECEIVER = "Pro Senectute Kanton Bern"
 
 
@@ -35,33 +34,6 @@ def org_of(server, username: str) -> int:
     return server.database.execute(
         "SELECT organisation_id FROM user_account WHERE username = :u", u=username
     )[0][0]
-
-
-def subscription(
-    endpoint: str, *filters: str, content: str = "id-only", headers: list[str] | None = None, **extra
-) -> dict:
-    resource = {
-        "resourceType": "Subscription",
-        "status": "requested",
-        "reason": "Our case system",
-        "criteria": TOPIC,
-        "channel": {
-            "type": "rest-hook",
-            "endpoint": endpoint,
-            "payload": FHIR_JSON,
-            "_payload": {
-                "extension": [{"url": f"{BACKPORT}/backport-payload-content", "valueCode": content}]
-            },
-        },
-        **extra,
-    }
-    if filters:
-        resource["_criteria"] = {
-            "extension": [{"url": f"{BACKPORT}/backport-filter-criteria", "valueString": f} for f in filters]
-        }
-    if headers:
-        resource["channel"]["header"] = headers
-    return resource
 
 
 def subscribe(client, resource: dict) -> dict:
