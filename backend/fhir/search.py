@@ -41,9 +41,13 @@ CONTROL = frozenset({"_count", CURSOR, "_format"})
 JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
 
 TASK_PARAMS = frozenset(
-    {"_id", "code", "patient", "requester", "owner", "status", "focus", "_lastUpdated", "_include"}
+    {"_id", "code", "patient", "requester", "owner", "status", "focus", "_lastUpdated", "_include", "_sort"}
 )
-SERVICE_REQUEST_PARAMS = frozenset({"_id", "category", "intent", "patient", "status", "_lastUpdated"})
+SERVICE_REQUEST_PARAMS = frozenset(
+    {"_id", "category", "intent", "patient", "status", "_lastUpdated", "_sort"}
+)
+# Pages come in order of change (oldest first), the order a poller wants; asking for it is fine.
+SORTS = frozenset({"_lastUpdated"})
 TASK_INCLUDES = frozenset({"Task:focus", "Task:focus:ServiceRequest"})
 
 TASK_CODE_SYSTEM = "http://hl7.org/fhir/CodeSystem/task-code"
@@ -287,6 +291,8 @@ def task_filters(params: dict[str, list[str]], organisation_id: int | None) -> l
                 clauses.append(date_filter(name, Referral.updated_at, value))
             elif name == "_include" and value not in TASK_INCLUDES:
                 raise bad(name)
+            elif name == "_sort" and value not in SORTS:
+                raise bad(name)
     return clauses
 
 
@@ -310,6 +316,8 @@ def service_request_filters(
                 clauses.append(request_status_filter(value))
             elif name == "_lastUpdated":
                 clauses.append(date_filter(name, Referral.updated_at, value))
+            elif name == "_sort" and value not in SORTS:
+                raise bad(name)
     return clauses
 
 

@@ -187,7 +187,9 @@ def test_last_updated_finds_what_changed_since_the_last_poll(server, tokens, fhi
 def test_paging_follows_next_to_the_end_without_duplicates(server, tokens, fhir):
     made = {api_referral(server, tokens("pflege"))[1] for _ in range(5)}
     requester = f"Organization/passerelle-{org_of(server, 'pflege')}"
-    bundles, entries = every_page(fhir("pflege"), "/Task", {"requester": requester, "_count": "2"})
+    bundles, entries = every_page(
+        fhir("pflege"), "/Task", {"requester": requester, "_count": "2", "_sort": "_lastUpdated"}
+    )
     ids = [e["resource"]["id"] for e in entries]
     assert len(ids) == len(set(ids)) == bundles[0]["total"]
     assert made <= set(ids)
@@ -217,6 +219,7 @@ def test_bad_searches_are_refused_with_the_parameter_named(server, fhir):
         "/ServiceRequest?intent=whatever": "intent",
         "/Consent?patient=Patient/1": "patient",
         "/Task?_format=xml": "_format",
+        "/Task?_sort=-_lastUpdated": "_sort",
     }
     for path, name in cases.items():
         answer = client.get(path)
