@@ -84,9 +84,9 @@ def patient_of(screening: Screening) -> dict[str, str]:
 
 
 def author_of(screening: Screening) -> dict[str, str]:
-    """The nurse who made it (Practitioner/<user id>), or the organisation when unknown."""
-    if screening.created_by:
-        return {"reference": f"Practitioner/{screening.created_by}"}
+    """The organisation that made it (readable as an Organization); no Practitioner resources
+    exist for our users, so the nurse is not named (search `author=Practitioner/<user id>`
+    still finds a nurse's screenings)."""
     return {"reference": f"Organization/{codes.passerelle_org_id(screening.organisation_id)}"}
 
 
@@ -364,8 +364,6 @@ def condition(screening: Screening, domain: str) -> dict[str, Any]:
         "recordedDate": instant(screening.completed_at or screening.updated_at),
         "evidence": [{"detail": [{"reference": f"Observation/{need_observation_id(screening.id, domain)}"}]}],
     }
-    if screening.created_by:
-        resource["recorder"] = {"reference": f"Practitioner/{screening.created_by}"}
     return resource
 
 

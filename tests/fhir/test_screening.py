@@ -4,6 +4,12 @@ its confirmed needs as Conditions — for the organisation that made it only, ea
 
 from __future__ import annotations
 
+import re
+import uuid
+
+from backend.fhir import screening as mapping
+from backend.screening.instruments import all_instruments
+from backend.vocab import NEED_DOMAINS
 from tests.fhir.conftest import assert_valid
 from tests.support import api_referral
 
@@ -24,6 +30,10 @@ def views(server, screening_id: str) -> int:
         "SELECT count(*) FROM audit_event WHERE action = 'view' AND subject_type = 'screening' AND subject_id = :s",
         s=screening_id,
     )[0][0]
+
+
+def nurse_search(fhir, params: dict) -> dict:
+    return assert_valid(fhir("pflege").get("/QuestionnaireResponse", params=params).json())
 
 
 def screening_of(fhir, client_id: str) -> dict:
@@ -80,7 +90,8 @@ def test_a_screening_is_a_questionnaire_response_for_its_organisation_only(serve
     assert response["questionnaire"] == f"{CANONICAL}|1.0.0"
     assert response["status"] == "completed"
     assert response["subject"] == {"reference": f"Patient/{client_id}"}
-    assert response["author"]["reference"].startswith("Practitioner/")
+    assert response["author"]["reference"].startswith("Organization/passerelle-")
+    nurse_id = server.database.execute("SELECT id FROM user_account WHERE username = 'pflege'")[0][0]
     answers = {item["linkId"]: item["answer"] for item in response["item"]}
     assert answers["ucla-companionship"] == [{"valueCoding": {"code": "often", "display": "Oft"}}]
 
@@ -93,6 +104,7 @@ def test_a_screening_is_a_questionnaire_response_for_its_organisation_only(serve
     for param, value in [
         ("_id", screening_id),
         ("author", response["author"]["reference"]),
+        ("author", f"Practitioner/{nurse_id}"),
         ("questionnaire", CANONICAL),
         ("questionnaire", f"{CANONICAL}|1.0.0"),
         ("status", "completed"),
@@ -101,6 +113,8 @@ def test_a_screening_is_a_questionnaire_response_for_its_organisation_only(serve
             fhir("pflege").get("/QuestionnaireResponse", params={param: value, "patient": client_id}).json()
         )
         assert found["total"] == 1, (param, value)
+    for author in ("Practitioner/999999", "Organization/passerelle-999999"):
+        assert nurse_search(fhir, {"author": author, "patient": client_id})["total"] == 0
     assert (
         fhir("pflege")
         .get("/QuestionnaireResponse", params={"status": "in-progress", "patient": client_id})
@@ -238,3 +252,18 @@ def test_analysts_and_admins_are_refused_screenings_but_read_instruments(server,
             assert assert_valid(refused.json())["issue"][0]["code"] == "forbidden"
             assert client_id not in refused.text
         assert fhir(user).get("/Questionnaire?url=" + CANONICAL).json()["total"] == 1
+
+
+def test_every_derived_id_is_a_valid_fhir_id():
+    """Observation and Condition ids are made from a screening id and an item or need code: each
+    must fit FHIR's id (64 characters of [A-Za-z0-9-.]) and lead back to its screening."""
+    screening_id = str(uuid.uuid4())
+    made = [mapping.need_observation_id(screening_id, d) for d in NEED_DOMAINS]
+    made += [mapping.condition_id(screening_id, d) for d in NEED_DOMAINS]
+    for instrument in all_instruments().values():
+        made += [mapping.item_observation_id(screening_id, item["linkId"]) for item in instrument["items"]]
+        assert_valid(mapping.questionnaire(instrument))
+    for ident in made:
+        assert re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", ident), ident
+        assert mapping.screening_of(ident) == screening_id
+    assert mapping.screening_of("not-one-of-ours") is None
