@@ -29,6 +29,12 @@ US_CORE_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category"
 CONDITION_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
 CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
+HELP_CONTROL = {
+    "system": "http://hl7.org/fhir/questionnaire-item-control",
+    "code": "help",
+    "display": "Help-Button",
+}
 UNSPECIFIED = "sdoh-category-unspecified"  # Gravity's code for an answer of no one category
 NEED_PREFIX = "need-"
 SCREENING_ID_LENGTH = 36  # a uuid
@@ -152,6 +158,15 @@ def questionnaire_item(item: dict[str, Any], items: dict[str, dict[str, Any]]) -
         resource["repeats"] = True
     if "enableWhen" in item and (when := _enable_when(item["enableWhen"], items)):
         resource.update(when)
+    if "help" in item and item["type"] != "display":  # display items may have no children
+        resource["item"] = [
+            {
+                "extension": [{"url": ITEM_CONTROL, "valueCodeableConcept": {"coding": [HELP_CONTROL]}}],
+                "linkId": f"{item['linkId']}-help",
+                **texts("text", item["help"]),
+                "type": "display",
+            }
+        ]
     if "options" in item:
         resource["answerOption"] = [
             {"valueCoding": {"code": option["code"], **texts("display", option["text"])}}

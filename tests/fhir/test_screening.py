@@ -60,6 +60,13 @@ def test_each_instrument_is_a_questionnaire_in_german_and_french_for_every_role(
     assert set(options) == {"stable", "worried", "none", "no-answer"}
     assert options["none"]["display"] and french(options["none"]["_display"]) != options["none"]["display"]
     assert items["housing-problems"]["repeats"] is True
+    (help_item,) = housing["item"]  # the nurse's hint, as SDC's help control
+    assert (
+        help_item["type"] == "display"
+        and help_item["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "help"
+    )
+    assert help_item["text"] and french(help_item["_text"]) != help_item["text"]
+    assert "item" not in items["intro"]  # a display item has no children
     assert {w["question"] for w in items["housing-problems"]["enableWhen"]} == {"housing-situation"}
 
     self_check = assert_valid(fhir("pflege", "fr").get("/Questionnaire/self-check").json())
