@@ -227,9 +227,10 @@ def create(session: Session, user: CurrentUser, resource: Any, production: bool)
     return subscription
 
 
-def own(session: Session, user: CurrentUser, subscription_id: str) -> FhirSubscription:
-    """One of the caller's organisation's subscriptions; another's is 'not found'."""
-    subscription = session.get(FhirSubscription, subscription_id)
+def own(session: Session, user: CurrentUser, subscription_id: str, lock: bool = False) -> FhirSubscription:
+    """One of the caller's organisation's subscriptions; another's is 'not found'. `lock`: its
+    row stays locked until the end of the transaction (PostgreSQL; SQLite has one writer)."""
+    subscription = session.get(FhirSubscription, subscription_id, with_for_update=lock)
     if (
         subscription is None
         or user.organisation_id is None
@@ -247,8 +248,9 @@ def of_organisation(session: Session, user: CurrentUser, status: str | None = No
 
 
 def remove(session: Session, user: CurrentUser, subscription_id: str) -> None:
-    """The subscription and its notifications not yet sent go (nothing more will be posted)."""
-    subscription = own(session, user, subscription_id)
+    """The subscription and its notifications go (nothing more will be posted). Its row is
+    locked first: an event being numbered for it finishes before, or finds it gone after."""
+    subscription = own(session, user, subscription_id, lock=True)
     session.exec(delete(FhirNotification).where(col(FhirNotification.subscription_id) == subscription.id))
     session.delete(subscription)
     record(session, user.id, user.organisation_id, "delete", "fhir_subscription", subscription_id)
@@ -409,25 +411,25 @@ def notify(session: Session, referral: Referral, event: str, receiver_sees: bool
         return 0
     table = table_of(FhirSubscription)
     now = utcnow()
+    # In id order: concurrent events lock the counters they raise in the same order (no deadlock).
     found = session.connection().execute(
-        select(table.c.id, table.c.organisation_id, table.c.filters, table.c.ends_at).where(
-            table.c.organisation_id.in_(orgs), table.c.status == "active"
-        )
+        select(table.c.id, table.c.organisation_id, table.c.filters, table.c.ends_at)
+        .where(table.c.organisation_id.in_(orgs), table.c.status == "active")
+        .order_by(table.c.id)
     )
     rows = []
     for sub_id, org, filters, end in found.all():
         if (end is not None and end <= now) or not matches(filters or {}, org, referral, receiver_sees):
             continue
-        number = (
-            session.connection()
-            .execute(
-                update(table)
-                .where(table.c.id == sub_id)
-                .values(events_count=table.c.events_count + 1)
-                .returning(table.c.events_count)
-            )
-            .scalar_one()
+        raise_count = (
+            update(table)
+            .where(table.c.id == sub_id)
+            .values(events_count=table.c.events_count + 1)
+            .returning(table.c.events_count)
         )
+        number = session.connection().execute(raise_count).scalar_one_or_none()
+        if number is None:  # deleted since it was read
+            continue
         rows.append(
             {
                 "id": str(uuid.uuid4()),

@@ -286,3 +286,30 @@ def test_the_capability_statement_offers_subscriptions(server, fhir):
     assert [o["name"] for o in subscription["operation"]] == ["status"]
     assert "task-changed" in subscription["documentation"]
     assert {i["code"] for i in resources["Basic"]["interaction"]} == {"read", "search-type"}
+
+
+def test_matching_keeps_to_the_organisations_own_side_of_a_task():
+    from backend.fhir.subscriptions import matches, parse_filter
+    from backend.referrals.models import Referral
+
+    referral = Referral(
+        id="r1",
+        organisation_id=1,
+        receiving_organisation_id=2,
+        directory_organization_id="dir-2",
+        service_id="s",
+        need_domain="loneliness",
+        status="requested",
+    )
+    assert parse_filter("Task?owner=Organization/dir-2&status=requested,accepted") == {
+        "owner": {"dir-2"},
+        "status": {"requested", "accepted"},
+    }
+    assert matches({}, 1, referral, receiver_sees=True) and matches({}, 2, referral, receiver_sees=True)
+    assert not matches({}, 3, referral, receiver_sees=True)  # neither side
+    assert not matches({}, 2, referral, receiver_sees=False)  # a draft's receiver hears nothing
+    assert matches({"owner": ["dir-2"], "status": ["requested"]}, 2, referral, receiver_sees=True)
+    assert not matches({"owner": ["dir-2"]}, 1, referral, receiver_sees=True)  # the sender is not the owner
+    assert not matches({"status": ["accepted"]}, 2, referral, receiver_sees=True)
+    assert matches({"requester": ["passerelle-1"]}, 1, referral, receiver_sees=True)
+    assert not matches({"requester": ["passerelle-1"]}, 2, referral, receiver_sees=True)
