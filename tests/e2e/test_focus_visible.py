@@ -115,3 +115,24 @@ def test_hidden_controls_stay_hidden(e2e_server, page, user, path):
         # Headless Chromium has no push service: at most "turn on" may show, never off or test.
         assert not page.get_by_role("button", name="Testbenachrichtigung senden").is_visible()
         assert not page.get_by_role("button", name="Benachrichtigungen ausschalten").is_visible()
+
+
+def test_the_audit_table_scrolls_by_keyboard_at_360(e2e_server, page):
+    """axe's scrollable-region-focusable on /admin/audit at 360 px (issue 20, item 9)."""
+    from tests.e2e.helpers import serious_violations
+
+    page.set_viewport_size({"width": 360, "height": 800})
+    log_in(page, e2e_server.url, "pflege")
+    page.wait_for_url(e2e_server.url + "/")
+    page.goto(e2e_server.url + "/clients")
+    link = page.locator("main a", has_text="H. M.").first
+    client_path = link.get_attribute("href")
+    link.click()  # a view of personal data: one audit row at least
+    page.wait_for_url(e2e_server.url + client_path)
+    page.context.clear_cookies()
+    log_in(page, e2e_server.url, "admin")
+    page.wait_for_url(e2e_server.url + "/")
+    page.goto(e2e_server.url + "/admin/audit?subject=" + client_path.rsplit("/", 1)[1])
+    region = page.get_by_role("region", name="Zugriffsprotokoll")
+    assert region.get_attribute("tabindex") == "0"
+    assert serious_violations(page) == []
