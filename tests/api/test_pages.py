@@ -166,3 +166,22 @@ def test_server_error_is_a_page_in_the_users_language_without_traceback(make_ser
     assert "Traceback" not in api.text and "organisation" not in api.text
     # The operator gets the details in the server's log.
     assert "OperationalError" in server.log() or "ProgrammingError" in server.log()
+
+
+@pytest.mark.parametrize(
+    "user,one,many",
+    [("coordination", "{n} reçue", "{n} reçues"), ("koordination", "{n} erhalten", "{n} erhalten")],
+)
+def test_inbox_counts_on_the_start_page_take_their_plural_form(server, user, one, many):
+    """Issue 17, item 9: "3 Reçue" became "3 reçues" (French: 0 and 1 are singular)."""
+    import httpx
+
+    with httpx.Client(base_url=server.url, timeout=10) as browser:
+        login(browser, user)
+        html = browser.get("/").text
+    received = re.search(r'\?tab=received">([^<]+)</a>', html)
+    assert received, html[:500]
+    number = int(received.group(1).split()[0])
+    expected = (one if number <= 1 else many).format(n=number)
+    assert received.group(1).strip() == expected
+    assert not re.search(r"\d+ (Reçue|Acceptée|Neu)\b", html)
