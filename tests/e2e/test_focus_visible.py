@@ -136,3 +136,32 @@ def test_the_audit_table_scrolls_by_keyboard_at_360(e2e_server, page):
     region = page.get_by_role("region", name="Zugriffsprotokoll")
     assert region.get_attribute("tabindex") == "0"
     assert serious_violations(page) == []
+
+
+# How an element looks apart from its colours: what forced colours keep.
+SHAPE = """e => { const s = getComputedStyle(e);
+  return [s.textDecorationLine, s.borderTopWidth, s.borderBottomWidth].join(" "); }"""
+
+
+@pytest.mark.parametrize(
+    "user,path,current,other",
+    [
+        (None, "/login", ".language-switcher button.current", ".language-switcher button:not(.current)"),
+        (None, "/check/fr", ".check-languages .button.current", ".check-languages .button:not(.current)"),
+        ("koordination", "/inbox", ".tabs a[aria-current=page]", ".tabs a:not([aria-current])"),
+    ],
+)
+def test_the_current_item_is_marked_beyond_colour_in_forced_colours(
+    e2e_server, page, user, path, current, other
+):
+    """Issue 20, item 7: the current tab and language differed only by colour or weight."""
+    page.emulate_media(forced_colors="active")
+    if user:
+        log_in(page, e2e_server.url, user)
+        page.wait_for_url(e2e_server.url + "/")
+    page.goto(e2e_server.url + path)
+    assert page.evaluate("() => matchMedia('(forced-colors: active)').matches")
+    mine = page.locator(current).first.evaluate(SHAPE)
+    theirs = page.locator(other).first.evaluate(SHAPE)
+    assert mine != theirs, (mine, theirs)
+    page.screenshot(path=f"test-artifacts/forced-colours-{path.strip('/').replace('/', '-')}.png")
