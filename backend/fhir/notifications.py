@@ -87,8 +87,19 @@ def bundle(
     }
 
 
+def _anything_due(engine: Engine, now: datetime) -> bool:
+    """A read first: most rounds find nothing, and on SQLite a claim would take the write lock."""
+    with session_scope(engine, writes=False) as session:
+        query = select(FhirNotification.id).where(
+            FhirNotification.status == "pending", FhirNotification.next_attempt_at <= now
+        )
+        return session.exec(query.limit(1)).first() is not None
+
+
 def _claim(engine: Engine, limit: int) -> list[str]:
     now = utcnow()
+    if not _anything_due(engine, now):
+        return []
     with session_scope(engine, writes=True) as session:
         query = (
             select(FhirNotification)

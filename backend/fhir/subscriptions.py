@@ -265,7 +265,9 @@ def _redacted(header: str) -> str:
     return f"{name}: ***"
 
 
-def resource(subscription: FhirSubscription) -> dict[str, Any]:
+def resource(subscription: FhirSubscription, now: datetime | None = None) -> dict[str, Any]:
+    """The Subscription as R4 shows it; past its `end` it is `off` (it matches nothing more)."""
+    ended = subscription.ends_at is not None and subscription.ends_at <= (now or utcnow())
     channel: dict[str, Any] = {
         "type": "rest-hook",
         "endpoint": subscription.endpoint,
@@ -282,7 +284,7 @@ def resource(subscription: FhirSubscription) -> dict[str, Any]:
             "lastUpdated": instant(subscription.updated_at),
             "profile": [SUBSCRIPTION_PROFILE],
         },
-        "status": subscription.status,
+        "status": "off" if ended else subscription.status,
         "reason": subscription.reason,
         "criteria": subscription.topic,
     }

@@ -123,15 +123,23 @@ def test_a_new_referral_reaches_the_receivers_hook_once_as_id_only(server, token
 def test_the_sender_subscribes_as_requester_and_filters_that_do_not_match_get_nothing(
     server, tokens, fhir, hooks
 ):
-    matching, silent = new_path(), new_path()
+    matching, silent, ended = new_path(), new_path(), new_path()
     nurse = fhir("pflege")
     requester = f"Organization/passerelle-{org_of(server, 'pflege')}"
     subscribe(nurse, subscription(hooks.url(matching), f"Task?requester={requester}"))
     subscribe(fhir("koordination"), subscription(hooks.url(silent), "Task?status=completed,cancelled"))
+    over = subscription(hooks.url(ended))
+    over["end"] = "2099-01-01T00:00:00Z"
+    over = subscribe(nurse, over)
+    assert over["end"].startswith("2099-01-01T00:00:00")
+    server.database.execute("UPDATE fhir_subscription SET ends_at = created_at WHERE id = :i", i=over["id"])
+    assert assert_valid(nurse.get(f"/Subscription/{over['id']}").json())["status"] == "off"  # its end passed
+
     _, referral_id = api_referral(server, tokens("pflege"))
     assert hooks.wait_for(lambda: about(hooks, matching, referral_id), timeout=15)
-    time.sleep(2.5)  # one more round: the other subscription stays silent
+    time.sleep(2.5)  # one more round: the others stay silent
     assert about(hooks, silent, referral_id) == []
+    assert hooks.to(ended) == []
     assert len(about(hooks, matching, referral_id)) == 1
 
 
