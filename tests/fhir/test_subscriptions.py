@@ -321,3 +321,14 @@ def test_matching_keeps_to_the_organisations_own_side_of_a_task():
     assert not matches({"status": ["accepted"]}, 2, referral, receiver_sees=True)
     assert matches({"requester": ["passerelle-1"]}, 1, referral, receiver_sees=True)
     assert not matches({"requester": ["passerelle-1"]}, 2, referral, receiver_sees=True)
+
+
+def test_a_body_that_is_not_a_subscription_is_refused(server, fhir):
+    coordinator = fhir("koordination")
+    broken = coordinator.post("/Subscription", content=b"{not json", headers={"Content-Type": FHIR_JSON})
+    assert broken.status_code == 400 and assert_valid(broken.json())["resourceType"] == "OperationOutcome"
+    task = coordinator.post(
+        "/Subscription", json={"resourceType": "Task"}, headers={"Content-Type": FHIR_JSON}
+    )
+    assert task.status_code == 422
+    assert assert_valid(task.json())["issue"][0]["expression"] == ["Subscription.resourceType"]
