@@ -100,8 +100,11 @@ def render_page_or_fragment(
     context: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Template:
-    """The page, or for htmx the fragment it swaps in (same context); `Vary: HX-Request` either way."""
-    return render(request, fragment if wants_fragment(request) else page, context, status_code=status_code)
+    """The page, or for htmx the fragment it swaps in (same context, plus `as_fragment`: a fragment
+    may then update other parts of the page out of band); `Vary: HX-Request` either way."""
+    as_fragment = wants_fragment(request)
+    context = {**(context or {}), "as_fragment": as_fragment}
+    return render(request, fragment if as_fragment else page, context, status_code=status_code)
 
 
 # Jinja's newstyle gettext fills in the %(name)s placeholders itself: these only translate.
