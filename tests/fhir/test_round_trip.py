@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from tests.fhir.conftest import FHIR_JSON, assert_valid
+from tests.fhir.hook_stub import hook_stub, subscription_resource
 from tests.support import csrf_from, login
 
 RECEIVER_ORG = "Pro Senectute Kanton Bern"  # koordination's directory organisation
@@ -94,37 +95,43 @@ def the_organisations_script(base: str, token: str, owner: str, since: str, refe
         patient = fhir.get("/" + task["for"]["reference"])
         assert patient.status_code == 200 and assert_valid(patient.json())["resourceType"] == "Patient"
 
-        read = fhir.get(f"/Task/{task['id']}")
-        accepted = fhir.put(
-            f"/Task/{task['id']}",
-            content=json.dumps({**read.json(), "status": "accepted"}),
-            headers={"If-Match": read.headers["etag"]},
-        )
-        assert accepted.status_code == 200, accepted.text
-        contact = [
-            {
-                "op": "add",
-                "path": "/businessStatus",
-                "value": {"coding": [{"system": CONTACT, "code": "contact-reached"}]},
-            }
-        ]
-        contacted = fhir.patch(
-            f"/Task/{task['id']}",
-            content=json.dumps(contact),
-            headers={"If-Match": accepted.headers["etag"], "Content-Type": "application/json-patch+json"},
-        )
-        assert contacted.status_code == 200, contacted.text
-        outcome = {"coding": [{"system": OUTCOMES, "code": "help_started"}]}
-        done = {
-            **contacted.json(),
-            "status": "completed",
-            "output": [{"type": {"text": "Outcome"}, "valueCodeableConcept": outcome}],
+        accept_contact_complete(fhir, task["id"])
+
+
+def accept_contact_complete(fhir: httpx.Client, task_id: str) -> None:
+    """Accepts the Task, records a contact that reached the person and completes it with the
+    outcome "help started", each time with the version it read (If-Match)."""
+    read = fhir.get(f"/Task/{task_id}")
+    accepted = fhir.put(
+        f"/Task/{task_id}",
+        content=json.dumps({**read.json(), "status": "accepted"}),
+        headers={"If-Match": read.headers["etag"]},
+    )
+    assert accepted.status_code == 200, accepted.text
+    contact = [
+        {
+            "op": "add",
+            "path": "/businessStatus",
+            "value": {"coding": [{"system": CONTACT, "code": "contact-reached"}]},
         }
-        completed = fhir.put(
-            f"/Task/{task['id']}", content=json.dumps(done), headers={"If-Match": contacted.headers["etag"]}
-        )
-        assert completed.status_code == 200, completed.text
-        assert assert_valid(completed.json())["status"] == "completed"
+    ]
+    contacted = fhir.patch(
+        f"/Task/{task_id}",
+        content=json.dumps(contact),
+        headers={"If-Match": accepted.headers["etag"], "Content-Type": "application/json-patch+json"},
+    )
+    assert contacted.status_code == 200, contacted.text
+    outcome = {"coding": [{"system": OUTCOMES, "code": "help_started"}]}
+    done = {
+        **contacted.json(),
+        "status": "completed",
+        "output": [{"type": {"text": "Outcome"}, "valueCodeableConcept": outcome}],
+    }
+    completed = fhir.put(
+        f"/Task/{task_id}", content=json.dumps(done), headers={"If-Match": contacted.headers["etag"]}
+    )
+    assert completed.status_code == 200, completed.text
+    assert assert_valid(completed.json())["status"] == "completed"
 
 
 def test_the_nurse_sees_what_the_organisation_did_through_fhir(server, tokens):
@@ -166,3 +173,64 @@ def test_the_nurse_sees_what_the_organisation_did_through_fhir(server, tokens):
     assert {p["status"] for p in params} >= {"received", "accepted", "completed"}
     assert any(p["status"] == "completed" and p["outcome"] == "help_started" for p in params)
     assert not any("Round T." in json.dumps(p) for p in params)
+
+
+def focus_of(notification: dict[str, Any]) -> list[str]:
+    """The Task references an id-only notification names (backport: notification-event.focus)."""
+    status = notification["entry"][0]["resource"]
+    return [
+        part["valueReference"]["reference"]
+        for parameter in status["parameter"]
+        if parameter["name"] == "notification-event"
+        for part in parameter["part"]
+        if part["name"] == "focus"
+    ]
+
+
+def test_a_subscribed_organisation_is_told_reads_and_closes_the_loop(server, tokens):
+    """The issue's script, HTTP and FHIR only: subscribe; be told of a new referral (id only);
+    read it with its ServiceRequest, Patient and Consent; accept, record a contact, complete —
+    each change told again, never with personal data; the nurse sees the outcome."""
+    token = tokens("koordination")
+    headers = {"Authorization": f"Bearer {token}", "Accept": FHIR_JSON, "Content-Type": FHIR_JSON}
+    owner = server.database.execute("SELECT id FROM directory_organization WHERE name = :n", n=RECEIVER_ORG)[
+        0
+    ][0]
+    with (
+        hook_stub() as hooks,
+        httpx.Client(base_url=server.url + "/fhir", headers=headers, timeout=20) as fhir,
+    ):
+        made = fhir.post(
+            "/Subscription",
+            content=json.dumps(subscription_resource(hooks.url("/loop"), f"Task?owner=Organization/{owner}")),
+        )
+        assert made.status_code == 201, made.text
+
+        referral_id = refer_in_the_ui(server, "Loop S.")
+        task_ref = f"Task/{referral_id}"
+
+        def told() -> list[dict[str, Any]]:
+            return [
+                h.json() for h in hooks.to("/loop") if any(r.endswith(task_ref) for r in focus_of(h.json()))
+            ]
+
+        assert hooks.wait_for(lambda: len(told()) >= 1, timeout=20), hooks.to("/loop")
+        reference = next(r for r in focus_of(told()[0]) if r.endswith(task_ref))
+        task = fhir.get("/" + reference.split("/fhir/", 1)[-1])
+        assert task.status_code == 200, task.text
+        task_json = assert_valid(task.json())
+        request = assert_valid(fhir.get("/" + task_json["focus"]["reference"]).json())
+        patient = assert_valid(fhir.get("/" + task_json["for"]["reference"]).json())
+        consent = assert_valid(fhir.get("/" + request["supportingInfo"][0]["reference"]).json())
+        assert request["resourceType"] == "ServiceRequest" and consent["resourceType"] == "Consent"
+        assert patient["name"][0]["text"] == "Loop S."  # the consent shares contact data
+
+        accept_contact_complete(fhir, referral_id)
+        # sent, received, accepted, contact, completed: told each time (at least sent and done)
+        assert hooks.wait_for(lambda: len(told()) >= 4, timeout=30), len(told())
+        bodies = [h.body.decode() for h in hooks.to("/loop")]
+        assert not any("Loop S." in b or "079 222 33 44" in b or "222 33 44" in b for b in bodies)
+
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {tokens('pflege')}"}) as api:
+        seen = api.get(f"/api/v1/referrals/{referral_id}").json()
+    assert seen["status"] == "completed" and seen["status_reason"] == "Help started"
