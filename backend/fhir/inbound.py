@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
@@ -38,8 +39,9 @@ from backend.clients.models import Client
 from backend.clients.service import LANGUAGES, ClientForm
 from backend.clients.service import create as create_client
 from backend.directory.models import DirectoryOrganization, DirectoryService, DirectoryServiceTag
-from backend.errors import InvalidInput, NotFound
+from backend.errors import Conflict, InvalidInput, NotFound
 from backend.fhir import codes
+from backend.fhir.patient import BFS_EXTENSION
 from backend.fhir.task import instant
 from backend.fhir.version import version_of
 from backend.geo.reference import MUNICIPALITIES, find_municipality
@@ -50,7 +52,6 @@ from backend.referrals.service import Choice, client_fields, open_duplicates, pa
 
 MAX_BYTES = 1024 * 1024  # a referral Bundle is a few kB; the app's own limit is 2 MB
 NAMESPACE = uuid.UUID("3c5e0f5a-8d0b-4c1e-9a57-2b6f4d1e7a90")  # ids of referrals that came in
-BFS_EXTENSION = "http://fhir.ch/ig/ch-core/StructureDefinition/ch-ext-ech-7-municipalityid"  # as patient.py
 REQUIRED = ("Patient", "Consent", "ServiceRequest", "Task")
 IGNORED = ("QuestionnaireResponse", "Condition")  # accepted, not stored (see above)
 
@@ -78,6 +79,7 @@ NO_OFFER = N_("The receiving organisation has no active offer for this need.")
 OFFER_PAUSED = N_("This offer takes no new referrals at the moment.")
 DUPLICATE = N_("An open referral of this patient for this need or offer exists already. Nothing was sent.")
 CHECK_FIELDS = N_("Please check the marked fields.")
+IN_PROGRESS = N_("The same Bundle is being processed at this moment. Send it again to get its result.")
 NOT_STORED = N_("Read and not stored: Passerelle keeps only what the referral needs.")
 
 # Form fields (clients/service.py, referrals/consent.py) → the element they come from.
@@ -353,6 +355,11 @@ def consent_form(consent: dict[str, Any], patient: Entry, service_request: dict[
     )
 
 
+def _period_start(consent: Entry) -> str | None:
+    start = obj(obj(consent.resource.get("provision")).get("period")).get("start")
+    return start[:10] if isinstance(start, str) else None
+
+
 def read(bundle: dict[str, Any], organisation_id: int, today: date) -> Inbound:
     """Everything that can be checked without the database, or InvalidInput naming the element."""
     entries = entries_of(bundle)
@@ -387,7 +394,15 @@ def read(bundle: dict[str, Any], organisation_id: int, today: date) -> Inbound:
     client.validate(today)
     consent_values.validate(today)
     fields = {PATIENT_FIELDS[k]: v for k, v in client.errors.items()}
-    fields |= {CONSENT_FIELDS[k]: v for k, v in consent_values.errors.items()}
+    # The day consent was given is read from provision.period.start, else from dateTime.
+    given_on_at = (
+        "Consent.provision.period.start"
+        if consent_values.given_on == _period_start(consent)
+        else "Consent.dateTime"
+    )
+    fields |= {
+        (given_on_at if k == "given_on" else CONSENT_FIELDS[k]): v for k, v in consent_values.errors.items()
+    }
     if fields:
         raise InvalidInput(CHECK_FIELDS, fields=fields)
     return Inbound(
@@ -463,6 +478,13 @@ def chosen_offer(
     return open_offers[0]
 
 
+def replayed(session: Session, referral: Referral, ignored: list[int]) -> Received:
+    client = session.get(Client, referral.client_id)
+    consent = session.get(Consent, referral.consent_id)
+    assert client is not None and consent is not None  # written with the referral
+    return Received(referral, client, consent, created=False, ignored=ignored)
+
+
 def receive(session: Session, user: CurrentUser, inbound: Inbound, secret_key: str, today: date) -> Received:
     """The referral the Bundle asks for: found again on a replay, else checked and sent."""
     organisation_id = user.organisation_id
@@ -472,24 +494,49 @@ def receive(session: Session, user: CurrentUser, inbound: Inbound, secret_key: s
     referral_id, consent_id, client_id = ids(organisation_id, inbound, secret_key)
     existing = session.get(Referral, referral_id)
     if existing is not None and existing.organisation_id == organisation_id:
-        client = session.get(Client, existing.client_id)
-        consent = session.get(Consent, existing.consent_id)
-        assert client is not None and consent is not None  # written with the referral
-        return Received(existing, client, consent, created=False, ignored=ignored)
+        return replayed(session, existing, ignored)
 
     organization = receiving_organization(session, inbound.owner_id)
     offer = chosen_offer(session, inbound, organization, today)
     client = session.get(Client, client_id)
-    if client is not None and client.organisation_id != organisation_id:
-        raise InvalidInput(
-            BAD_REFERENCE, field="Patient.identifier"
-        )  # cannot arise: the key holds the organisation
-    if client is not None and open_duplicates(
-        session, client.id, Choice(inbound.need_domain, offer.id), organization.id
-    ):
+    if client is not None and client.organisation_id != organisation_id:  # cannot arise: see ids()
+        raise InvalidInput(BAD_REFERENCE, field="Patient.identifier")
+    duplicates = (
+        open_duplicates(session, client.id, Choice(inbound.need_domain, offer.id), organization.id)
+        if client is not None
+        else []
+    )
+    for duplicate in duplicates:
+        if duplicate.id == referral_id:  # the same Bundle, committed since our first look
+            return replayed(session, duplicate, ignored)
+    if duplicates:
         raise InvalidInput(DUPLICATE, field="Task.owner")
 
-    # Nothing refused: from here on rows are written.
+    # Nothing refused: from here on rows are written. The same Bundle sent twice at once (a
+    # retry after a timeout) meets the first one's rows: a conflict, answered 409; sent again,
+    # it finds the referral.
+    try:
+        referral, client, consent = _write(
+            session, user, inbound, (referral_id, consent_id, client_id), organization, offer, client, today
+        )
+    except IntegrityError:
+        raise Conflict(IN_PROGRESS) from None
+    return Received(referral, client, consent, created=True, ignored=ignored)
+
+
+def _write(
+    session: Session,
+    user: CurrentUser,
+    inbound: Inbound,
+    row_ids: tuple[str, str, str],
+    organization: DirectoryOrganization,
+    offer: DirectoryService,
+    client: Client | None,
+    today: date,
+) -> tuple[Referral, Client, Consent]:
+    referral_id, consent_id, client_id = row_ids
+    organisation_id = user.organisation_id
+    assert organisation_id is not None  # checked by receive()
     if client is None:
         made = create_client(session, user, inbound.client, client_id)
         assert made is not None  # the form was validated in read()
@@ -527,7 +574,7 @@ def receive(session: Session, user: CurrentUser, inbound: Inbound, secret_key: s
         created_by=user.id,
     )
     submit(session, referral, user.id, organisation_id)
-    return Received(referral, client, consent, created=True, ignored=ignored)
+    return referral, client, consent
 
 
 # --- the answer (pure) ---------------------------------------------------------------------

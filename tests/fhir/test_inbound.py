@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -256,6 +257,14 @@ REFUSALS = {
     "consent too old": (
         _set("Consent", dateTime=(date.today() - timedelta(days=60)).isoformat()),
         422,
+        "Consent.dateTime",
+    ),
+    "consent given in the future": (
+        _set(
+            "Consent",
+            provision={"type": "permit", "period": {"start": (date.today() + timedelta(days=2)).isoformat()}},
+        ),
+        422,
         "Consent.provision.period.start",
     ),
     "unknown scope item": (
@@ -297,6 +306,11 @@ REFUSALS = {
         ),
         422,
         "ServiceRequest.category",
+    ),
+    "another organisation's patient": (
+        _set("ServiceRequest", subject={"reference": "Patient/00000000-0000-4000-8000-000000000001"}),
+        422,
+        "ServiceRequest.subject",
     ),
     "task not requested": (_set("Task", status="accepted"), 422, "Task.status"),
     "focus elsewhere": (
@@ -426,3 +440,20 @@ def test_only_referring_professionals_may_send(server, fhir, user):
     answer = post(fhir(user), referral_bundle(server, f"ROLE-{user}"))
     assert refused(answer, 403, None)["issue"][0]["code"] == "forbidden"
     assert counts(server) == before
+
+
+def test_the_same_bundle_sent_four_times_at_once_makes_one_referral(server, fhir):
+    """Retries racing each other: each answer is the referral (200) or a conflict (409) to be
+    sent again; one referral, one client, one consent."""
+    bundle = referral_bundle(server, "RACE", "SDE-0300")
+    before = counts(server)
+    clients = [fhir("spital") for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda c: post(c, bundle), clients))
+    assert {a.status_code for a in answers} <= {200, 409}, ([a.text for a in answers], server.log()[-3000:])
+    for answer in answers:
+        assert_valid(answer.json())
+    after = counts(server)
+    assert [after[t] - before[t] for t in ("referral", "client", "consent")] == [1, 1, 1]
+    again = post(fhir("spital"), bundle)
+    assert again.status_code == 200 and {e["response"]["status"] for e in again.json()["entry"]} == {"200 OK"}
