@@ -25,6 +25,12 @@ FHIR_JSON = "application/fhir+json"
 @cache
 def _validator() -> jsonschema.Draft6Validator:
     schema = json.loads(gzip.decompress(SCHEMA.read_bytes()))
+    # The vendored schema was generated for 4.0.0; the 4.0.1 technical correction added its own
+    # code to the FHIRVersion value set (http://hl7.org/fhir/R4/valueset-FHIR-version.html).
+    for definition in schema["definitions"].values():
+        version = definition.get("properties", {}).get("fhirVersion", {})
+        if "4.0.0" in version.get("enum", []):
+            version["enum"] = [*version["enum"], "4.0.1"]
     return jsonschema.Draft6Validator(schema)
 
 

@@ -1,0 +1,246 @@
+"""/fhir Organization, HealthcareService and Location: the directory (HSDS) in FHIR, open to
+every role with a token, searched and paged, in the caller's language, with the Gravity
+capacity status."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from tests.fhir.conftest import FHIR_JSON, assert_valid
+
+IG = "http://hl7.org/fhir/us/sdoh-clinicalcare"
+CAPACITY = f"{IG}/StructureDefinition/SDOHCC-ExtensionHealthcareServiceCapacityStatus"
+PROFILE = f"{IG}/StructureDefinition/SDOHCC-HealthcareServiceForReferralManagement"
+SDOHCC = f"{IG}/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
+NEED_DOMAIN = "https://fhir.passerelle.ch/CodeSystem/need-domain"
+TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
+
+
+def entries(bundle: dict) -> list[dict]:
+    return [e["resource"] for e in bundle.get("entry", [])]
+
+
+def walk(client: httpx.Client, first: str, params: dict) -> tuple[list[dict], list[dict]]:
+    """Every page of a search: (resources, bundles), following `next` links."""
+    found, bundles = [], []
+    answer = client.get(first, params=params)
+    while True:
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith(FHIR_JSON)
+        page = assert_valid(answer.json())
+        bundles.append(page)
+        found += entries(page)
+        following = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        if not following:
+            return found, bundles
+        assert len(bundles) < 50, "paging does not end"
+        answer = client.get(following[0])
+
+
+def capacity_of(service: dict) -> str:
+    extension = next(e for e in service["extension"] if e["url"] == CAPACITY)
+    status = next(e for e in extension["extension"] if e["url"] == "capacityStatus")
+    return status["valueCodeableConcept"]["coding"][0]["code"]
+
+
+def organization_id(client: httpx.Client, name: str) -> str:
+    found = entries(client.get("/Organization", params={"name": name}).json())
+    assert len(found) == 1, found
+    return found[0]["id"]
+
+
+@pytest.mark.parametrize("user", ["pflege", "koordination", "analyse", "admin"])
+def test_every_role_with_a_token_reads_the_directory(server, fhir, user):
+    client = fhir(user)
+    for path in ("/Organization", "/HealthcareService", "/Location"):
+        answer = client.get(path, params={"_count": "3"})
+        assert answer.status_code == 200, (user, path, answer.text)
+        assert assert_valid(answer.json())["total"] > 0
+    assert httpx.get(f"{server.url}/fhir/HealthcareService").status_code == 401  # but not without one
+
+
+def test_organizations_directory_under_hsds_id_and_passerelle_ones_without_an_entry(fhir):
+    client = fhir("analyse")
+    everything, _ = walk(client, "/Organization", {"_count": "20"})
+    for org in everything:
+        assert_valid(org)
+    names = {o["name"]: o for o in everything}
+    assert len(names) == len(everything)  # nobody twice
+    # Spitex Demo Emmental has accounts but no directory entry: Organization/passerelle-<n>.
+    spitex = names["Spitex Demo Emmental"]
+    assert spitex["id"].startswith("passerelle-")
+    assert {"system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "prov"}.items() <= (
+        spitex["type"][0]["coding"][0].items()
+    )
+    # Pro Senectute Demo Bern keeps the offers of "Pro Senectute Kanton Bern": listed once, under
+    # the directory's id, with the type of the organisation that has the accounts.
+    assert "Pro Senectute Demo Bern" not in names
+    pro_senectute = names["Pro Senectute Kanton Bern"]
+    assert not pro_senectute["id"].startswith("passerelle-")
+    assert pro_senectute["type"][0]["coding"][0]["code"] == "cg"
+
+    read = client.get(f"/Organization/{pro_senectute['id']}")
+    assert read.status_code == 200 and assert_valid(read.json()) == pro_senectute
+    assert assert_valid(client.get(f"/Organization/{spitex['id']}").json())["name"] == "Spitex Demo Emmental"
+    for missing in ("passerelle-99999", "no-such-organisation"):
+        refused = client.get(f"/Organization/{missing}")
+        assert refused.status_code == 404
+        assert assert_valid(refused.json())["issue"][0]["code"] == "not-found"
+
+
+def test_organization_search_by_name_ignores_case_and_accents_and_by_id(fhir):
+    client = fhir("koordination")
+    found = entries(assert_valid(client.get("/Organization", params={"name": "spitex demo j"}).json()))
+    assert [o["name"] for o in found] == ["Spitex Démo Jura bernois"]
+    both = client.get("/Organization", params={"name": "spitex demo,SPITEX DÉMO"}).json()
+    assert sorted(o["name"] for o in entries(both)) == ["Spitex Demo Emmental", "Spitex Démo Jura bernois"]
+    one = organization_id(client, "Pro Senectute Kanton")
+    by_id = assert_valid(client.get("/Organization", params={"_id": one}).json())
+    assert by_id["total"] == 1 and entries(by_id)[0]["id"] == one
+    assert client.get("/Organization", params={"name": "zzz-nobody"}).json()["total"] == 0
+
+
+def test_healthcare_services_by_need_domain_page_through_every_match(fhir):
+    client = fhir("pflege")
+    services, bundles = walk(client, "/HealthcareService", {"service-category": "loneliness", "_count": "2"})
+    assert len(bundles) > 1  # really paged
+    assert bundles[0]["total"] == len(services) == len({s["id"] for s in services}) > 2
+    assert all(
+        link["url"].startswith("http") and "service-category=loneliness" in link["url"]
+        for b in bundles
+        for link in b["link"]
+    )
+    for service in services:
+        codes = [(c["system"], c["code"]) for cat in service["category"] for c in cat["coding"]]
+        assert (NEED_DOMAIN, "loneliness") in codes and (SDOHCC, "social-connection") in codes
+    # The same offers by the Gravity category, by our code with its system, or by either.
+    for value in (f"{SDOHCC}|social-connection", f"{NEED_DOMAIN}|loneliness", "loneliness,social-connection"):
+        again, _ = walk(client, "/HealthcareService", {"service-category": value, "_count": "50"})
+        assert {s["id"] for s in again} == {s["id"] for s in services}, value
+    # Two parameters narrow; a domain nobody offers answers an empty Bundle.
+    both = client.get(
+        "/HealthcareService", params=[("service-category", "loneliness"), ("service-category", "food")]
+    )
+    assert {s["id"] for s in entries(both.json())} <= {s["id"] for s in services}
+    nothing = client.get("/HealthcareService", params={"service-category": f"{SDOHCC}|veteran-status"})
+    assert nothing.status_code == 200 and nothing.json()["total"] == 0
+
+
+def test_a_healthcare_service_in_both_languages_with_capacity_location_and_areas(fhir):
+    german, french = fhir("koordination", "de"), fhir("coordination", "fr")
+    provider = organization_id(german, "Pro Senectute Kanton")
+    offers = entries(
+        german.get("/HealthcareService", params={"organization": f"Organization/{provider}"}).json()
+    )
+    assert offers and all(o["providedBy"]["reference"] == f"Organization/{provider}" for o in offers)
+    offer = next(o for o in offers if o.get("location") and o.get("coverageArea") and o.get("_name"))
+    de = german.get(f"/HealthcareService/{offer['id']}")
+    assert de.status_code == 200 and de.headers["etag"] == f'W/"{de.json()["meta"]["versionId"]}"'
+    de_offer = assert_valid(de.json())
+    fr_offer = assert_valid(french.get(f"/HealthcareService/{offer['id']}").json())
+
+    assert de_offer["meta"]["profile"] == [PROFILE] and de_offer["active"] is True
+    assert capacity_of(de_offer) in ("capacity", "waitlist", "no-capacity")
+    assert de_offer["name"] != fr_offer["name"]  # each in the caller's language ...
+    translation = de_offer["_name"]["extension"][0]  # ... the other one as a translation
+    assert translation["url"] == TRANSLATION
+    assert {"url": "lang", "valueCode": "fr"} in translation["extension"]
+    assert {"url": "content", "valueString": fr_offer["name"]} in translation["extension"]
+    assert de_offer["type"][0]["coding"][0]["system"] == "https://fhir.passerelle.ch/CodeSystem/service-type"
+    assert {"coding": [{"system": "urn:ietf:bcp:47", "code": "de"}]} in de_offer["communication"]
+    assert de_offer["referralMethod"][0]["coding"][0]["code"] == "elec"  # its staff are on Passerelle
+
+    # coverageArea points at contained jurisdictions, named by the HSDS area URN.
+    contained = {c["id"]: c for c in de_offer["contained"]}
+    for area in de_offer["coverageArea"]:
+        place = contained[area["reference"].removeprefix("#")]
+        assert place["identifier"][0]["value"].startswith("urn:passerelle:be:")
+
+    location = german.get(f"/{offer['location'][0]['reference']}")
+    assert location.status_code == 200
+    place = assert_valid(location.json())
+    assert place["managingOrganization"]["reference"] == f"Organization/{provider}"
+    assert place["address"]["country"] == "CH" and place["address"]["city"]
+    placed = german.get("/Location", params={"organization": provider, "_id": place["id"]}).json()
+    assert [p["id"] for p in entries(assert_valid(placed))] == [place["id"]]
+    everywhere, _ = walk(german, "/Location", {"organization": f"Organization/{provider}", "_count": "2"})
+    assert place["id"] in {p["id"] for p in everywhere}
+    assert all(p["managingOrganization"]["reference"] == f"Organization/{provider}" for p in everywhere)
+
+
+def test_a_paused_offer_has_no_capacity_and_is_not_available_until_its_end(server, fhir):
+    client = fhir("pflege")
+    offer = entries(
+        client.get("/HealthcareService", params={"service-category": "loneliness", "_count": "1"}).json()
+    )[0]
+    until = date.today() + timedelta(days=10)
+    server.database.execute(
+        "UPDATE directory_service SET capacity_status = 'not_accepting', capacity_until = :u, "
+        "capacity_note = 'Voll bis Ende Monat' WHERE id = :s",
+        u=until,
+        s=offer["id"],
+    )
+    try:
+        paused = assert_valid(client.get(f"/HealthcareService/{offer['id']}").json())
+        assert capacity_of(paused) == "no-capacity"
+        notes = next(e for e in paused["extension"] if e["url"] == CAPACITY)["extension"]
+        assert {"url": "capacityNotes", "valueString": "Voll bis Ende Monat"} in notes
+        assert paused["notAvailable"][0]["during"] == {"end": until.isoformat()}
+        server.database.execute(
+            "UPDATE directory_service SET capacity_status = 'waitlist', capacity_until = NULL, "
+            "capacity_note = NULL WHERE id = :s",
+            s=offer["id"],
+        )
+        waiting = assert_valid(client.get(f"/HealthcareService/{offer['id']}").json())
+        assert capacity_of(waiting) == "waitlist" and "notAvailable" not in waiting
+    finally:
+        server.database.execute(
+            "UPDATE directory_service SET capacity_status = 'accepting', capacity_until = NULL, "
+            "capacity_note = NULL WHERE id = :s",
+            s=offer["id"],
+        )
+
+
+def test_inactive_offers_are_found_by_active_false_and_claim_no_profile(server, fhir):
+    client = fhir("analyse")
+    active_total = client.get("/HealthcareService", params={"active": "true"}).json()["total"]
+    assert active_total == client.get("/HealthcareService").json()["total"]
+    offer = entries(client.get("/HealthcareService", params={"_count": "1"}).json())[0]
+    server.database.execute("UPDATE directory_service SET status = 'inactive' WHERE id = :s", s=offer["id"])
+    try:
+        inactive = assert_valid(client.get("/HealthcareService", params={"active": "false"}).json())
+        assert [s["id"] for s in entries(inactive)] == [offer["id"]]
+        assert entries(inactive)[0]["active"] is False and "profile" not in entries(inactive)[0]["meta"]
+        assert client.get("/HealthcareService", params={"active": "true"}).json()["total"] == active_total - 1
+    finally:
+        server.database.execute("UPDATE directory_service SET status = 'active' WHERE id = :s", s=offer["id"])
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/HealthcareService", {"name": "x"}, "name"),
+        ("/HealthcareService", {"active": "maybe"}, "active"),
+        ("/HealthcareService", {"organization": "Patient/1"}, "organization"),
+        ("/HealthcareService", {"_count": "0"}, "_count"),
+        ("/Location", {"service-category": "food"}, "service-category"),
+        ("/Organization", {"_id": "a,,b"}, "_id"),
+    ],
+)
+def test_a_search_it_cannot_run_is_a_400_outcome_naming_the_parameter(fhir, path, params, field):
+    answer = fhir("coordination", "fr").get(path, params=params)
+    assert answer.status_code == 400, answer.text
+    issue = assert_valid(answer.json())["issue"][0]
+    assert issue["expression"] == [field]
+    assert "paramètre" in issue["details"]["text"].lower() or "_count" in issue["details"]["text"]
+
+
+def test_unknown_directory_ids_answer_404(fhir):
+    client = fhir("pflege")
+    for path in ("/HealthcareService/nope", "/Location/nope", "/Organization/nope"):
+        answer = client.get(path)
+        assert answer.status_code == 404
+        assert assert_valid(answer.json())["resourceType"] == "OperationOutcome"
