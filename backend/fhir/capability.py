@@ -47,6 +47,7 @@ SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
         ("intent", f"{CORE}/ServiceRequest-intent", "token"),
         ("patient", f"{CORE}/clinical-patient", "reference"),
         ("status", f"{CORE}/ServiceRequest-status", "token"),
+        _LAST_UPDATED,
     ],
     "Observation": [
         _ID,
@@ -60,6 +61,7 @@ SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
     ],
     "Consent": [_ID],
     "Questionnaire": [
+        _ID,
         ("url", f"{CORE}/Questionnaire-url", "uri"),
         ("version", f"{CORE}/Questionnaire-version", "token"),
     ],
@@ -78,12 +80,14 @@ SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
         ("active", f"{CORE}/HealthcareService-active", "token"),
     ],
     "Location": [_ID, ("organization", f"{CORE}/Location-organization", "reference")],
+    "Subscription": [("status", f"{CORE}/Subscription-status", "token")],
+    "Basic": [("code", f"{CORE}/Basic-code", "token")],  # the SubscriptionTopic (backport IG)
     "CodeSystem": [("url", f"{CORE}/conformance-url", "uri")],
     "Subscription": [("status", f"{CORE}/Subscription-status", "token")],
     "Basic": [("code", f"{CORE}/Basic-code", "token")],
     "ConceptMap": [("url", f"{CORE}/conformance-url", "uri")],
 }
-SEARCH_INCLUDES: dict[str, list[str]] = {"Task": ["Task:focus"]}
+SEARCH_INCLUDES: dict[str, list[str]] = {"Task": ["Task:focus", "Task:focus:ServiceRequest"]}
 # The profiles (IG 3.0.0) our resources of a type claim in meta.profile.
 SUPPORTED_PROFILES: dict[str, list[str]] = {
     "Task": [f"{IG}/StructureDefinition/SDOHCC-TaskForReferralManagement"],

@@ -85,6 +85,32 @@ def test_every_listed_search_and_read_answers_with_a_token(server, fhir):
             assert assert_valid(missing.json())["resourceType"] == "OperationOutcome"
 
 
+SAMPLE_VALUES = {
+    "token": "x",
+    "reference": "Organization/x",
+    "date": "gt2026-01-01",
+    "string": "x",
+    "uri": "https://example.org/x",
+}
+
+
+def test_every_listed_search_parameter_is_known_to_its_search(server, fhir):
+    """A parameter the statement lists is never refused as unknown (a 400 about its value is
+    fine: it was read)."""
+    statement = httpx.get(f"{server.url}/fhir/metadata", timeout=20).json()
+    client = fhir("koordination", "de")
+    checked = 0
+    for resource in statement["rest"][0]["resource"]:
+        for param in resource.get("searchParam", []):
+            answer = client.get(f"/{resource['type']}", params={param["name"]: SAMPLE_VALUES[param["type"]]})
+            assert answer.status_code < 500, (resource["type"], param["name"], answer.text)
+            if answer.status_code != 200:
+                text = assert_valid(answer.json())["issue"][0]["details"]["text"]
+                assert "Unbekannter Suchparameter" not in text, (resource["type"], param["name"])
+            checked += 1
+    assert checked > 20
+
+
 def test_the_statement_is_built_from_routes_only():
     statement = capability.capability_statement(
         "https://example.org/fhir",
