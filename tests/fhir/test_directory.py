@@ -196,6 +196,22 @@ def test_a_paused_offer_has_no_capacity_and_is_not_available_until_its_end(serve
         )
         waiting = assert_valid(client.get(f"/HealthcareService/{offer['id']}").json())
         assert capacity_of(waiting) == "waitlist" and "notAvailable" not in waiting
+        server.database.execute(
+            "UPDATE directory_service SET capacity_status = 'not_accepting' WHERE id = :s", s=offer["id"]
+        )
+        for language, text in (("de", "nimmt zurzeit keine neuen"), ("fr", "accepte pas de nouvelles")):
+            open_ended = assert_valid(
+                fhir("pflege", language).get(f"/HealthcareService/{offer['id']}").json()
+            )
+            assert capacity_of(open_ended) == "no-capacity" and "during" not in open_ended["notAvailable"][0]
+            assert text in open_ended["notAvailable"][0]["description"], open_ended["notAvailable"]
+        server.database.execute(
+            "UPDATE directory_service SET capacity_until = :u WHERE id = :s",
+            u=date.today() - timedelta(days=1),
+            s=offer["id"],
+        )
+        ended = assert_valid(client.get(f"/HealthcareService/{offer['id']}").json())
+        assert capacity_of(ended) == "capacity" and "notAvailable" not in ended  # the pause is over
     finally:
         server.database.execute(
             "UPDATE directory_service SET capacity_status = 'accepting', capacity_until = NULL, "
