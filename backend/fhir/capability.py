@@ -83,8 +83,6 @@ SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
     "Subscription": [("status", f"{CORE}/Subscription-status", "token")],
     "Basic": [("code", f"{CORE}/Basic-code", "token")],  # the SubscriptionTopic (backport IG)
     "CodeSystem": [("url", f"{CORE}/conformance-url", "uri")],
-    "Subscription": [("status", f"{CORE}/Subscription-status", "token")],
-    "Basic": [("code", f"{CORE}/Basic-code", "token")],
     "ConceptMap": [("url", f"{CORE}/conformance-url", "uri")],
 }
 SEARCH_INCLUDES: dict[str, list[str]] = {"Task": ["Task:focus", "Task:focus:ServiceRequest"]}
