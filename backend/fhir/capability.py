@@ -78,14 +78,19 @@ SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
         ("organization", f"{CORE}/HealthcareService-organization", "reference"),
         ("service-category", f"{CORE}/HealthcareService-service-category", "token"),
         ("active", f"{CORE}/HealthcareService-active", "token"),
+        ("location", f"{CORE}/HealthcareService-location", "reference"),
+        _LAST_UPDATED,
     ],
-    "Location": [_ID, ("organization", f"{CORE}/Location-organization", "reference")],
+    "Location": [_ID, ("organization", f"{CORE}/Location-organization", "reference"), _LAST_UPDATED],
     "Subscription": [("status", f"{CORE}/Subscription-status", "token")],
     "Basic": [("code", f"{CORE}/Basic-code", "token")],  # the SubscriptionTopic (backport IG)
     "CodeSystem": [("url", f"{CORE}/conformance-url", "uri")],
     "ConceptMap": [("url", f"{CORE}/conformance-url", "uri")],
 }
-SEARCH_INCLUDES: dict[str, list[str]] = {"Task": ["Task:focus", "Task:focus:ServiceRequest"]}
+SEARCH_INCLUDES: dict[str, list[str]] = {
+    "Task": ["Task:focus", "Task:focus:ServiceRequest"],
+    "HealthcareService": ["HealthcareService:location", "HealthcareService:organization"],
+}
 # The profiles (IG 3.0.0) our resources of a type claim in meta.profile.
 SUPPORTED_PROFILES: dict[str, list[str]] = {
     "Task": [f"{IG}/StructureDefinition/SDOHCC-TaskForReferralManagement"],

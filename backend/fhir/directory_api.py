@@ -27,7 +27,7 @@ from backend.deps import Unit
 from backend.directory import repository
 from backend.directory.models import DirectoryOrganization, DirectoryService, DirectoryServiceTag
 from backend.errors import InvalidInput, NotFound
-from backend.fhir import bundle, capability, codes, terminology
+from backend.fhir import bundle, capability, codes, search, terminology
 from backend.fhir import directory as mapping
 from backend.fhir.api import base_url, resource_response
 from backend.i18n import N_
@@ -40,6 +40,14 @@ UNKNOWN = N_("Unknown search parameter “%(name)s”.")
 BAD_VALUE = N_("The search parameter “%(name)s” has a value that cannot be used here.")
 BAD_COUNT = N_("_count must be a whole number from 1 to %(most)s.")
 CONTROL = frozenset({"_count", "_offset", "_format"})
+SERVICE_INCLUDES = frozenset(
+    {
+        "HealthcareService:location",
+        "HealthcareService:location:Location",
+        "HealthcareService:organization",
+        "HealthcareService:organization:Organization",
+    }
+)
 
 
 class BadSearch(InvalidInput):
@@ -110,6 +118,7 @@ def page(
     offset: int,
     total: int,
     resources: list[dict[str, Any]],
+    included: list[dict[str, Any]] | None = None,
 ) -> Response[Any]:
     own = echo(params)
     paging = [("_count", str(count))] + ([("_offset", str(offset))] if offset else [])
@@ -121,6 +130,7 @@ def page(
         own + paging,
         total=total,
         next_params=following if offset + count < total else None,
+        included=included,
     )
     return resource_response(result)
 
@@ -233,8 +243,16 @@ def _categories(name: str, items: list[str]) -> ColumnElement[bool] | None:
     return col(DirectoryService.id).in_(tagged)
 
 
-def _service_filters(params: Params) -> list[ColumnElement[bool]]:
+def _service_filters(session: Session, params: Params) -> list[ColumnElement[bool]]:
     filters: list[ColumnElement[bool]] = []
+    for refs in params.get("location", []):
+        wanted = {reference_id("location", r, "Location") for r in refs}
+        placed = session.exec(select(DirectoryService.id).where(col(DirectoryService.city).is_not(None)))
+        filters.append(
+            col(DirectoryService.id).in_([sid for sid in placed if mapping.location_id(sid) in wanted])
+        )
+    for values in params.get("_lastUpdated", []):
+        filters += [search.date_filter("_lastUpdated", DirectoryService.modified_at, v) for v in values]
     for ids in params.get("_id", []):
         filters.append(col(DirectoryService.id).in_(ids))
     for refs in params.get("organization", []):
@@ -274,8 +292,13 @@ def read_healthcare_service(
 
 @get("/fhir/HealthcareService", name="fhir.healthcareservice.search", opt=EVERYONE, sync_to_thread=True)
 def search_healthcare_services(request: Request[Any, Any, Any], reader: Unit) -> Response[Any]:
-    params, count, offset = parse(request, {"_id", "organization", "service-category", "active"})
-    where = and_(*_service_filters(params))
+    params, count, offset = parse(
+        request, {"_id", "organization", "service-category", "active", "location", "_lastUpdated", "_include"}
+    )
+    includes = {value for values in params.get("_include", []) for value in values}
+    if not includes <= SERVICE_INCLUDES:
+        raise BadSearch(BAD_VALUE, field="_include", name="_include")
+    where = and_(*_service_filters(reader, params))
     total = reader.exec(select(func.count()).select_from(DirectoryService).where(where)).one()
     rows = list(
         reader.exec(
@@ -287,13 +310,50 @@ def search_healthcare_services(request: Request[Any, Any, Any], reader: Unit) ->
         )
     )
     locale, today = request_locale(request), date.today()
-    resources = [mapping.healthcare_service(offer, locale, today) for offer in _offers(reader, rows)]
-    return page(request, "HealthcareService", params, count, offset, total, resources)
+    offers = _offers(reader, rows)
+    resources = [mapping.healthcare_service(offer, locale, today) for offer in offers]
+    return page(
+        request,
+        "HealthcareService",
+        params,
+        count,
+        offset,
+        total,
+        resources,
+        _included(reader, offers, includes),
+    )
 
 
-def _placed(session: Session, organizations: list[str] | None = None) -> list[DirectoryService]:
+def _included(session: Session, offers: list[mapping.Offer], includes: set[str]) -> list[dict[str, Any]]:
+    """`_include=HealthcareService:location` and `:organization`: each included once."""
+    included: dict[str, dict[str, Any]] = {}
+    for offer in offers:
+        if (
+            includes & {"HealthcareService:location", "HealthcareService:location:Location"}
+            and offer.record.city
+        ):
+            place = mapping.location(offer)
+            included[f"Location/{place['id']}"] = place
+        if includes & {"HealthcareService:organization", "HealthcareService:organization:Organization"}:
+            org = offer.organization
+            key = f"Organization/{codes.directory_org_id(org.id)}"
+            if key not in included:
+                account = (
+                    session.get(Organisation, org.organisation_id)
+                    if org.organisation_id is not None
+                    else None
+                )
+                included[key] = mapping.organization(org, account)
+    return list(included.values())
+
+
+def _placed(
+    session: Session, organizations: list[str] | None = None, updated: list[str] | None = None
+) -> list[DirectoryService]:
     """Offers with a place (a town), in id order; a Location exists only for these."""
     query = select(DirectoryService).where(col(DirectoryService.city).is_not(None))
+    for value in updated or []:
+        query = query.where(search.date_filter("_lastUpdated", DirectoryService.modified_at, value))
     if organizations is not None:
         query = query.where(col(DirectoryService.organization_id).in_(organizations))
     return list(session.exec(query.order_by(col(DirectoryService.id))))
@@ -312,12 +372,12 @@ def read_location(id: FromPath[str], reader: Unit) -> Response[Any]:
 
 @get("/fhir/Location", name="fhir.location.search", opt=EVERYONE, sync_to_thread=True)
 def search_locations(request: Request[Any, Any, Any], reader: Unit) -> Response[Any]:
-    params, count, offset = parse(request, {"_id", "organization"})
+    params, count, offset = parse(request, {"_id", "organization", "_lastUpdated"})
     organizations: list[str] | None = None
     for refs in params.get("organization", []):
         wanted = [reference_id("organization", r, "Organization") for r in refs]
         organizations = [o for o in organizations if o in wanted] if organizations is not None else wanted
-    rows = _placed(reader, organizations)
+    rows = _placed(reader, organizations, [v for values in params.get("_lastUpdated", []) for v in values])
     for ids in params.get("_id", []):
         rows = [row for row in rows if mapping.location_id(row.id) in ids]
     resources = [mapping.location(offer) for offer in _offers(reader, rows[offset : offset + count])]

@@ -166,6 +166,24 @@ def test_a_healthcare_service_in_both_languages_with_capacity_location_and_areas
     assert place["address"]["country"] == "CH" and place["address"]["city"]
     placed = german.get("/Location", params={"organization": provider, "_id": place["id"]}).json()
     assert [p["id"] for p in entries(assert_valid(placed))] == [place["id"]]
+    # The IG's capacity query: the offers at a place, with the place and the provider included.
+    at_place = german.get(
+        "/HealthcareService",
+        params=[
+            ("location", f"Location/{place['id']}"),
+            ("_include", "HealthcareService:location"),
+            ("_include", "HealthcareService:organization"),
+        ],
+    )
+    found = assert_valid(at_place.json())
+    modes = {
+        (e["resource"]["resourceType"], e["resource"]["id"]): e["search"]["mode"] for e in found["entry"]
+    }
+    assert modes == {
+        ("HealthcareService", offer["id"]): "match",
+        ("Location", place["id"]): "include",
+        ("Organization", provider): "include",
+    }
     everywhere, _ = walk(german, "/Location", {"organization": f"Organization/{provider}", "_count": "2"})
     assert place["id"] in {p["id"] for p in everywhere}
     assert all(p["managingOrganization"]["reference"] == f"Organization/{provider}" for p in everywhere)
@@ -235,6 +253,19 @@ def test_inactive_offers_are_found_by_active_false_and_claim_no_profile(server, 
         server.database.execute("UPDATE directory_service SET status = 'active' WHERE id = :s", s=offer["id"])
 
 
+def test_directory_searches_by_last_update(fhir):
+    client = fhir("analyse")
+    offer = entries(client.get("/HealthcareService", params={"_count": "1"}).json())[0]
+    changed = offer["meta"]["lastUpdated"]
+    total = client.get("/HealthcareService").json()["total"]
+    since = client.get("/HealthcareService", params={"_lastUpdated": f"ge{changed}"}).json()
+    assert offer["id"] in {s["id"] for s in entries(assert_valid(since))}
+    assert client.get("/HealthcareService", params={"_lastUpdated": "lt2000-01-01"}).json()["total"] == 0
+    assert client.get("/HealthcareService", params={"_lastUpdated": "gt2000-01-01"}).json()["total"] == total
+    assert client.get("/Location", params={"_lastUpdated": "lt2000-01-01"}).json()["total"] == 0
+    assert client.get("/Location", params={"_lastUpdated": "ge2000"}).json()["total"] > 0
+
+
 @pytest.mark.parametrize(
     ("path", "params", "field"),
     [
@@ -242,6 +273,8 @@ def test_inactive_offers_are_found_by_active_false_and_claim_no_profile(server, 
         ("/HealthcareService", {"active": "maybe"}, "active"),
         ("/HealthcareService", {"organization": "Patient/1"}, "organization"),
         ("/HealthcareService", {"_count": "0"}, "_count"),
+        ("/HealthcareService", {"_include": "HealthcareService:endpoint"}, "_include"),
+        ("/HealthcareService", {"_lastUpdated": "yesterday"}, "_lastUpdated"),
         ("/Location", {"service-category": "food"}, "service-category"),
         ("/Organization", {"_id": "a,,b"}, "_id"),
     ],

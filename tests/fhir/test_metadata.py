@@ -41,7 +41,8 @@ def test_the_capability_statement_needs_no_token_and_validates(server):
     assert {"read", "search-type"} <= {i["code"] for i in task["interaction"]}
     assert TASK_SEARCH <= {p["name"] for p in task["searchParam"]}
     directory = {p["name"] for p in types["HealthcareService"]["searchParam"]}
-    assert directory == {"_id", "organization", "service-category", "active"}
+    assert directory == {"_id", "organization", "service-category", "active", "location", "_lastUpdated"}
+    assert "HealthcareService:location" in types["HealthcareService"]["searchInclude"]
 
 
 def test_it_lists_exactly_the_routes_the_app_has(server, tmp_path_factory):
