@@ -53,6 +53,10 @@ CAPACITY = {
     "waitlist": ("waitlist", "No Capacity - Has Waitlist"),
     "not_accepting": ("no-capacity", "No Capacity"),
 }
+# Offer type → SDOHCC-ValueSetHealthcareServiceType (extensible: its code goes first where one
+# fits; the others have none there and keep only ours).
+HL7_SERVICE_TYPE = "http://terminology.hl7.org/CodeSystem/service-type"
+SERVICE_TYPES = {"carer_relief": ("156", "Respite care")}
 # Passerelle organisation type → http://terminology.hl7.org/CodeSystem/organization-type.
 ORGANIZATION_TYPES = {
     OrgType.HOME_CARE: ("prov", "Healthcare Provider"),
@@ -205,6 +209,14 @@ def need_category(domain: str) -> dict[str, Any]:
     return {"coding": codings}
 
 
+def service_type(code: str) -> list[dict[str, Any]]:
+    codings = [codes.coding("service-type", code)]
+    if code in SERVICE_TYPES:
+        hl7_code, display = SERVICE_TYPES[code]
+        codings.insert(0, {"system": HL7_SERVICE_TYPE, "code": hl7_code, "display": display})
+    return codings
+
+
 def healthcare_service(offer: Offer, locale: str, today: date) -> dict[str, Any]:
     record, org = offer.record, offer.organization
     active = record.status in ACTIVE_STATUSES
@@ -230,7 +242,7 @@ def healthcare_service(offer: Offer, locale: str, today: date) -> dict[str, Any]
     resource["category"] = [need_category(d) for d in record.need_domains] or [
         {"coding": [{"system": US_CORE_CATEGORY, "code": "sdoh", "display": "SDOH"}]}
     ]
-    resource["type"] = [{"coding": [codes.coding("service-type", record.service_type)]}]
+    resource["type"] = [{"coding": service_type(record.service_type)}]
     if record.city:
         resource["location"] = [
             {

@@ -149,7 +149,7 @@ def test_a_healthcare_service_in_both_languages_with_capacity_location_and_areas
     assert translation["url"] == TRANSLATION
     assert {"url": "lang", "valueCode": "fr"} in translation["extension"]
     assert {"url": "content", "valueString": fr_offer["name"]} in translation["extension"]
-    assert de_offer["type"][0]["coding"][0]["system"] == "https://fhir.passerelle.ch/CodeSystem/service-type"
+    assert de_offer["type"][0]["coding"][-1]["system"] == "https://fhir.passerelle.ch/CodeSystem/service-type"
     assert {"coding": [{"system": "urn:ietf:bcp:47", "code": "de"}]} in de_offer["communication"]
     assert de_offer["referralMethod"][0]["coding"][0]["code"] == "elec"  # its staff are on Passerelle
 
@@ -251,6 +251,16 @@ def test_inactive_offers_are_found_by_active_false_and_claim_no_profile(server, 
         assert client.get("/HealthcareService", params={"active": "true"}).json()["total"] == active_total - 1
     finally:
         server.database.execute("UPDATE directory_service SET status = 'active' WHERE id = :s", s=offer["id"])
+
+
+def test_carer_relief_is_also_the_hl7_respite_care_type(fhir):
+    client = fhir("pflege")
+    offers, _ = walk(client, "/HealthcareService", {"_count": "200"})
+    types = {c["code"]: c for o in offers for c in o["type"][0]["coding"]}
+    assert "carer_relief" in types and types["156"]["display"] == "Respite care"
+    for offer in offers:
+        codings = offer["type"][0]["coding"]
+        assert (codings[-1]["code"] == "carer_relief") == (codings[0]["code"] == "156")
 
 
 def test_directory_searches_by_last_update(fhir):
