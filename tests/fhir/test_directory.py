@@ -4,11 +4,15 @@ capacity status."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 
+from backend.directory.models import DirectoryOrganization
+from backend.directory.records import ServiceRecord
+from backend.fhir import directory as mapping
+from backend.fhir.directory import Offer
 from tests.fhir.conftest import FHIR_JSON, assert_valid
 
 IG = "http://hl7.org/fhir/us/sdoh-clinicalcare"
@@ -303,3 +307,65 @@ def test_unknown_directory_ids_answer_404(fhir):
         answer = client.get(path)
         assert answer.status_code == 404
         assert assert_valid(answer.json())["resourceType"] == "OperationOutcome"
+
+
+def sample_offer(**changes) -> Offer:
+    record = ServiceRecord(id="00000000-0000-4000-8000-00000000000a", organization_id="org-1")
+    record.texts = {
+        "name": {"de": "Besuchsdienst", "fr": "Service de visites"},
+        "description": {"de": "Besuche zu Hause", "fr": None},
+        "eligibility": {"de": "Ab 65", "fr": "Dès 65 ans"},
+        "how_to_access": {"de": "Anrufen", "fr": "Appeler"},
+        "fees": {"de": "Gratis", "fr": "Gratuit"},
+        "hours": {"de": "Mo–Fr", "fr": "Lu–ve"},
+    }
+    record.need_domains, record.languages = ["administration", "loneliness"], ["de", "fr"]
+    record.areas = [("canton", "BE"), ("district", "EM"), ("municipality", "902")]
+    record.minimum_age, record.phone, record.city, record.street = (
+        65,
+        "031 000 00 00",
+        "Langnau",
+        "Dorfstr. 1",
+    )
+    for name, value in changes.items():
+        setattr(record, name, value)
+    org = DirectoryOrganization(id="org-1", name="Beispiel", organisation_id=None)
+    return Offer(record, org, datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
+
+
+def test_the_mapping_of_one_offer_element_by_element():
+    service = assert_valid(mapping.healthcare_service(sample_offer(), "fr", date(2026, 12, 1)))
+    assert service["name"] == "Service de visites" and service["_name"]["extension"][0]["extension"][0] == {
+        "url": "lang",
+        "valueCode": "de",
+    }
+    assert service["comment"] == "Besuche zu Hause" and "_comment" not in service  # only one language
+    assert service["extraDetails"] == "Appeler\n\nGratuit"
+    assert service["eligibility"][0]["comment"] == "Dès 65 ans"
+    assert service["eligibility"][1] == {"code": {"text": "Âge"}, "comment": "65–"}
+    assert service["availabilityExceptions"] == "Lu–ve"
+    assert "referralMethod" not in service  # nobody on Passerelle keeps this organisation's offers
+    # administration has no Gravity category: us-core sdoh and ours only.
+    assert [c["code"] for c in service["category"][0]["coding"]] == ["sdoh", "administration"]
+    assert [c["code"] for c in service["category"][1]["coding"]] == [
+        "sdoh",
+        "social-connection",
+        "loneliness",
+    ]
+    areas = {c["id"]: c for c in service["contained"]}
+    langnau = areas["area-municipality-902"]["address"]
+    assert langnau["city"] == "Langnau im Emmental"
+    assert langnau["_city"]["extension"][0]["valueString"] == "902"
+    assert (
+        areas["area-district-EM"]["address"]["district"]
+        and areas["area-canton-BE"]["name"] == "Canton de Berne"
+    )
+    assert [a["reference"] for a in service["coverageArea"]] == [f"#{i}" for i in areas]
+
+    closed = sample_offer(status="temporarily closed")
+    shut = assert_valid(mapping.healthcare_service(closed, "de", date(2026, 12, 1)))
+    assert shut["active"] is True and shut["notAvailable"] == [{"description": "Vorübergehend geschlossen"}]
+    assert assert_valid(mapping.location(closed))["status"] == "suspended"
+    gone = assert_valid(mapping.healthcare_service(sample_offer(status="defunct"), "de", date(2026, 12, 1)))
+    assert gone["active"] is False and "profile" not in gone["meta"]
+    assert assert_valid(mapping.location(sample_offer(status="defunct")))["status"] == "inactive"
