@@ -8,11 +8,12 @@ INTERACTIONS says who gets in and with what status; everyone else is refused:
 and a refusal never carries the referral's data.
 
 To add an interaction, append a row: method, path template ({referral}, {client}, {consent},
-{owner}, {requester}, {subscription}), the expected status for each user who gets in (users left
+{screening}, {owner}, {requester}, {subscription}), the expected status for each user who gets in (users left
 out are refused as above), and for writes a body builder (ids → JSON) and headers."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,36 @@ INTERACTIONS = [
     Interaction("GET", "/Subscription/{subscription}/$status", {"koordination": 200}),
     Interaction("GET", "/Subscription", {"koordination": 200}, search=True),
     Interaction("GET", "/Basic/task-changed", {u: 200 for u in INSIDERS + OTHER_ORGANISATIONS}),
+    # Updates: the receiver moves the Task, the sender may cancel; repeating the (closed) status
+    # is a no-op for both. Others: 404; no organisation: 403.
+    Interaction(
+        "PATCH",
+        "/Task/{referral}",
+        BOTH,
+        body=lambda ids: [{"op": "replace", "path": "/status", "value": "completed"}],
+        headers={"Content-Type": "application/json-patch+json"},
+    ),
+    # Inbound referrals: nurses of any referring organisation may send (this body is refused as
+    # not a transaction); coordinators may not.
+    Interaction(
+        "POST",
+        "",
+        {"pflege": 400, "soins": 400, "koordination": 403, "coordination": 403},
+        body=lambda ids: {"resourceType": "Bundle", "type": "batch", "entry": []},
+        headers={"Content-Type": "application/fhir+json"},
+    ),
+    # Screenings: only the organisation that screened.
+    Interaction("GET", "/QuestionnaireResponse/{screening}", {"pflege": 200, "koordination": 404}),
+    Interaction("GET", "/QuestionnaireResponse?patient=Patient/{client}", {"pflege": 200}, search=True),
+    Interaction("GET", "/Observation?patient=Patient/{client}", {"pflege": 200}, search=True),
+    Interaction("GET", "/Condition?patient=Patient/{client}", {"pflege": 200}, search=True),
+    # Public knowledge (instruments, the directory, our codes): every token.
+    Interaction("GET", "/Questionnaire?_id=social-situation-short", {u: 200 for u in USERS}, search=True),
+    Interaction("GET", "/Organization/{owner}", {u: 200 for u in USERS}),
+    Interaction(
+        "GET", "/HealthcareService?organization=Organization/{owner}", {u: 200 for u in USERS}, search=True
+    ),
+    Interaction("GET", "/CodeSystem/need-domain", {u: 200 for u in USERS}),
     Interaction("DELETE", "/Subscription/{subscription}", {"koordination": 204}),  # the last one
 ]
 
@@ -86,8 +117,8 @@ def walk_ids(server, tokens) -> dict[str, str]:
         "WHERE id = :i",
         i=referral_id,
     )
-    consent_id, owner, requester = server.database.execute(
-        "SELECT consent_id, directory_organization_id, organisation_id FROM referral WHERE id = :i",
+    consent_id, owner, requester, screening_id = server.database.execute(
+        "SELECT consent_id, directory_organization_id, organisation_id, screening_id FROM referral WHERE id = :i",
         i=referral_id,
     )[0]
     # A subscription that never fires (the receiver never sees a draft), for the Subscription rows.
@@ -105,6 +136,7 @@ def walk_ids(server, tokens) -> dict[str, str]:
         "referral": referral_id,
         "client": client_id,
         "consent": consent_id,
+        "screening": screening_id,
         "owner": owner,
         "requester": f"passerelle-{requester}",
     }
@@ -138,5 +170,6 @@ def test_every_fhir_interaction_for_every_role(server, fhir, walk_ids, interacti
             assert resource["issue"][0]["code"] == "not-found", where
         if not interaction.search:
             assert not any(secret in answer.text for secret in secrets), where
-        else:
-            assert CLIENT_NAME not in answer.text and walk_ids["client"] not in answer.text, where
+        else:  # the self link repeats the caller's own search (which may name the client's id)
+            found = json.dumps({k: v for k, v in resource.items() if k != "link"})
+            assert CLIENT_NAME not in found and walk_ids["client"] not in found, where
