@@ -48,4 +48,5 @@ def test_wire_is_idempotent_and_subscribes_tallies_before_notifications():
             assert events.subscribers(event_type).count(handler) == 1
     for event_type in (ReferralSent, ReferralStatusChanged):
         modules = [h.__module__ for h in events.subscribers(event_type)]
-        assert modules == ["backend.reports.tally", "backend.push.notify"]
+        # tallies, then the push outbox, then the FHIR subscriptions' outbox
+        assert modules == ["backend.reports.tally", "backend.push.notify", "backend.fhir.subscriptions"]
