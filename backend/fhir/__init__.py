@@ -27,6 +27,7 @@ Under /fhir, for bearer tokens only (cookies never open it, so CSRF does not app
   export`), a client's record as a collection Bundle; export_api.py: the client page's FHIR file.
 - inbound.py, inbound_api.py: POST /fhir, a hospital's transaction Bundle (Patient, Consent,
   ServiceRequest, Task) made into a referral as a nurse's (idempotent: a replay makes nothing).
+- staff.py, staff_api.py: a colleague as a minimal Practitioner / PractitionerRole (own organisation).
 A referral changed through FHIR goes through the same services as a click in the inbox
 (backend/referrals): the state machine, audit, events (tallies, notifications).
 """

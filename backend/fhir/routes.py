@@ -8,6 +8,7 @@ from backend.fhir import (
     export_api,
     inbound_api,
     screening_api,
+    staff_api,
     subscription_api,
     update_api,
 )
@@ -20,4 +21,5 @@ ROUTES = [
     *update_api.ROUTES,
     *subscription_api.ROUTES,
     *inbound_api.ROUTES,
+    *staff_api.ROUTES,
 ]

@@ -8,7 +8,7 @@ INTERACTIONS says who gets in and with what status; everyone else is refused:
 and a refusal never carries the referral's data.
 
 To add an interaction, append a row: method, path template ({referral}, {client}, {consent},
-{screening}, {owner}, {requester}, {subscription}), the expected status for each user who gets in (users left
+{screening}, {nurse}, {owner}, {requester}, {subscription}), the expected status for each user who gets in (users left
 out are refused as above), and for writes a body builder (ids → JSON) and headers."""
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ INTERACTIONS = [
         "GET", "/HealthcareService?organization=Organization/{owner}", {u: 200 for u in USERS}, search=True
     ),
     Interaction("GET", "/CodeSystem/need-domain", {u: 200 for u in USERS}),
+    # Colleagues: pflege's own account, for her organisation only (koordination's: another).
+    Interaction("GET", "/Practitioner/{nurse}", {"pflege": 200, "koordination": 404}),
+    Interaction("GET", "/PractitionerRole/{nurse}", {"pflege": 200, "koordination": 404}),
     Interaction("DELETE", "/Subscription/{subscription}", {"koordination": 204}),  # the last one
 ]
 
@@ -137,6 +140,7 @@ def walk_ids(server, tokens) -> dict[str, str]:
         "client": client_id,
         "consent": consent_id,
         "screening": screening_id,
+        "nurse": str(server.database.execute("SELECT id FROM user_account WHERE username = 'pflege'")[0][0]),
         "owner": owner,
         "requester": f"passerelle-{requester}",
     }
