@@ -46,7 +46,9 @@ def test_nurse_creates_and_finds_a_client(server):
             headers={"HX-Request": "true", "HX-Target": "client-rows"},
         )
         assert found.status_code == 200 and "Margrit M." in found.text
-        assert found.text.lstrip().startswith('<section id="client-rows"')
+        # The fragment: the rows, and the page's status line refilled out of band (no page).
+        assert found.text.lstrip().startswith('<p id="client-rows-status" hx-swap-oob="innerHTML">')
+        assert '<section id="client-rows"' in found.text and "<html" not in found.text
         none = nurse.post("/clients", data={"q": "%", "csrf_token": token})
         assert "Margrit M." not in none.text  # wildcards are literal
     client_id = path.rsplit("/", 1)[1]

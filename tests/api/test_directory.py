@@ -77,7 +77,9 @@ def test_live_filtering_returns_the_results_fragment_only(nurse):
         "/directory", params={"q": "Budget"}, headers={"HX-Request": "true", "HX-Target": "results"}
     )
     assert response.status_code == 200
-    assert response.text.lstrip().startswith('<section id="results"')
+    # The fragment: the results, and the page's status line refilled out of band (no page).
+    assert response.text.lstrip().startswith('<p id="results-status" hx-swap-oob="innerHTML">')
+    assert '<section id="results"' in response.text and "<html" not in response.text
     assert "<html" not in response.text
     assert "HX-Request" in response.headers["vary"]
 
