@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
 from backend.db.engine import session_scope
+from backend.db.outbox import claim_due
 from backend.db.types import utcnow
 from backend.errors import InvalidInput
 from backend.fhir.models import FhirNotification, FhirSubscription
@@ -87,38 +88,6 @@ def bundle(
     }
 
 
-def _anything_due(engine: Engine, now: datetime) -> bool:
-    """A read first: most rounds find nothing, and on SQLite a claim would take the write lock."""
-    with session_scope(engine, writes=False) as session:
-        query = select(FhirNotification.id).where(
-            FhirNotification.status == "pending", FhirNotification.next_attempt_at <= now
-        )
-        return session.exec(query.limit(1)).first() is not None
-
-
-def _claim(engine: Engine, limit: int) -> list[str]:
-    now = utcnow()
-    if not _anything_due(engine, now):
-        return []
-    with session_scope(engine, writes=True) as session:
-        query = (
-            select(FhirNotification)
-            .where(
-                FhirNotification.status == "pending",
-                FhirNotification.next_attempt_at <= now,
-                or_(col(FhirNotification.locked_until).is_(None), col(FhirNotification.locked_until) < now),
-            )
-            .order_by(col(FhirNotification.created_at))
-            .limit(limit)
-        )
-        if engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = list(session.exec(query).all())
-        for row in rows:
-            row.locked_until = now + LEASE
-        return [row.id for row in rows]
-
-
 def _backoff(attempts: int, retry_after: int | None) -> timedelta:
     seconds = min(5 * 3 ** (attempts - 1), 3600)
     return timedelta(seconds=max(seconds, min(retry_after or 0, 3600)))
@@ -174,7 +143,7 @@ def _send(http: PushSession, post: Post) -> Post:
 def deliver_due(engine: Engine, settings: Settings, limit: int = 100) -> Round:
     """One round: every due notification posted once, its outcome written."""
     result = Round()
-    claimed = _claim(engine, limit)
+    claimed = claim_due(engine, FhirNotification, limit, LEASE)
     if not claimed:
         return result
     base = settings.base_url + "/fhir"

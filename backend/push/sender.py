@@ -17,11 +17,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pywebpush import WebPusher
-from sqlalchemy import Engine, delete, or_
+from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
 from backend.db.engine import session_scope
+from backend.db.outbox import claim_due
 from backend.db.types import utcnow
 from backend.errors import InvalidInput
 from backend.i18n import DEFAULT_LANGUAGE
@@ -45,27 +46,6 @@ class Round:
     merged: int = 0
     removed_subscriptions: int = 0
     skipped: list[str] = field(default_factory=list)
-
-
-def _claim(engine: Engine, limit: int) -> list[str]:
-    now = utcnow()
-    with session_scope(engine, writes=True) as session:
-        query = (
-            select(Notification)
-            .where(
-                Notification.status == "pending",
-                Notification.next_attempt_at <= now,
-                or_(col(Notification.locked_until).is_(None), col(Notification.locked_until) < now),
-            )
-            .order_by(col(Notification.created_at))
-            .limit(limit)
-        )
-        if engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = list(session.exec(query).all())
-        for row in rows:
-            row.locked_until = now + LEASE
-        return [row.id for row in rows]
 
 
 def _backoff(attempts: int, retry_after: int | None) -> timedelta:
@@ -181,7 +161,7 @@ def deliver_due(engine: Engine, settings: Settings, limit: int = 200) -> Round:
     if signer is None:
         result.skipped.append("no VAPID key: run `python -m backend vapid init`")
         return result
-    claimed = _claim(engine, limit)
+    claimed = claim_due(engine, Notification, limit, LEASE)
     if not claimed:
         return result
     with session_scope(engine) as session, PushSession(Courier.PARALLEL) as http, session.no_autoflush:
