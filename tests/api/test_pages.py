@@ -185,3 +185,37 @@ def test_inbox_counts_on_the_start_page_take_their_plural_form(server, user, one
     expected = (one if number <= 1 else many).format(n=number)
     assert received.group(1).strip() == expected
     assert not re.search(r"\d+ (Reçue|Acceptée|Neu)\b", html)
+
+
+def _title(html: str) -> str:
+    import html as entities
+
+    found = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert found, html[:300]
+    return entities.unescape(found.group(1)).strip()
+
+
+def test_titles_say_which_record_and_which_page(server):
+    """Issue 20, item 8: every referral and case page was "Zuweisung"; lists kept one title.
+    Titles name the need and the offer, never the client."""
+    import httpx
+
+    from tests.support import api_referral, cli
+
+    token = cli("tokens", "create", "--user", "pflege", "--name", "titles", env=server.env).stdout.strip()
+    _, referral_id = api_referral(server, token, "Titel T.")
+    with httpx.Client(base_url=server.url, timeout=10) as nurse:
+        login(nurse, "pflege")
+        detail = _title(nurse.get(f"/referrals/{referral_id}").text)
+        assert detail.endswith("· Zuweisung · Passerelle") and detail != "Zuweisung · Passerelle"
+        assert "Titel T." not in detail
+        need = _title(nurse.get("/directory", params={"need": "loneliness"}).text)
+        assert need.startswith("Unterstützungsangebote: Einsamkeit")
+        paged = _title(nurse.get("/directory", params={"page": "2"}).text)
+        assert "(Seite 2)" in paged
+    with httpx.Client(base_url=server.url, timeout=10) as coordinator:
+        login(coordinator, "koordination")
+        case = _title(coordinator.get(f"/inbox/{referral_id}").text)
+        assert case.startswith("Einsamkeit") and "Titel T." not in case
+        tab = _title(coordinator.get("/inbox", params={"tab": "received", "page": "2"}).text)
+        assert tab == "Eingang: Empfangen (Seite 2) · Passerelle"
