@@ -41,6 +41,7 @@ from backend.clients.service import create as create_client
 from backend.directory.models import DirectoryOrganization, DirectoryService, DirectoryServiceTag
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.fhir import codes
+from backend.fhir.outcome import NOT_JSON
 from backend.fhir.patient import BFS_EXTENSION
 from backend.fhir.task import instant
 from backend.fhir.version import version_of
@@ -55,7 +56,6 @@ NAMESPACE = uuid.UUID("3c5e0f5a-8d0b-4c1e-9a57-2b6f4d1e7a90")  # ids of referral
 REQUIRED = ("Patient", "Consent", "ServiceRequest", "Task")
 IGNORED = ("QuestionnaireResponse", "Condition")  # accepted, not stored (see above)
 
-NOT_JSON = N_("The body is not valid JSON.")
 NOT_TRANSACTION = N_("Send a Bundle of type transaction.")
 BAD_ENTRY = N_("Each entry needs a resource, its own fullUrl and a request with method POST.")
 UNKNOWN_TYPE = N_(

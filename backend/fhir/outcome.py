@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Response
 
 from backend.errors import DomainError
+from backend.i18n import N_
 
 FHIR_JSON = "application/fhir+json"
 PREFIX = "/fhir"
@@ -32,6 +33,9 @@ ISSUE_TYPES = {
     429: "throttled",
     503: "transient",
 }
+
+
+NOT_JSON = N_("The body is not valid JSON.")  # one wording for every body /fhir reads itself
 
 
 class PreconditionFailed(DomainError):

@@ -25,6 +25,7 @@ from backend.errors import DomainError, InvalidInput, NotFound
 from backend.fhir import task as tasks
 from backend.fhir import task_update
 from backend.fhir.api import NO_SUCH, resource_response
+from backend.fhir.outcome import NOT_JSON
 from backend.fhir.task_update import WantedChange
 from backend.fhir.version import check_if_match, etag
 from backend.i18n import N_
@@ -40,7 +41,6 @@ TASK_TYPES = ("application/fhir+json", "application/json")
 PATCH_TYPE = "application/json-patch+json"
 
 WRONG_TYPE = N_("Send a Task as application/fhir+json, or a JSON Patch as application/json-patch+json.")
-NOT_JSON = N_("The body is not valid JSON.")
 NEEDS_OUTCOME = N_("Say how the referral ended: completing it needs an outcome.")
 OUTCOME_MISFITS = N_("This outcome does not fit the status.")
 OUTCOME_ONLY_AT_CLOSE = N_("An outcome is recorded only when the referral is completed.")
