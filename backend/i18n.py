@@ -94,3 +94,19 @@ def format_number(value: int | float | Decimal, language: str) -> str:
 
 def format_money(value: int | float | Decimal, language: str, currency: str = "CHF") -> str:
     return numbers.format_currency(value, currency, locale=FORMAT_LOCALES[language])
+
+
+def shown_language(item: Any, field: str, locale: str) -> str:
+    """The language in which `item`'s text `field` is shown to a page in `locale`: the locale when
+    the item has the text in it, else the language it falls back to. Works for every offer shape
+    (a `texts` mapping field → {de, fr}, or `name_de`/`name_fr` attributes)."""
+
+    def has(language: str) -> bool:
+        texts = getattr(item, "texts", None)
+        if isinstance(texts, dict):
+            return bool((texts.get(field) or {}).get(language))
+        return bool(getattr(item, f"{field}_{language}", None))
+
+    if has(locale):
+        return locale
+    return next((language for language in LANGUAGES if has(language)), locale)

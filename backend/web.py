@@ -138,6 +138,16 @@ def _format_money(ctx: Any, value: Any) -> str:
     return i18n.format_money(value, ctx.get("locale") or i18n.DEFAULT_LANGUAGE)
 
 
+@pass_context
+def _lang_attr(ctx: Any, item: Any, field: str = "name") -> Markup:
+    """` lang="de"` on an element whose text is not in the page's language (WCAG 3.1.2), else
+    nothing. `item` is an offer (the language is read from which texts it has, see
+    i18n.shown_language) or a language code already known."""
+    locale = ctx.get("locale") or i18n.DEFAULT_LANGUAGE
+    language = item if isinstance(item, str) else i18n.shown_language(item, field, locale)
+    return Markup(' lang="{}"').format(language) if language and language != locale else Markup("")
+
+
 def make_environment(assets: Assets) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -164,6 +174,7 @@ def make_environment(assets: Assets) -> Environment:
         spoken_languages=SPOKEN_LANGUAGES,
         districts=DISTRICTS,
         place_options=PLACE_OPTIONS,
+        lang_attr=_lang_attr,
     )
     env.filters.update(date=_format_date, day=_format_day, number=_format_number, money=_format_money)
     return env

@@ -5,7 +5,8 @@ from litestar import Request
 from litestar_htmx import HTMXRequest
 
 from backend.accounts.passwords import hash_password, verify_password
-from backend.web import is_htmx, safe_next, wants_fragment
+from backend.i18n import shown_language
+from backend.web import is_htmx, make_environment, safe_next, wants_fragment
 
 
 @pytest.mark.parametrize(
@@ -53,3 +54,39 @@ def test_argon2_hashes_verify_and_reject():
     assert verify_password(hashed, "correct horse battery")
     assert not verify_password(hashed, "wrong horse battery")
     assert not verify_password(None, "passerelle-timing-equaliser")  # unknown user never passes
+
+
+class _Hit:
+    def __init__(self, name_de: str | None, name_fr: str | None) -> None:
+        self.name_de, self.name_fr = name_de, name_fr
+
+
+@pytest.mark.parametrize(
+    ("item", "locale", "expected"),
+    [
+        (_Hit("Entlastung", None), "fr", "de"),
+        (_Hit("Entlastung", None), "de", "de"),
+        (_Hit("Entlastung", "Relève"), "fr", "fr"),
+        (_Hit(None, "Relève"), "de", "fr"),
+        (_Hit(None, None), "fr", "fr"),
+    ],
+)
+def test_an_offer_text_is_shown_in_its_own_language(item, locale, expected):
+    assert shown_language(item, "name", locale) == expected
+
+
+def test_shown_language_reads_a_records_text_mapping():
+    from backend.directory.records import ServiceRecord
+
+    record = ServiceRecord(id="s", organization_id="o", texts={"hours": {"de": "Mo–Fr", "fr": None}})
+    assert shown_language(record, "hours", "fr") == "de"
+    assert shown_language(record, "name", "fr") == "fr"  # nothing to mark when there is no text
+
+
+def test_lang_attr_marks_only_text_in_the_other_language():
+    from backend.pwa.assets import Assets
+
+    env = make_environment(Assets())
+    template = env.from_string('<p{{ lang_attr(hit) }}>x</p><p{{ lang_attr("fr") }}>y</p>')
+    assert template.render(locale="fr", hit=_Hit("Entlastung", None)) == '<p lang="de">x</p><p>y</p>'
+    assert template.render(locale="de", hit=_Hit("Entlastung", None)) == '<p>x</p><p lang="fr">y</p>'
