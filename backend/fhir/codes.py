@@ -23,6 +23,11 @@ SERVICE_TYPE_SYSTEM = f"{CANONICAL}/CodeSystem/service-type"
 ORGANISATION_TYPE_SYSTEM = f"{CANONICAL}/CodeSystem/organisation-type"
 # What a consent lets leave (referrals/consent.py SCOPE_ITEMS), as Consent.provision.code.
 CONSENT_SCOPE_SYSTEM = f"{CANONICAL}/CodeSystem/consent-scope"
+# Who carries a referral out while its Task is `ready` (referrals/states.py READY): the offer's
+# organisation is not on Passerelle, so the referrer arranges it herself (Task.businessStatus).
+HANDLING_SYSTEM = f"{CANONICAL}/CodeSystem/referral-handling"
+ARRANGED_BY_REFERRER = "arranged-by-referrer"
+HANDLING = {ARRANGED_BY_REFERRER: N_("To be arranged by the referrer")}
 SDOHCC_CODES = "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
 
 # A contact attempt, as Task.businessStatus (task_update.py): whether the person was reached,
@@ -40,6 +45,7 @@ SYSTEMS: dict[str, tuple[str, dict[str, str]]] = {
     "service-type": (SERVICE_TYPE_SYSTEM, SERVICE_TYPES),
     "organisation-type": (ORGANISATION_TYPE_SYSTEM, {str(k): v for k, v in ORG_TYPE_LABELS.items()}),
     "consent-scope": (CONSENT_SCOPE_SYSTEM, SCOPE_ITEMS),
+    "referral-handling": (HANDLING_SYSTEM, HANDLING),
 }
 
 # Need domain → Gravity SDOH category (SDOHCC-ValueSetSDOHCategory), where one fits.

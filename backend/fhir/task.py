@@ -2,7 +2,8 @@
 whose focus is a ServiceRequest (SDOHCC-ServiceRequest). Both carry the referral's id; pure
 functions from rows to resources (dicts), no I/O.
 
-Task.status is the referral's status as it is (backend/referrals/states.py uses the Task codes).
+Task.status is the referral's status as it is (backend/referrals/states.py uses the Task codes);
+`ready` (an organisation not on Passerelle: the referrer arranges it) says so in businessStatus.
 The receiving organisation's view holds only what the consent shares (`referral.shared`)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from backend.fhir import codes
 from backend.fhir.version import version_of
 from backend.referrals.models import Referral
+from backend.referrals.states import Status
 
 TASK_PROFILE = "http://hl7.org/fhir/us/sdoh-clinicalcare/StructureDefinition/SDOHCC-TaskForReferralManagement"
 SERVICE_REQUEST_PROFILE = "http://hl7.org/fhir/us/sdoh-clinicalcare/StructureDefinition/SDOHCC-ServiceRequest"
@@ -57,6 +59,11 @@ def task(referral: Referral, as_sender: bool) -> dict[str, Any]:
     }
     if referral.status_reason:
         resource["statusReason"] = {"text": referral.status_reason}
+    if referral.status == Status.READY:
+        # Nothing was sent: the referrer arranges it with the owner, who is not on Passerelle.
+        resource["businessStatus"] = {
+            "coding": [codes.coding("referral-handling", codes.ARRANGED_BY_REFERRER)]
+        }
     if referral.outcome:
         resource["businessStatus"] = {"coding": [codes.coding("outcome", referral.outcome)]}
         # What the receiving organisation did (procedure.py), as Gravity links it.

@@ -9,9 +9,10 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from backend.accounts.access import allow
+from backend.accounts.models import Organisation, User
 from backend.accounts.roles import Role
 from backend.accounts.service import CurrentUser
 from backend.clients.models import Client
@@ -19,13 +20,21 @@ from backend.clients.service import open_client
 from backend.deps import AppEngine, Caller, Unit, run_unit
 from backend.directory.models import DirectoryOrganization, DirectoryService
 from backend.directory.search import SearchQuery, search
-from backend.errors import Conflict, InvalidInput
+from backend.errors import Conflict, InvalidInput, message_of
 from backend.geo.reference import MUNICIPALITIES
 from backend.i18n import LANGUAGES, N_
 from backend.referrals import service
 from backend.referrals.consent import GIVEN_BY, METHODS, SCOPE_ITEMS, ConsentForm
 from backend.referrals.models import Referral
-from backend.referrals.states import OPEN, OUTCOME_LABELS, STATUS_LABELS, Status
+from backend.referrals.states import (
+    CLOSED,
+    NURSE_OUTCOMES,
+    OPEN,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    Status,
+    allowed,
+)
 from backend.screening import service as screenings
 from backend.vocab import SPOKEN_LANGUAGES
 from backend.web import form_lists, render
@@ -106,12 +115,27 @@ def summary_context(session: Session, user: CurrentUser, screening_id: str) -> d
         "client": client,
         "needs": needs,
         "offers": offers,
+        "arranged_by_you": _not_on_passerelle(session, [hit.id for hits in offers.values() for hit in hits]),
         "municipality": MUNICIPALITIES[client.municipality],
         "age": age,
         "sent": service.sent_by_organisation(session, user, screening_id=screening.id),
         "status_labels": STATUS_LABELS,
         "today": date.today(),
     }
+
+
+def _not_on_passerelle(session: Session, service_ids: list[str]) -> set[str]:
+    """Which of these offers belong to an organisation that is not on Passerelle."""
+    if not service_ids:
+        return set()
+    query = (
+        select(DirectoryService.id)
+        .join(DirectoryOrganization, col(DirectoryOrganization.id) == col(DirectoryService.organization_id))
+        .where(
+            col(DirectoryService.id).in_(service_ids), col(DirectoryOrganization.organisation_id).is_(None)
+        )
+    )
+    return set(session.exec(query).all())
 
 
 @get(
@@ -209,10 +233,31 @@ def referral_list(request: Request, session: Unit, user: Caller) -> Template:
     return render(request, "referrals/list.html", context)
 
 
+def next_actor(referral: Referral) -> str:
+    """Who acts next on a referral, as its page says it: the nurse (`you`), the receiving
+    organisation, or nobody (closed)."""
+    status = Status(referral.status)
+    if status in CLOSED:
+        return "nobody"
+    if status == Status.DRAFT or service.arranged_by_referrer(referral):
+        return "you"
+    return "organisation"
+
+
 def _detail_context(session: Session, user: CurrentUser, referral_id: str) -> dict[str, Any]:
     referral = service.own_referral(session, user, referral_id)
     service.record_view(session, user, referral)
+    status = Status(referral.status)
+    arranged = service.arranged_by_referrer(referral) and status != Status.DRAFT
     return {
+        "arranged": arranged,
+        "next_actor": next_actor(referral),
+        "nurse_outcomes": {
+            code: label
+            for code, (target, _, label) in NURSE_OUTCOMES.items()
+            if arranged and allowed(status, target)
+        },
+        "outcome_form": {"choice": "", "note": "", "errors": {}},
         "referral": referral,
         "client": session.get(Client, referral.client_id),
         "offer": session.get(DirectoryService, referral.service_id),
@@ -274,6 +319,71 @@ async def cancel_referral(
     return Redirect(request.app.route_reverse("referrals.show", referral_id=referral_id), status_code=303)
 
 
+def _record_outcome(
+    session: Session, user: CurrentUser, referral_id: str, choice: str, note: str, locale: str
+) -> dict | None:
+    try:
+        service.record_outcome(session, user, referral_id, choice, note)
+    except InvalidInput as error:
+        session.rollback()
+        context = _detail_context(session, user, referral_id)
+        field = error.field if error.field == "note" else "outcome"
+        form = {"choice": choice, "note": note, "errors": {field: message_of(error, locale)}}
+        return {**context, "outcome_form": form}
+    return None
+
+
+@post("/referrals/{referral_id:str}/outcome", name="referrals.outcome", opt=NURSES, include_in_schema=False)
+async def record_outcome(
+    request: Request, referral_id: FromPath[str], user: Caller, engine: AppEngine
+) -> Template | Redirect:
+    """What became of a referral the nurse arranges herself (its organisation is not on Passerelle)."""
+    data = form_lists(await request.form())
+    choice, note = _first(data, "outcome"), _first(data, "note")
+    problem = await run_unit(engine, _record_outcome, user, referral_id, choice, note, request.state.locale)
+    if problem is not None:
+        return render(request, "referrals/detail.html", problem, status_code=422)
+    return Redirect(request.app.route_reverse("referrals.show", referral_id=referral_id), status_code=303)
+
+
+def _letter_context(session: Session, user: CurrentUser, referral_id: str) -> dict[str, Any]:
+    referral = service.own_referral(session, user, referral_id)
+    service.record_view(session, user, referral)
+    if not service.arranged_by_referrer(referral) or referral.status == Status.DRAFT:
+        raise Conflict(N_("A letter is only needed for an organisation that is not on Passerelle."))
+    offer = session.get(DirectoryService, referral.service_id)
+    organization = session.get(DirectoryOrganization, referral.directory_organization_id)
+    sender = session.get(Organisation, referral.organisation_id)
+    author = session.get(User, referral.created_by) if referral.created_by else None
+    client = session.get(Client, referral.client_id)
+    return {
+        "referral": referral,
+        "offer": offer,
+        "organization": organization,
+        "sender": sender,
+        "author": author,
+        "client_language": client.language if client else None,
+        "municipalities": MUNICIPALITIES,
+    }
+
+
+@get(
+    "/referrals/{referral_id:str}/letter",
+    name="referrals.letter",
+    opt=NURSES,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def referral_letter(request: Request, referral_id: FromPath[str], session: Unit, user: Caller) -> Template:
+    """A one-page referral letter to hand over or send to an organisation that is not on
+    Passerelle: in the client's language (the nurse's when it is neither), with only what the
+    consent shares (the referral's shared copy)."""
+    context = _letter_context(session, user, referral_id)
+    language = context["client_language"]
+    locale = language if language in LANGUAGES else request.state.locale
+    return render(request, "referrals/letter.html", context, locale=locale)
+
+
 def _propose(session: Session, user: CurrentUser, referral_id: str, form: ConsentForm) -> dict | None:
     errors = service.send_proposal(session, user, referral_id, form, date.today())
     if errors:
@@ -310,13 +420,20 @@ def client_handout(request: Request, screening_id: FromPath[str], session: Unit,
         for row in service.sent_by_organisation(session, user, screening_id=screening.id)
         if Status(row.referral.status) in OPEN
     ]
+    arranged = {row.referral.id for row in rows if service.arranged_by_referrer(row.referral)}
     org_ids = {row.offer.organization_id for row in rows}
     organizations = {org_id: session.get(DirectoryOrganization, org_id) for org_id in org_ids}
     locale = client.language if client.language in LANGUAGES else request.state.locale
     return render(
         request,
         "referrals/handout.html",
-        {"screening": screening, "client": client, "rows": rows, "organizations": organizations},
+        {
+            "screening": screening,
+            "client": client,
+            "rows": rows,
+            "organizations": organizations,
+            "arranged": arranged,
+        },
         locale=locale,
     )
 
@@ -328,6 +445,8 @@ ROUTES = [
     referral_list,
     referral_page,
     cancel_referral,
+    record_outcome,
+    referral_letter,
     send_proposal,
     client_handout,
 ]

@@ -262,10 +262,13 @@ def submit(
     """A referral leaves for the receiving organisation — a nurse's, a self-check's callback or
     a proposal once the client agreed: status `requested`, its event, its deadline to be
     received, an audit entry and the event ReferralSent (counted, the coordinators notified), all
-    in the caller's transaction."""
+    in the caller's transaction. To an organisation that is not on Passerelle nothing can be
+    sent: status `ready`, no deadline, and the referrer arranges it (no coordinator to notify)."""
     previous = referral.status if inspect(referral).persistent else None
-    referral.status = states.transition(previous or states.Status.DRAFT, states.Status.REQUESTED).value
-    referral.due_at = add_working_days(utcnow(), RECEIVE_WITHIN)
+    arranged = arranged_by_referrer(referral)
+    target = states.Status.READY if arranged else states.Status.REQUESTED
+    referral.status = states.transition(previous or states.Status.DRAFT, target).value
+    referral.due_at = None if arranged else add_working_days(utcnow(), RECEIVE_WITHIN)
     referral.updated_at = utcnow()
     session.add(referral)
     session.flush()
@@ -273,6 +276,18 @@ def submit(
     record(session, user_id, organisation_id, "update" if previous else "create", "referral", referral.id)
     events.record(session, ReferralSent(referral))
     return referral
+
+
+def on_passerelle(organization: DirectoryOrganization | None) -> bool:
+    """Whether a directory organisation receives referrals in Passerelle (an organisation with
+    accounts keeps it); the others are reached by the referrer herself."""
+    return organization is not None and organization.organisation_id is not None
+
+
+def arranged_by_referrer(referral: Referral) -> bool:
+    """A referral to an organisation that was not on Passerelle when it was made: nobody
+    receives it, the referring organisation arranges it and records its outcome."""
+    return referral.receiving_organisation_id is None and referral.source != "self-check"
 
 
 def received_by_organisation(session: Session, user: CurrentUser, limit: int = 200) -> list[Referral]:
@@ -338,6 +353,28 @@ def change_status(
     changed = ReferralStatusChanged(referral, previous, new.value, due_before, now, user.organisation_id)
     events.record(session, changed)
     return referral
+
+
+def record_outcome(
+    session: Session, user: CurrentUser, referral_id: str, choice: str, note: str = ""
+) -> Referral:
+    """The nurse says what became of a referral she arranges herself (states.NURSE_OUTCOMES):
+    the same transitions and closing outcomes as a receiving organisation's, attributed to her.
+    Another organisation's referral is 'not found'; one that a receiving organisation handles
+    is not hers to close."""
+    referral = own_referral(session, user, referral_id)
+    if not arranged_by_referrer(referral):
+        raise Conflict(N_("The receiving organisation records what became of this referral."))
+    if choice not in states.NURSE_OUTCOMES:
+        raise InvalidInput(N_("Choose what happened."), field="outcome")
+    note = " ".join(note.split())
+    if len(note) > 900:
+        raise InvalidInput(N_("At most 900 characters."), field="note")
+    target, outcome, label = states.NURSE_OUTCOMES[choice]
+    states.transition(referral.status, target, note or label)  # refused before anything changes
+    if outcome is not None:
+        referral.outcome = outcome
+    return change_status(session, user, referral, target, note or label)
 
 
 def send_proposal(

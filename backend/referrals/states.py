@@ -3,6 +3,11 @@ pattern uses them. Pure; the services that persist transitions call `transition(
 
 draft → requested → received → accepted | rejected → in-progress ⇄ on-hold → completed | failed
 and cancelled (with a reason) from any open state.
+
+An offer whose organisation is not on Passerelle (no account receives its referrals) goes to
+`ready` instead of `requested`: nothing is sent anywhere, the referring nurse arranges it herself
+and records what happened (ready → in-progress → completed | failed, see NURSE_OUTCOMES), with
+the same closing outcomes as a receiving organisation's, so the reports count them alike.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from backend.i18n import N_
 class Status(StrEnum):
     DRAFT = "draft"
     REQUESTED = "requested"
+    READY = "ready"  # to arrange by the referring nurse (FHIR: ready, acceptance a given)
     RECEIVED = "received"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
@@ -30,7 +36,8 @@ CLOSED = frozenset({Status.REJECTED, Status.COMPLETED, Status.FAILED, Status.CAN
 OPEN = frozenset(Status) - CLOSED
 
 ALLOWED: dict[Status, frozenset[Status]] = {
-    Status.DRAFT: frozenset({Status.REQUESTED}),
+    Status.DRAFT: frozenset({Status.REQUESTED, Status.READY}),
+    Status.READY: frozenset({Status.IN_PROGRESS, Status.COMPLETED, Status.FAILED}),
     Status.REQUESTED: frozenset({Status.RECEIVED}),
     Status.RECEIVED: frozenset({Status.ACCEPTED, Status.REJECTED}),
     Status.ACCEPTED: frozenset({Status.IN_PROGRESS, Status.COMPLETED, Status.FAILED}),
@@ -43,6 +50,7 @@ NEEDS_REASON = frozenset({Status.REJECTED, Status.CANCELLED, Status.FAILED})
 STATUS_LABELS = {
     Status.DRAFT: N_("Draft"),
     Status.REQUESTED: N_("Sent"),
+    Status.READY: N_("To arrange yourself"),
     Status.RECEIVED: N_("Received"),
     Status.ACCEPTED: N_("Accepted"),
     Status.REJECTED: N_("Rejected"),
@@ -69,6 +77,16 @@ REJECT_REASONS = {
     "outside_area": N_("Outside our area"),
     "client_declined": N_("The client declined"),
     "other": N_("Other reason"),
+}
+
+
+# What the nurse records for a referral she arranges herself: the new status and the closing
+# outcome (an OUTCOME_LABELS code, as a receiving organisation's close sets it), with her label.
+NURSE_OUTCOMES: dict[str, tuple[Status, str | None, str]] = {
+    "contacted": (Status.IN_PROGRESS, None, N_("Organisation contacted, waiting for the first appointment")),
+    "help_started": (Status.COMPLETED, "help_started", N_("Help started")),
+    "client_declined": (Status.COMPLETED, "client_declined", N_("The client declined")),
+    "not_reachable": (Status.FAILED, "not_reachable", N_("The organisation could not be reached")),
 }
 
 
