@@ -44,6 +44,8 @@ class Settings:
     """DATABASE_LOCK_TIMEOUT: seconds a write waits for SQLite's lock before answering 503."""
     trusted_proxies: tuple[str, ...] = ()
     """TRUSTED_PROXIES: reverse proxies (addresses, networks) whose X-Forwarded-For is believed."""
+    sync_credential_hours: int = 72
+    """SYNC_CREDENTIAL_HOURS: how long a device's sync credential (issued at login) stays valid."""
 
     @property
     def production(self) -> bool:
@@ -120,6 +122,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         worker_in_process=environ.get("WORKER_IN_PROCESS", "0" if env == "production" else "1") == "1",
         database_lock_timeout=_int("DATABASE_LOCK_TIMEOUT", 15, environ),
         trusted_proxies=_proxies(environ.get("TRUSTED_PROXIES", "")),
+        sync_credential_hours=_int("SYNC_CREDENTIAL_HOURS", 72, environ),
     )
 
 

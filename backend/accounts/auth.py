@@ -15,7 +15,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import Engine
 
-from backend.accounts import service
+from backend.accounts import device_credentials, service
 from backend.accounts.access import PUBLIC, ROLES_KEY
 from backend.accounts.service import CurrentUser
 from backend.db.engine import session_scope
@@ -48,7 +48,12 @@ class AuthMiddleware(ASGIMiddleware):
         if authorization.lower().startswith("bearer "):
             # Tokens are for the API only, and a request bearing one ignores cookies (see csrf.py).
             secret = authorization[7:].strip()
-            if request.url.path.startswith(TOKEN_PATHS):
+            if secret.startswith(device_credentials.PREFIX):
+                # A device's sync credential opens its few routes and nothing else: elsewhere
+                # it is no one, and a route that needs someone answers 401.
+                if (request.method, request.url.path) in device_credentials.ROUTES:
+                    user = await anyio.to_thread.run_sync(_user_for_device, engine, secret)
+            elif request.url.path.startswith(TOKEN_PATHS):
                 user = await anyio.to_thread.run_sync(_user_for_token, engine, secret)
             request.state.bad_token = user is None
         elif (key := request.cookies.get(SESSION_COOKIE)) and not request.url.path.startswith(FHIR):
@@ -84,6 +89,15 @@ def _user_for_token(engine: Engine, secret: str) -> CurrentUser | None:
     if touch:
         with session_scope(engine) as session:
             service.touch_token(session, secret)
+    return current
+
+
+def _user_for_device(engine: Engine, secret: str) -> CurrentUser | None:
+    with session_scope(engine, writes=False) as session:
+        current, touch = device_credentials.user_for_credential(session, secret)
+    if touch:
+        with session_scope(engine) as session:
+            device_credentials.touch(session, secret)
     return current
 
 

@@ -60,3 +60,25 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeviceCredential(SQLModel, table=True):
+    """A device's own credential for sending its outbox without a UI session (issue 17, item 4).
+    It opens POST /api/v1/sync and the directory snapshot only (auth.py), as the nurse it was
+    issued to, for the organisation she had then. Stored as a hash; the device keeps it sealed.
+    The label names the kind of device from its user agent ("Chrome on Android"), nothing personal."""
+
+    __tablename__ = "device_credential"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    label: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, unique=True)
+    session_hash: str | None = Field(default=None, max_length=64, index=True)  # the login it came from
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by: int | None = Field(default=None, foreign_key="user_account.id")
+    revoked_reason: str | None = Field(default=None, max_length=20)  # logout | admin | replaced

@@ -13,13 +13,13 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session, select
 
-from backend.accounts import devices, passwords, service
+from backend.accounts import device_credentials, devices, passwords, service
 from backend.accounts.access import allow, public
 from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE
 from backend.accounts.devices import DEVICE_COOKIE
 from backend.accounts.models import User
 from backend.audit import models as audit
-from backend.deps import AppEngine, AppSettings, MaybeCaller, Unit, run_unit
+from backend.deps import AppEngine, AppSettings, Caller, MaybeCaller, Unit, run_unit
 from backend.errors import RateLimited
 from backend.i18n import LANGUAGES, N_, translate
 from backend.security import csrf, ratelimit
@@ -184,10 +184,14 @@ def _record_lockout(session: Session, user_id: int) -> None:
 
 
 @post("/logout", name="accounts.logout", opt=allow(), sync_to_thread=True, include_in_schema=False)
-def logout(request: Request, session: Unit, settings: AppSettings) -> Redirect:
+def logout(request: Request, session: Unit, settings: AppSettings, user: Caller) -> Redirect:
     key = request.cookies.get(SESSION_COOKIE)
     if key:
         service.end_session(session, key)
+        # The sync credential this login gave the device ends with it (issue 17, item 4).
+        login = device_credentials.session_hash(key)
+        for revoked in device_credentials.revoke_for_login(session, login, user.id):
+            audit.record(session, user.id, user.organisation_id, "revoke", "sync_credential", str(revoked))
     response = Redirect(request.app.route_reverse("accounts.login"), status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.set_cookie(csrf.csrf_cookie(csrf.new_cookie_value(), settings.production))

@@ -40,6 +40,7 @@ class CurrentUser:
     language: str | None
     is_demo: bool
     via_token: bool = False
+    via_device: bool = False  # a device's sync credential (device_credentials.py)
 
 
 def current_user(session: Session, user: User, via_token: bool = False) -> CurrentUser:

@@ -1,16 +1,20 @@
-"""GET /admin: the organisations and accounts of this installation (admins only)."""
+"""GET /admin: the organisations and accounts of this installation (admins only); the audit
+log; the devices that hold a sync credential, and revoking one."""
 
 from __future__ import annotations
 
-from litestar import Request, get
-from litestar.response import Template
+from litestar import Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
+from backend.accounts import device_credentials
 from backend.accounts.access import allow
 from backend.accounts.models import Organisation, User
 from backend.accounts.roles import Role
+from backend.audit import models as audit
 from backend.audit.models import ACTIONS, SUBJECTS, AuditEvent
-from backend.deps import Unit
+from backend.deps import Caller, Unit
 from backend.geo.reference import DISTRICTS
 from backend.web import render
 
@@ -68,4 +72,35 @@ def audit_log(request: Request, reader: Unit) -> Template:
     )
 
 
-ROUTES = [admin_overview, audit_log]
+@get(
+    "/admin/devices",
+    name="admin.devices",
+    opt=allow(Role.ADMIN),
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def devices(request: Request, reader: Unit) -> Template:
+    """Which devices hold a sync credential that still works (issue 17, item 4): whose, what kind
+    of device, since when, last used, until when; each can be revoked."""
+    revoked = request.query_params.get("revoked") == "1"
+    return render(
+        request,
+        "admin/devices.html",
+        {"devices": device_credentials.live(reader), "request_revoked": revoked},
+    )
+
+
+@post(
+    "/admin/devices/{credential_id:int}/revoke",
+    name="admin.devices.revoke",
+    opt=allow(Role.ADMIN),
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def revoke_device(request: Request, credential_id: FromPath[int], session: Unit, user: Caller) -> Redirect:
+    row = device_credentials.revoke(session, credential_id, user.id)
+    audit.record(session, user.id, None, "revoke", "sync_credential", str(row.id))
+    return Redirect(request.app.route_reverse("admin.devices") + "?revoked=1", status_code=303)
+
+
+ROUTES = [admin_overview, audit_log, devices, revoke_device]

@@ -17,12 +17,14 @@ ACTIONS = {
     "export": N_("Exported"),
     "erase": N_("Erased"),
     "lockout": N_("Locked out after failed logins"),
+    "revoke": N_("Revoked"),
 }
 SUBJECTS = {
     "client": N_("Client"),
     "referral": N_("Referral"),
     "screening": N_("Screening"),
     "user": N_("User account"),
+    "sync_credential": N_("Sync credential of a device"),
 }
 
 
