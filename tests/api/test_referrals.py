@@ -114,12 +114,14 @@ def test_two_referrals_with_verbal_consent(server, nurse):
     )
     referrals = _rows(
         server,
-        "SELECT id, status, need_domain, shared, consent_id FROM referral WHERE client_id = :c ORDER BY need_domain",
+        "SELECT id, status, need_domain, shared, consent_id, receiving_organisation_id FROM referral "
+        "WHERE client_id = :c ORDER BY need_domain",
         c=client_id,
     )
+    # Sent to an organisation on Passerelle; to arrange by the nurse for one that is not.
     assert [(r[1], r[2]) for r in referrals] == [
-        ("requested", "caring_relatives"),
-        ("requested", "loneliness"),
+        ("requested" if referrals[0][5] else "ready", "caring_relatives"),
+        ("requested" if referrals[1][5] else "ready", "loneliness"),
     ]
     shared = _json(referrals[0][3])
     assert shared["display_name"] == "A. B." and shared["phone"] == "+41 79 123 45 67"
@@ -136,10 +138,11 @@ def test_two_referrals_with_verbal_consent(server, nurse):
         "SELECT from_status, to_status, user_id FROM referral_event WHERE referral_id = :r",
         r=referrals[0][0],
     )
-    assert len(events) == 1 and events[0][0] is None and events[0][1] == "requested" and events[0][2]
+    assert len(events) == 1 and events[0][0] is None and events[0][1] == referrals[0][1] and events[0][2]
 
     summary = nurse.http.get(f"/screenings/{screening_id}/summary").text
-    assert "Gesendete Zuweisungen" in summary and summary.count("status-requested") == 2
+    assert "Gesendete Zuweisungen" in summary
+    assert summary.count("status-requested") + summary.count("status-ready") == 2
     listing = nurse.http.get("/referrals").text
     assert all(r[0] in listing for r in referrals)
     detail = nurse.http.get(f"/referrals/{referrals[0][0]}")
@@ -340,6 +343,12 @@ def test_a_forward_proposal_is_sent_only_with_new_consent(server, nurse):
     )
     assert sent.status_code == 303
     status, shared = _rows(server, "SELECT status, shared FROM referral WHERE id = :r", r=proposal[0])[0]
-    assert status == "requested" and _json(shared)["display_name"] == "Q. R."
+    linked = _rows(
+        server,
+        "SELECT o.organisation_id FROM directory_service s JOIN directory_organization o "
+        "ON o.id = s.organization_id WHERE s.id = :s",
+        s=other,
+    )[0][0]
+    assert status == ("requested" if linked else "ready") and _json(shared)["display_name"] == "Q. R."
     reason = _rows(server, "SELECT reject_reason, status FROM referral WHERE id = :r", r=referral_id)[0]
     assert reason == ("no_capacity", "rejected")

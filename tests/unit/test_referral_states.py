@@ -12,6 +12,10 @@ from backend.referrals.states import CLOSED, Status, allowed, transition
 S = Status
 EXPECTED_ALLOWED = {
     (S.DRAFT, S.REQUESTED),
+    (S.DRAFT, S.READY),  # a proposal to an organisation not on Passerelle
+    (S.READY, S.IN_PROGRESS),  # the nurse arranges it herself
+    (S.READY, S.COMPLETED),
+    (S.READY, S.FAILED),
     (S.REQUESTED, S.RECEIVED),
     (S.RECEIVED, S.ACCEPTED),
     (S.RECEIVED, S.REJECTED),
@@ -48,6 +52,9 @@ def test_transition_returns_the_new_status():
         ("accepted", "failed", "  ", "reason"),
         ("in-progress", "cancelled", "", "reason"),
         ("requested", "teleported", None, "status"),
+        ("ready", "received", None, "status"),  # nobody receives what the nurse arranges
+        ("ready", "accepted", None, "status"),
+        ("ready", "failed", None, "reason"),
     ],
 )
 def test_forbidden_transitions_explain_themselves(current, target, reason, field):
