@@ -1,5 +1,6 @@
 """The nurse's whole journey in the browser: a demo client, the screening, two matching
-offers, verbal consent, two referrals with status 'requested'; in German and in French.
+offers, verbal consent, two referrals ('requested', or 'ready' for an organisation not on
+Passerelle); in German and in French.
 axe-core is run on every step."""
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ JOURNEYS = {
         "no_consent": "Ohne Einwilligung kann keine Zuweisung gesendet werden",
         "sent": "Gesendete Zuweisungen",
         "status": "Gesendet",
+        "arrange": "Selbst zu vermitteln",
         "referrals": "Zuweisungen",
         "handout": "Übersicht für die Klientin / den Klienten (drucken)",
         "handout_title": "Ihre Unterstützungsangebote",
@@ -50,6 +52,7 @@ JOURNEYS = {
         "no_consent": "Sans consentement, aucune orientation ne peut être envoyée",
         "sent": "Orientations envoyées",
         "status": None,
+        "arrange": None,
         "referrals": "Orientations",
         "handout": "Résumé pour la personne (imprimer)",
         "handout_title": "Vos offres de soutien",
@@ -72,6 +75,7 @@ def test_nurse_screens_and_sends_two_referrals(e2e_server, page: Page, language:
             loneliness=_french("Loneliness and social isolation"),
             carer=_french("Caring relatives under strain"),
             status=_french("Sent"),
+            arrange=_french("To arrange yourself"),
         )
     log_in(page, e2e_server.url, words["user"])
     expect(page.locator("html")).to_have_attribute("lang", language)
@@ -110,8 +114,11 @@ def test_nurse_screens_and_sends_two_referrals(e2e_server, page: Page, language:
     page.get_by_role("button", name=words["send"]).click()
 
     sent = page.locator("section", has=page.get_by_role("heading", name=words["sent"]))
-    expect(sent.locator(".status-requested")).to_have_count(2)
-    expect(sent.locator(".status-requested").first).to_have_text(words["status"])
+    # Sent to an organisation on Passerelle; to arrange by the nurse for one that is not.
+    statuses = sent.locator(".status-requested, .status-ready")
+    expect(statuses).to_have_count(2)
+    labels = {words["status"], words["arrange"]}
+    assert set(statuses.all_inner_texts()) <= labels
     assert serious_violations(page) == []
 
     page.get_by_role("navigation").get_by_role("link", name=words["referrals"]).click()
@@ -119,7 +126,8 @@ def test_nurse_screens_and_sends_two_referrals(e2e_server, page: Page, language:
     expect(rows).to_have_count(2)
     assert serious_violations(page) == []
     rows.first.get_by_role("link").click()
-    expect(page.locator(".page-head .status")).to_have_text(words["status"])
+    expect(page.locator(".page-head .status")).to_have_text(re.compile("|".join(map(re.escape, labels))))
+    expect(page.locator("#next-actor")).to_be_visible()
     assert serious_violations(page) == []
 
     page.go_back()
