@@ -139,12 +139,8 @@ def _linked(session: Session, service_ids: list[str]) -> dict[str, str]:
 
 
 def allowed_targets(result: Result, office: Office | None) -> set[str]:
-    targets = {
-        f"{offer.need_domain}:{offer.hit.id}"
-        for offers in result.offers.values()
-        for offer in offers
-        if offer.receives_referrals
-    }
+    """The choices the result offers: each offer once, filed under the first need listing it."""
+    targets = {f"{offer.need_domain}:{offer.hit.id}" for offer in result.callback_offers}
     return targets | ({OFFICE} if office else set())
 
 

@@ -74,7 +74,6 @@ def _page(
         "total": len(questions),
         "emergency": evaluate(inst, answers)["emergency"],
         "place": place,
-        "age_bands": service.AGE_BANDS,
     }
     headers = REVALIDATE if request.method == "GET" else None
     return render(request, "selfcheck/check.html", context, status_code=status, locale=lang, headers=headers)
@@ -107,13 +106,13 @@ async def check_step(request: Request, lang: FromPath[str]) -> Template:
     go = (data.get("go") or ["stay"])[0]
     if go == "skip" and at in service.question_ids(inst):
         answers[at] = None
-    return _page(request, lang, answers, service.move(inst, answers, at, go), service.place_from(data))
+    return _page(request, lang, answers, service.move(inst, answers, at, go), service.place_from(data, answers))
 
 
 def _result_context(session: Session, lang: str, data: dict[str, list[str]]) -> dict[str, Any]:
     inst = service.instrument()
     answers = service.answers_from(inst, data)
-    place = service.place_from(data)
+    place = service.place_from(data, answers)
     result = service.result_for(session, answers, place, lang)
     office = callback.coordination_office(session, place, lang, [d for d, _ in result.needs])
     return {
@@ -124,7 +123,6 @@ def _result_context(session: Session, lang: str, data: dict[str, list[str]]) -> 
         "result": result,
         "office": office,
         "plain_needs": service.PLAIN_NEEDS,
-        "age_bands": service.AGE_BANDS,
         "days": CALLBACK_DAYS,
         "times": CALLBACK_TIMES,
         "spoken_languages": SPOKEN_LANGUAGES,
@@ -207,12 +205,13 @@ async def check_callback(
         # Said on a self-check page (not the generic error page, whose forms need a cookie),
         # with the answers, so that "back" leads to the result again.
         inst = service.instrument()
+        answers = service.answers_from(inst, data)
         context = {
             **_anonymous(lang),
             "message": translate(lang, TOO_MANY, minutes=limited.params["minutes"]),
             "instrument": translated(inst, lang),
-            "answers": service.answers_from(inst, data),
-            "place": service.place_from(data),
+            "answers": answers,
+            "place": service.place_from(data, answers),
         }
         headers = {"Retry-After": str(limited.retry_after)}
         return render(

@@ -3,8 +3,10 @@ and the anonymous counts. Answers are never stored; see callback.py for the one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
@@ -14,6 +16,7 @@ from backend.db import deferred
 from backend.db.rows import table_of
 from backend.db.types import month_of
 from backend.directory.models import DirectoryOrganization, DirectoryService
+from backend.directory.records import web_address
 from backend.directory.search import Hit, SearchQuery, search
 from backend.geo.reference import Municipality, find_municipality
 from backend.i18n import N_
@@ -28,17 +31,26 @@ INSTRUMENT_ID = "self-check"
 INTRO = "intro"
 PLACE = "place"
 SEVERITY_RANK = {"urgent": 0, "needed": 1, "wish": 2}
-OFFERS_PER_NEED = 3
+# The result shows each need's best offers in full and the rest on demand ("more offers"), so
+# that a phone's page stays a few screens long (issue 17, item 6).
+OFFERS_SHOWN = 2
+OFFERS_PER_NEED = 8
 MAX_PLACE = 80
+MAP_SEARCH = "https://www.openstreetmap.org/search?query="
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
-# The age question of the last step, in the life phases of the prevention chain (vocab.LIFE_PHASES).
-AGE_BANDS: dict[str, str] = {
-    "children_youth": N_("Under 18"),
-    "young_adults": N_("18 to 25"),
-    "adults": N_("26 to 64"),
-    "older": N_("65 to 79"),
-    "very_old": N_("80 or older"),
+# The instrument's one age question (item "age"; codes may not hold "_") → the life phase of the
+# prevention chain (vocab.LIFE_PHASES) that filters the offers and is counted. Asked once: the
+# question about work follows only for the bands under 65 (the instrument's enableWhen).
+AGE_ITEM = "age"
+AGE_ANSWERS: dict[str, str] = {
+    "under-18": "children_youth",
+    "18-25": "young_adults",
+    "26-64": "adults",
+    "65-79": "older",
+    "80-plus": "very_old",
 }
+AGE_BANDS = frozenset(AGE_ANSWERS.values())
 
 # What a flagged need means, in plain words (A2–B1), for the result page.
 PLAIN_NEEDS: dict[str, str] = {
@@ -111,19 +123,46 @@ class Place:
         return self.municipality.district if self.municipality else ""
 
 
-def place_from(form: dict[str, list[str]]) -> Place:
+def place_from(form: dict[str, list[str]], answers: dict[str, Any] | None = None) -> Place:
+    """The place typed and the age band, from the answer to the age question (a form of a page
+    from before that question, e.g. an offline copy, may still carry the band as `age_band`)."""
     text = " ".join((form.get("place") or [""])[0].split())[:MAX_PLACE]
-    band = (form.get("age_band") or [""])[0]
+    band = AGE_ANSWERS.get(str((answers or {}).get(AGE_ITEM)), "") or (form.get("age_band") or [""])[0]
     return Place(text=text, municipality=find_municipality(text), age_band=band if band in AGE_BANDS else "")
 
 
 @dataclass
 class Offer:
+    """An offer on the result page, with the ways to reach it that the directory holds (nothing
+    else: no contact is ever made up)."""
+
     hit: Hit
-    need_domain: str
-    hours: str | None
-    fees: str | None
+    need_domain: str  # the first (most severe) need it is listed for
     receives_referrals: bool  # its organisation is on Passerelle and can be asked to call back
+    hours_de: str | None = None
+    hours_fr: str | None = None
+    fees_de: str | None = None
+    fees_fr: str | None = None
+    email: str | None = None
+    website: str | None = None  # http(s) only: the offer's own page, else its organisation's
+    address: list[str] = field(default_factory=list)  # location name, street, "postal code city"
+    map_url: str | None = None
+    shown_under: str | None = None  # set on a repeat: the need under which it is shown in full
+
+    def text(self, name: str, locale: str) -> str | None:
+        """hours or fees in the locale, else in the other language (lang_attr marks which)."""
+        de: str | None = getattr(self, f"{name}_de")
+        fr: str | None = getattr(self, f"{name}_fr")
+        return (fr or de) if locale == "fr" else (de or fr)
+
+    @property
+    def website_label(self) -> str:
+        host = urlsplit(self.website).hostname or "" if self.website else ""
+        return host.removeprefix("www.")
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.tel or self.email or self.website or self.address)
 
     @property
     def tel(self) -> str | None:
@@ -140,11 +179,28 @@ class Result:
     needs: list[tuple[str, str]]  # (domain, severity), most severe first
     emergency: bool
     rules: list[str]
-    offers: dict[str, list[Offer]] = field(default_factory=dict)
+    offers: dict[str, list[Offer]] = field(default_factory=dict)  # per need, best first
 
     @property
     def notes(self) -> list[str]:
         return [PLAIN_RULES[r] for r in self.rules if r in PLAIN_RULES]
+
+    def shown(self, domain: str) -> list[Offer]:
+        return self.offers.get(domain, [])[:OFFERS_SHOWN]
+
+    def more(self, domain: str) -> list[Offer]:
+        return self.offers.get(domain, [])[OFFERS_SHOWN:]
+
+    @property
+    def callback_offers(self) -> list[Offer]:
+        """The offers that can be asked to call back, each once (an offer can serve several
+        needs), under the first need that lists it."""
+        seen: dict[str, Offer] = {}
+        for offers in self.offers.values():
+            for offer in offers:
+                if offer.receives_referrals and offer.hit.id not in seen:
+                    seen[offer.hit.id] = offer
+        return list(seen.values())
 
 
 def result_for(session: Session, answers: dict[str, Any], place: Place, language: str) -> Result:
@@ -165,33 +221,60 @@ def result_for(session: Session, answers: dict[str, Any], place: Place, language
             ),
         ).hits
         hits = [h for h in hits if not h.paused][:OFFERS_PER_NEED]
-        result.offers[domain] = _offers(session, hits, domain, language)
+        result.offers[domain] = _offers(session, hits, domain)
+    _mark_repeats(result)
     return result
 
 
-def _offers(session: Session, hits: list[Hit], domain: str, language: str) -> list[Offer]:
+def _mark_repeats(result: Result) -> None:
+    """An offer can serve several needs. Shown in full once (the first time it is among a need's
+    best), it is listed again as a short line that points there; a callback to it is filed under
+    the first need that lists it."""
+    first_need: dict[str, str] = {}
+    in_full: dict[str, str] = {}
+    for domain, offers in result.offers.items():
+        for index, offer in enumerate(offers):
+            need = first_need.setdefault(offer.hit.id, domain)
+            offers[index] = replace(offer, need_domain=need, shown_under=in_full.get(offer.hit.id))
+            if index < OFFERS_SHOWN:
+                in_full.setdefault(offer.hit.id, domain)
+
+
+def _offers(session: Session, hits: list[Hit], domain: str) -> list[Offer]:
     if not hits:
         return []
     rows = session.execute(
-        sa_select(DirectoryService, col(DirectoryOrganization.organisation_id))
+        sa_select(DirectoryService, DirectoryOrganization)
         .join(DirectoryOrganization, col(DirectoryOrganization.id) == DirectoryService.organization_id)
         .where(col(DirectoryService.id).in_([h.id for h in hits]))
     ).all()
-    details = {service.id: (service, linked) for service, linked in rows}
-    offers = []
-    for hit in hits:
-        service, linked = details[hit.id]
-        fr = language == "fr"
-        offers.append(
-            Offer(
-                hit=hit,
-                need_domain=domain,
-                hours=(service.hours_fr if fr else service.hours_de) or service.hours_de or service.hours_fr,
-                fees=(service.fees_fr if fr else service.fees_de) or service.fees_de or service.fees_fr,
-                receives_referrals=linked is not None,
-            )
-        )
-    return offers
+    details = {service.id: (service, organization) for service, organization in rows}
+    return [_offer(hit, domain, *details[hit.id]) for hit in hits]
+
+
+def _offer(hit: Hit, domain: str, service: DirectoryService, organization: DirectoryOrganization) -> Offer:
+    website = next(
+        (u.strip() for u in (service.url, organization.website) if u and web_address(u.strip())), None
+    )
+    email = next(
+        (e.strip() for e in (service.email, organization.email) if e and EMAIL.fullmatch(e.strip())), None
+    )
+    town = " ".join(part for part in (service.postal_code, service.city) if part)
+    address = [part for part in (service.location_name, service.street, town) if part]
+    where = ", ".join(part for part in (service.street, town) if part)
+    return Offer(
+        hit=hit,
+        need_domain=domain,
+        receives_referrals=organization.organisation_id is not None,
+        hours_de=service.hours_de,
+        hours_fr=service.hours_fr,
+        fees_de=service.fees_de,
+        fees_fr=service.fees_fr,
+        email=email,
+        website=website,
+        address=address,
+        map_url=MAP_SEARCH + quote(where) if service.city else None,
+    )
 
 
 def count_run(session: Session, needs: list[str], place: Place, month: str | None = None) -> None:

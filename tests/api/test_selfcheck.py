@@ -15,7 +15,7 @@ TRAMELAN = {
     "a-money": "no",
     "a-benefits": "no",
     "a-hurt": "no",
-    "a-working-age": "false",
+    "a-age": "65-79",
     "place": "Tramelan",
 }
 
@@ -77,7 +77,7 @@ def test_steps_without_javascript_keep_answers_back_skip_and_language(fresh):
 
     # The follow-up "danger now?" appears only when "hurt" is not "no".
     after_no = fresh.post("/check/de", data=form({"a-hurt": "no"}, at="hurt", go="next"))
-    assert current_step(after_no.text) == "working-age"
+    assert current_step(after_no.text) == "age"
     after_yes = fresh.post("/check/de", data=form({"a-hurt": "yes"}, at="hurt", go="next"))
     assert current_step(after_yes.text) == "danger-now"
     danger = fresh.post(
@@ -96,7 +96,7 @@ def test_steps_without_javascript_keep_answers_back_skip_and_language(fresh):
 
 def test_anonymous_run_stores_only_counts(server, fresh):
     before, tally_before = counts(server), tallies(server)
-    result = fresh.post("/check/fr/result", data=form(TRAMELAN, age_band="older", go="result"))
+    result = fresh.post("/check/fr/result", data=form(TRAMELAN, go="result"))
     assert result.status_code == 200 and "set-cookie" not in result.headers
     assert result.headers["cache-control"] == "no-store"
     assert "prestations complémentaires" in result.text
@@ -108,7 +108,7 @@ def test_anonymous_run_stores_only_counts(server, fresh):
     assert counts(server) == before  # no referral, client, screening, consent or audit row
 
     # The page's own language switch does not count the same run twice.
-    again = fresh.post("/check/de/result", data=form(TRAMELAN, age_band="older", counted="1"))
+    again = fresh.post("/check/de/result", data=form(TRAMELAN, counted="1"))
     assert again.status_code == 200 and "Ergänzungsleistungen" in again.text
     assert tallies(server) == after
 
@@ -330,3 +330,112 @@ def test_callback_limit_counts_an_ipv6_connection_by_its_64(make_server):
             headers={"X-Forwarded-For": "2001:db8:1:3::1"},
         )
         assert other.status_code == 422  # another /64: a budget of its own
+
+
+# --- one age question; per need a few offers, each reachable, each once to call back (issue 17) --
+
+# Tramelan with seven needs: finances, loneliness, caring relatives, everyday help, mobility,
+# letters and forms, phone and internet. Several offers serve more than one of them.
+TRAMELAN_MANY = {
+    **TRAMELAN,
+    "a-lonely-company": "often",
+    "a-lonely-left-out": "often",
+    "a-lonely-isolated": "often",
+    "a-helper": "yes-tired",
+    "a-everyday": "more",
+    "a-hard": ["letters", "going-out", "phone-internet"],
+}
+
+
+def test_the_age_is_asked_once_and_decides_the_question_about_work(server, fresh):
+    from backend.i18n import translate
+
+    age = fresh.post("/check/de", data=form({"a-hurt": "no"}, at="hurt", go="next"))
+    assert current_step(age.text) == "age"
+    assert age.text.count(translate("de", "How old are you?")) == 1
+    assert 'name="age_band"' not in age.text and 'data-step="working-age"' not in age.text
+    older = fresh.post("/check/de", data=form({"a-hurt": "no", "a-age": "65-79"}, at="age", go="next"))
+    assert current_step(older.text) == "place"  # no question about work from 65 on
+    younger = fresh.post("/check/de", data=form({"a-hurt": "no", "a-age": "26-64"}, at="age", go="next"))
+    assert current_step(younger.text) == "work"
+    back = fresh.post("/check/de", data=form({"a-age": "80-plus"}, at="place", go="back"))
+    assert current_step(back.text) == "age"
+
+    # The band the result filters by and counts is the one answered.
+    before = tallies(server)
+    fresh.post("/check/fr/result", data=form({**TRAMELAN, "a-age": "80-plus"}, go="result"))
+    after = tallies(server)
+    assert after.get(("JB", "very_old", "*"), 0) == before.get(("JB", "very_old", "*"), 0) + 1
+    assert after.get(("JB", "older", "*"), 0) == before.get(("JB", "older", "*"), 0)
+
+
+def _offer_items(html: str) -> list[tuple[str, str]]:
+    """(service id, HTML) of each offer shown in full on a result page."""
+    return re.findall(r'<li class="offer" id="offer-[^"]+" data-offer="([^"]+)">(.*?)</li>', html, re.S)
+
+
+def test_result_lists_a_few_offers_per_need_with_their_contacts(server, fresh):
+    page = fresh.post("/check/fr/result", data=form(TRAMELAN_MANY, go="result", counted="1"))
+    assert page.status_code == 200
+    sections = re.findall(r'<section class="card need[^"]*"(.*?)</section>', page.text, re.S)
+    assert len(sections) == 7
+    for section in sections:
+        shown = section.split("<details", 1)[0]
+        assert shown.count('<li class="offer') <= 2  # the rest is behind "more offers"
+    assert page.text.count('<details class="more-offers">') >= 1
+
+    items = _offer_items(page.text)
+    assert items
+    ids = sorted({service_id for service_id, _ in items})
+    rows = server.database.execute(
+        "SELECT s.id, s.phone, s.email, s.url, s.city, o.website FROM directory_service s "
+        "JOIN directory_organization o ON o.id = s.organization_id WHERE s.id IN ("
+        + ", ".join(f"'{i}'" for i in ids)
+        + ")"
+    )
+    directory = {r[0]: r[1:] for r in rows}
+    for service_id, html in items:
+        phone, email, url, city, website = directory[service_id]
+        if phone:
+            assert 'href="tel:' in html, service_id
+        if email:
+            assert f'href="mailto:{email}"' in html, service_id
+        if url or website:
+            assert re.search(r'href="https?://', html), service_id
+        if city:
+            assert city in html and 'href="https://www.openstreetmap.org/search?query=' in html, service_id
+        if not any((phone, email, url, city, website)):
+            assert "href=" not in html  # nothing invented
+    # Offers that serve two needs are shown in full once; the second time a line points back.
+    assert page.text.count('class="offer offer-repeat"') >= 1
+    for target in re.findall(r'class="offer offer-repeat".*?href="#([^"]+)"', page.text, re.S):
+        assert f'id="{target}"' in page.text
+
+    # Each offer once among "who should call you?", even when it serves several needs.
+    targets = re.findall(r'name="cb_to" value="([^"]+)"', page.text)
+    offers = [t.partition(":")[2] for t in targets if t != "office"]
+    assert offers and len(offers) == len(set(offers))
+
+
+def test_callback_to_an_offer_that_serves_two_needs_makes_one_referral(server, fresh):
+    page = fresh.post("/check/fr/result", data=form(TRAMELAN_MANY, go="result", counted="1"))
+    targets = [t for t in re.findall(r'name="cb_to" value="([^"]+)"', page.text) if t != "office"]
+    sections = re.findall(r'<section class="card need[^"]*"(.*?)</section>', page.text, re.S)
+    listed = [set(re.findall(r'data-offer="([^"]+)"', section)) for section in sections]
+    chosen = next(t for t in targets if sum(t.partition(":")[2] in ids for ids in listed) >= 2)
+    domain, _, service_id = chosen.partition(":")
+    fields = {"counted": "1", "cb_name": "R. M.", "cb_phone": "032 487 00 11", "cb_consent": "yes"}
+    # The same offer under its other need is not a choice the page offered.
+    domains = re.findall(r'<section class="card need[^"]*" aria-labelledby="need-([^"]+)"', page.text)
+    other = next(d for d, ids in zip(domains, listed, strict=True) if d != domain and service_id in ids)
+    assert domain == next(d for d, ids in zip(domains, listed, strict=True) if service_id in ids)
+    refused = fresh.post(
+        "/check/fr/callback", data=form(TRAMELAN_MANY, cb_to=f"{other}:{service_id}", **fields)
+    )
+    assert refused.status_code == 422
+    done = fresh.post("/check/fr/callback", data=form(TRAMELAN_MANY, cb_to=chosen, **fields))
+    assert done.status_code == 200, done.text
+    rows = server.database.execute(
+        "SELECT need_domain, service_id FROM referral WHERE source = 'self-check' AND shared LIKE '%487 00 11%'"
+    )
+    assert [tuple(r) for r in rows] == [(domain, service_id)]

@@ -122,12 +122,14 @@ def test_without_javascript_in_german_for_thun(browser, e2e_server):
         press(page, "de", "Next")
         choose(page, "de", "No")  # hurt: no, so "danger now?" does not follow
         press(page, "de", "Next")
-        expect(question(page)).to_have_text(t("de", "Are you younger than 65?"))
-        choose(page, "de", "No")
+        # The age, asked once (issue 17, item 7): from 65 on, no question about work follows,
+        # and the place step asks no age of its own.
+        expect(question(page)).to_have_text(t("de", "How old are you?"))
+        choose(page, "de", "80 or older")
         press(page, "de", "Next")
         expect(question(page)).to_have_text(t("de", "Where do you live?"))
+        expect(page.locator('[name="age_band"]')).to_have_count(0)
         page.get_by_label(t("de", "Postal code or municipality")).fill("3600 Thun")
-        choose(page, "de", "80 or older")
         check_page(page, auditor)
         press(page, "de", "Show my result")
 
@@ -138,6 +140,7 @@ def test_without_javascript_in_german_for_thun(browser, e2e_server):
         expect(page.get_by_text(t("de", "Offers for %(place)s.", place="Thun"))).to_be_visible()
         check_page(page, auditor)
 
+        page.get_by_text(t("de", "Ask for a call"), exact=True).click()  # the form opens on demand
         page.get_by_label(t("de", "Your first name or initials")).fill("Anna")
         page.get_by_label(t("de", "Your phone number")).fill("079 12")
         page.get_by_label(t("de", "The coordination office of my district"), exact=False).check()
@@ -200,16 +203,24 @@ def test_with_javascript_in_french_for_tramelan(browser, e2e_server):
         choose(page, "fr", "No")
         expect(page.locator("#emergency")).to_be_hidden()
         press(page, "fr", "Next")
-        choose(page, "fr", "No")  # younger than 65
+        expect(question(page)).to_have_text(t("fr", "How old are you?"))
+        choose(page, "fr", "65 to 79")
         press(page, "fr", "Next")
         assert posts == []  # the answers stayed in the browser
         # The browser's back button goes back a question too.
         page.go_back()
-        expect(question(page)).to_have_text(t("fr", "Are you younger than 65?"))
-        page.go_forward()
-        expect(question(page)).to_have_text(t("fr", "Where do you live?"))
-        page.get_by_label(t("fr", "Postal code or municipality")).fill("Tramelan")
+        expect(question(page)).to_have_text(t("fr", "How old are you?"))
+        expect(page.get_by_label(t("fr", "65 to 79"))).to_be_checked()
+        # Younger than 65: the question about work follows; 65 or older: it does not.
+        choose(page, "fr", "26 to 64")
+        press(page, "fr", "Next")
+        expect(question(page)).to_have_text(t("fr", "Do you have worries about work?"))
+        press(page, "fr", "Back")
         choose(page, "fr", "65 to 79")
+        press(page, "fr", "Next")
+        expect(question(page)).to_have_text(t("fr", "Where do you live?"))
+        expect(page.locator('[name="age_band"]')).to_have_count(0)
+        page.get_by_label(t("fr", "Postal code or municipality")).fill("Tramelan")
         check_page(page)
         press(page, "fr", "Show my result")
 
@@ -232,6 +243,7 @@ def test_with_javascript_in_french_for_tramelan(browser, e2e_server):
         page.get_by_role("button", name="Français").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(t("fr", "Your result"))
 
+        page.get_by_text(t("fr", "Ask for a call"), exact=True).click()
         page.get_by_label(t("fr", "Your first name or initials")).fill("J. R.")
         page.get_by_label(t("fr", "Your phone number")).fill("032 487 12 34")
         page.get_by_label(t("fr", "Thursday")).check()

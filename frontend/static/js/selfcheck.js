@@ -24,7 +24,6 @@ function restore(form, saved) {
     }
   }
   if (saved.place !== undefined) form.querySelector("#place").value = saved.place;
-  for (const input of form.querySelectorAll('[name="age_band"]')) input.checked = input.value === saved.age;
 }
 
 function save(form, instrument, at) {
@@ -32,7 +31,6 @@ function save(form, instrument, at) {
     answers: answersOf(form, instrument),
     at,
     place: form.querySelector("#place").value,
-    age: (form.querySelector('[name="age_band"]:checked') || {}).value || "",
   };
   try {
     sessionStorage.setItem(STORE, JSON.stringify(state));
