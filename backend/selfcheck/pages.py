@@ -106,7 +106,9 @@ async def check_step(request: Request, lang: FromPath[str]) -> Template:
     go = (data.get("go") or ["stay"])[0]
     if go == "skip" and at in service.question_ids(inst):
         answers[at] = None
-    return _page(request, lang, answers, service.move(inst, answers, at, go), service.place_from(data, answers))
+    return _page(
+        request, lang, answers, service.move(inst, answers, at, go), service.place_from(data, answers)
+    )
 
 
 def _result_context(session: Session, lang: str, data: dict[str, list[str]]) -> dict[str, Any]:
