@@ -275,9 +275,19 @@ def waits_by(dimension: str, kind: str) -> Callable[[Session, Filters], Table]:
 
 
 def unmet_needs(session: Session, f: Filters) -> Table:
+    """Largest first; a (district, need) that had unmet needs only in the previous period
+    follows with 0, so that the comparison shows what went away too."""
     counts = queries.screenings(session, f, ("district", "need_domain"), needs=True, unmet=True)
-    keys = sorted((k for k, n in counts.items() if n), key=lambda k: (-counts[k], k))
-    cells = counts_grid([[counts[k]] for k in keys], row_totals=False)
+    before = {
+        k: n
+        for k, n in queries.screenings(
+            session, f.shifted(), ("district", "need_domain"), needs=True, unmet=True
+        ).items()
+        if n
+    }
+    now = {k: n for k, n in counts.items() if n}
+    keys = sorted(set(now) | set(before), key=lambda k: (-now.get(k, 0), -before.get(k, 0), k))
+    cells = counts_grid([[now.get(k, 0)] for k in keys], row_totals=False)
     table = Table(
         [_key("district"), _key("need_domain"), Column("unmet_count", N_("Needs without an offer"))]
     )
@@ -286,6 +296,7 @@ def unmet_needs(session: Session, f: Filters) -> Table:
         "Needs flagged where no active offer served the municipality in the person's language and life phase."
     )
     table.rows = [[*k, c[0]] for k, c in zip([*keys, (TOTAL, TOTAL)], cells, strict=True)]
+    _with_previous(table, keys, before)
     return table
 
 
@@ -302,9 +313,7 @@ def rejections(session: Session, f: Filters) -> Table:
         Column("outside_area_count", REJECT_REASONS["outside_area"]),
     ]
     table = Table([_key("organisation"), *columns, Column("count", N_("Rejected"))], chart="count")
-    table.rows = [
-        [names.get(k, k), *c] for k, c in zip([*keys, TOTAL], cells, strict=True)
-    ]
+    table.rows = [[names.get(k, k), *c] for k, c in zip([*keys, TOTAL], cells, strict=True)]
     return table
 
 

@@ -72,6 +72,7 @@ def report_page(request: Request, report_id: FromPath[str], reader: Unit) -> Tem
         "filters": f,
         "table": service.shown(table, locale),
         "note": table.note,
+        "compares": service.compares(table),
         "chart": service.chart(found, table, locale, "chart"),
         "csv_url": request.app.route_reverse("reports.csv", report_id=found.id)
         + "?"
@@ -91,9 +92,10 @@ def report_csv(request: Request, report_id: FromPath[str], reader: Unit) -> Resp
     found = service.report(report_id)
     f = service.filters_from(_params(request))
     table = service.run(reader, found, f)
-    name = f"passerelle-{found.id}-{f.period.first}-{f.period.last}.csv"
+    locale = request_locale(request)
+    name = service.csv_name(found, f, locale)
     return Response(
-        service.to_csv(table, request_locale(request)),
+        service.to_csv(table, locale),
         media_type="text/csv",  # Litestar adds "; charset=utf-8" to every text/* type
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

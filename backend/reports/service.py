@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,10 +21,10 @@ from backend.reports.builders import SOURCES
 from backend.reports.catalog import REPORTS, Report
 from backend.reports.charts import Bar, bar_chart
 from backend.reports.labels import cell_text, heading
-from backend.reports.periods import period_from
+from backend.reports.periods import Period, month_index, period_from
 from backend.reports.queries import Filters
 from backend.reports.suppression import HIDDEN, SMALL
-from backend.reports.tables import Table
+from backend.reports.tables import TOTAL, Column, Table
 from backend.vocab import LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SPOKEN_LANGUAGES
 
 CHOICES = {
@@ -79,13 +81,28 @@ class Shown:
     numeric: list[bool]
 
 
+def row_texts(columns: list[Column], row: list[Any], locale: str) -> list[str]:
+    """The cells of a row as people read them. A grand total row has the total mark in several
+    key columns: it reads "Total" once, in the first, and the others stay empty."""
+    texts, said_total = [], False
+    for column, value in zip(columns, row, strict=True):
+        if column.is_key and value == TOTAL:
+            texts.append("" if said_total else cell_text(column, value, locale))
+            said_total = True
+        else:
+            texts.append(cell_text(column, value, locale))
+    return texts
+
+
+def compares(table: Table) -> bool:
+    """Whether the table has a column for the previous period."""
+    return any(c.name == "previous_count" for c in table.columns)
+
+
 def shown(table: Table, locale: str) -> Shown:
     return Shown(
         headings=[heading(c, locale) for c in table.columns],
-        rows=[
-            (table.is_total(row), [cell_text(c, v, locale) for c, v in zip(table.columns, row, strict=True)])
-            for row in table.rows
-        ],
+        rows=[(table.is_total(row), row_texts(table.columns, row, locale)) for row in table.rows],
         numeric=[not c.is_key for c in table.columns],
     )
 
@@ -106,7 +123,7 @@ def chart(found: Report, table: Table, locale: str, chart_id: str) -> Any:
     title = translate(locale, found.title)
     description = translate(
         locale,
-        N_("%(column)s per row; the table next to the chart holds the same figures."),
+        N_("%(column)s per row; the table below the chart holds the same figures."),
         column=heading(table.columns[index], locale),
     )
     return bar_chart(title, description, bars, chart_id)
@@ -119,10 +136,41 @@ def to_csv(table: Table, locale: str) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([heading(c, locale) for c in table.columns])
     for row in table.rows:
-        writer.writerow(
-            [cell_text(c, v, locale) if c.is_key else v for c, v in zip(table.columns, row, strict=True)]
-        )
+        texts = row_texts(table.columns, row, locale)
+        writer.writerow([t if c.is_key else v for c, t, v in zip(table.columns, texts, row, strict=True)])
     return out.getvalue()
+
+
+def slug(text: str) -> str:
+    """ASCII letters, digits and single hyphens: "Biel/Bienne" → "biel-bienne"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def period_slug(period: Period) -> str:
+    """A calendar year "2026", a quarter "2026-Q3", a month "2026-07", else "2026-01-to-2026-05"."""
+    first, last = month_index(period.first), month_index(period.last)
+    year, month = divmod(first, 12)
+    if first == last:
+        return period.first
+    if month == 0 and last == first + 11:
+        return f"{year:04d}"
+    if month % 3 == 0 and last == first + 2:
+        return f"{year:04d}-Q{month // 3 + 1}"
+    return f"{period.first}-to-{period.last}"
+
+
+def csv_name(found: Report, f: Filters, locale: str) -> str:
+    """The CSV's file name: the report, the period and the filters that apply, ASCII only, e.g.
+    passerelle-unmet-needs-2026-Q3-district-emmental.csv."""
+    parts = ["passerelle", found.id, period_slug(f.period)]
+    for name in found.filters:
+        value = getattr(f, name)
+        if not value:
+            continue
+        shown_value = DISTRICTS[value].name(locale) if name == "district" else value
+        parts += [slug(name), slug(shown_value)]
+    return "-".join(p for p in parts if p) + ".csv"
 
 
 def to_json(found: Report, table: Table, locale: str) -> dict[str, Any]:

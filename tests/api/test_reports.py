@@ -285,3 +285,36 @@ def test_a_self_check_adds_to_the_reports_and_only_as_counts(server, tokens):
         f=False,
     )[0][0]
     assert finances >= 5
+
+
+def test_csv_names_totals_and_the_previous_period(server, tokens):
+    """Issue 17, item 11: the CSV's file name says which report, period and filters; a grand
+    total reads "Total" once; unmet needs compare with the previous period like the others."""
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        login(browser, "analyse")
+        quarter = {"from": "2026-07-01", "to": "2026-09-30", "district": "EM", "need": "housing"}
+        response = browser.get("/reports/unmet-needs/csv", params=quarter)
+        assert response.status_code == 200
+        assert response.headers["content-disposition"] == (
+            'attachment; filename="passerelle-unmet-needs-2026-Q3-district-emmental.csv"'
+        )
+        rows = _rows(response)
+        assert rows[0][-1] == "Vorperiode"
+        assert rows[-1][:2] == ["Total", ""]  # once, in the first key column
+        year = browser.get(
+            "/reports/needs/csv", params={"from": "2025-01-01", "to": "2025-12-31", "district": "BB"}
+        )
+        assert (
+            'filename="passerelle-needs-2025-district-biel-bienne.csv"' in year.headers["content-disposition"]
+        )
+        assert sum(row.count("Total") for row in _rows(year)) == 1
+        municipalities = _rows(browser.get("/reports/screenings-by-municipality/csv", params=NOW))
+        assert municipalities[-1][:2] == ["Total", ""]
+        assert all(row[1] == "Total" for row in municipalities[1:-1] if "Total" in row)  # subtotals
+        page = browser.get("/reports/unmet-needs", params=quarter).text
+        assert "Vorperiode: 01.04.2026 bis 30.06.2026" in page
+        # A report without a previous-period column does not name one.
+        assert "Vorperiode" not in browser.get("/reports/waits-by-district").text
+    body = api(server, tokens["analyse"], "/api/v1/reports/unmet-needs", **quarter).json()
+    assert body["columns"] == ["district", "need_domain", "unmet_count", "previous_count"]
+    assert body["rows"][-1][:2] == ["*", "*"]  # the API keeps its marks

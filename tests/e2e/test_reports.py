@@ -95,3 +95,66 @@ def test_journey_4_planning(e2e_server, page: Page, language: str):
         translate(other, "District report: %(district)s") % {"district": DISTRICTS["OA"].name(other)}
     )
     assert serious_violations(page) == []
+
+
+# Per table: fits its region, or the region scrolls and the keyboard reaches it with a name.
+# Per chart text: its rendered size in px (font size × the SVG's scale on screen).
+LAYOUT = """() => ({
+  tables: [...document.querySelectorAll('.report-table')].map(table => {
+    const region = table.closest('.table-wrap');
+    return {
+      fits: table.scrollWidth <= region.clientWidth,
+      reachable: region.tabIndex === 0 && region.getAttribute('role') === 'region'
+        && !!region.getAttribute('aria-label') && ['auto', 'scroll'].includes(getComputedStyle(region).overflowX),
+    };
+  }),
+  fonts: [...document.querySelectorAll('svg.chart text')].map(text => {
+    const m = text.getScreenCTM();
+    return parseFloat(getComputedStyle(text).fontSize) * Math.hypot(m.a, m.b);
+  }),
+  pageWidth: document.documentElement.scrollWidth,
+})"""
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_report_tables_get_their_width_and_chart_labels_are_readable(e2e_server, browser, language: str):
+    """Issue 17, item 5 and issue 20, item 9: at 1280 px every table has the page's width (the
+    chart sits above it), only the grid of ten districts still needs to scroll; at 360 px wide
+    tables scroll in a region the keyboard reaches; chart text is at least 12 px on screen."""
+    from backend.reports.catalog import REPORTS
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=f"{language}-CH")
+    try:
+        page = context.new_page()
+        log_in(page, e2e_server.url, "analyse")
+        if language == "fr":
+            page.locator(".language-switcher button[lang=fr]").click()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        for width in (1280, 360):
+            page.set_viewport_size({"width": width, "height": 900})
+            scrolling = []
+            for report_id in [*REPORTS, "districts/EM"]:
+                page.goto(f"{e2e_server.url}/reports/{report_id}")
+                layout = page.evaluate(LAYOUT)
+                assert layout["tables"], report_id
+                assert layout["pageWidth"] <= width, (report_id, width, layout["pageWidth"])
+                for table in layout["tables"]:
+                    assert table["fits"] or table["reachable"], (report_id, width)
+                    if not table["fits"]:
+                        scrolling.append(report_id)
+                assert layout["fonts"], report_id
+                assert min(layout["fonts"]) >= 12, (report_id, width, min(layout["fonts"]))
+            if width == 1280:
+                assert set(scrolling) <= {"needs-by-district"}, scrolling
+            else:
+                assert "coverage" in scrolling  # seven columns do not fit a phone
+        page.goto(f"{e2e_server.url}/reports/needs-by-district")
+        region = page.get_by_role("region", name=translate(language, "Flagged needs by district"))
+        region.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("() => document.querySelector('.report-scroll').scrollLeft > 0", timeout=5000)
+        assert serious_violations(page) == []
+        page.set_viewport_size({"width": 1280, "height": 900})
+        assert serious_violations(page) == []
+    finally:
+        context.close()

@@ -6,7 +6,7 @@ from datetime import date
 from xml.etree import ElementTree
 
 from backend.reports.builders import WAIT_STAGES
-from backend.reports.charts import Bar, bar_chart
+from backend.reports.charts import BAR_SPAN, LINE_CHARS, Bar, bar_chart, label_lines
 from backend.reports.labels import heading
 from backend.reports.periods import Period, period_from, quantile
 from backend.reports.tables import Column
@@ -27,8 +27,21 @@ def test_a_chart_is_svg_with_title_and_description_and_one_bar_per_shown_value()
 
 def test_bars_scale_to_the_largest_value():
     root = ElementTree.fromstring(str(bar_chart("t", "d", [Bar("a", 5, "5"), Bar("b", 10, "10")], "c")))
-    widths = [float(r.get("width")) for r in root.findall(f"{SVG}rect")]
-    assert widths[1] == 2 * widths[0]
+    widths = [float(r.get("width").rstrip("%")) for r in root.findall(f"{SVG}rect")]
+    assert widths[1] == 2 * widths[0] == BAR_SPAN  # in % of the width, room left for the value
+
+
+def test_chart_text_is_not_scaled_and_long_labels_wrap():
+    """No viewBox: the SVG's units are CSS px, so its text is as large at 360 px as at 1280 px
+    (the browser test measures it); a label too long for a phone's line wraps at a word."""
+    long_label = "Frutigen-Niedersimmental · Einsamkeit und soziale Isolation"
+    root = ElementTree.fromstring(str(bar_chart("t", "d", [Bar(long_label, 3, "3")], "c")))
+    assert root.get("viewBox") is None and root.get("width") == "100%"
+    labels = [t.text for t in root.findall(f"{SVG}text") if t.get("class") == "chart-label"]
+    assert labels == ["Frutigen-Niedersimmental ·", "Einsamkeit und soziale…"]  # two lines at most
+    assert all(len(line) <= LINE_CHARS for line in labels)
+    assert label_lines("Wohnen") == ["Wohnen"]
+    assert label_lines("x" * 40) == ["x" * 29 + "-", "x" * 11]
 
 
 def test_an_empty_chart_is_still_valid_svg():
@@ -81,3 +94,41 @@ def test_column_headings_are_whole_phrases_in_each_language():
     for name, label in (("acceptance_rate", "Acceptance rate (%)"), ("late_share", "Late share (%)")):
         assert heading(Column(name, label, "percent"), "fr").endswith(" (%)")
         assert heading(Column(name, label, "percent"), "fr") != label
+
+
+def test_csv_names_carry_the_report_the_period_and_the_filters():
+    from backend.reports.catalog import REPORTS
+    from backend.reports.queries import Filters
+    from backend.reports.service import csv_name, period_slug
+
+    assert period_slug(Period("2026-07", "2026-09")) == "2026-Q3"
+    assert period_slug(Period("2026-01", "2026-12")) == "2026"
+    assert period_slug(Period("2026-05", "2026-05")) == "2026-05"
+    assert period_slug(Period("2025-12", "2026-11")) == "2025-12-to-2026-11"
+    assert period_slug(Period("2026-02", "2026-04")) == "2026-02-to-2026-04"  # not a calendar quarter
+    unmet = Filters(Period("2026-07", "2026-09"), district="EM", source="self-check", need="housing")
+    # `need` does not apply to this report: it is left out of the name as out of the figures.
+    assert csv_name(REPORTS["unmet-needs"], unmet, "de") == (
+        "passerelle-unmet-needs-2026-Q3-district-emmental-source-self-check.csv"
+    )
+    biel = Filters(Period("2026-01", "2026-12"), district="BB", life_phase="very_old")
+    assert csv_name(REPORTS["needs"], biel, "fr") == (
+        "passerelle-needs-2026-district-biel-bienne-life-phase-very-old.csv"
+    )
+    coverage = Filters(Period("2026-01", "2026-12"), need="caring_relatives", language="fr")
+    name = csv_name(REPORTS["coverage"], coverage, "fr")
+    assert name == "passerelle-coverage-2026-need-caring-relatives-language-fr.csv"
+    assert name.isascii()
+
+
+def test_a_grand_total_reads_total_once():
+    from backend.reports.service import row_texts
+    from backend.reports.tables import TOTAL
+
+    columns = [
+        Column("district", "District", "district"),
+        Column("need_domain", "Need", "need_domain"),
+        Column("count", "Flagged needs"),
+    ]
+    assert row_texts(columns, [TOTAL, TOTAL, 12], "de") == ["Total", "", "12"]
+    assert row_texts(columns, ["EM", TOTAL, 7], "fr") == ["Emmental", "Total", "7"]
