@@ -161,10 +161,6 @@ class Offer:
         return host.removeprefix("www.")
 
     @property
-    def reachable(self) -> bool:
-        return bool(self.tel or self.email or self.website or self.address)
-
-    @property
     def tel(self) -> str | None:
         """The phone number as a tel: target (digits and a leading +)."""
         if not self.hit.phone:

@@ -388,7 +388,7 @@ def test_result_lists_a_few_offers_per_need_with_their_contacts(server, fresh):
     assert items
     ids = sorted({service_id for service_id, _ in items})
     rows = server.database.execute(
-        "SELECT s.id, s.phone, s.email, s.url, s.city, o.website FROM directory_service s "
+        "SELECT s.id, s.phone, coalesce(s.email, o.email), s.url, s.city, o.website FROM directory_service s "
         "JOIN directory_organization o ON o.id = s.organization_id WHERE s.id IN ("
         + ", ".join(f"'{i}'" for i in ids)
         + ")"

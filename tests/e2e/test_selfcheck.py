@@ -204,6 +204,7 @@ def test_with_javascript_in_french_for_tramelan(browser, e2e_server):
         expect(page.locator("#emergency")).to_be_hidden()
         press(page, "fr", "Next")
         expect(question(page)).to_have_text(t("fr", "How old are you?"))
+        check_page(page)
         choose(page, "fr", "65 to 79")
         press(page, "fr", "Next")
         assert posts == []  # the answers stayed in the browser
