@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from backend import events
-from backend.accounts.models import User
+from backend.accounts.models import Organisation, User
 from backend.accounts.roles import Role
 from backend.accounts.service import CurrentUser
 from backend.audit.models import record
@@ -25,6 +26,7 @@ from backend.referrals import states
 from backend.referrals.events import ContactLogged, ReferralsOverdue
 from backend.referrals.models import CaseNote, ContactAttempt, Referral, ReferralEvent, add_event
 from backend.referrals.service import change_status, history, paused
+from backend.vocab import LIFE_PHASES, life_phase_for_age
 
 S = states.Status
 REJECT_REASONS = states.REJECT_REASONS
@@ -279,10 +281,107 @@ def _inbox_query(user: CurrentUser, f: InboxFilter) -> SelectOfScalar[Referral]:
     return query
 
 
-def inbox(session: Session, user: CurrentUser, f: InboxFilter) -> list[Referral]:
+@dataclass
+class OfferName:
+    """An offer's name in both languages (for `lang_attr`, which reads name_de/name_fr)."""
+
+    name_de: str | None
+    name_fr: str | None
+
+    def name(self, locale: str) -> str:
+        preferred = self.name_fr if locale == "fr" else self.name_de
+        return preferred or self.name_de or self.name_fr or ""
+
+
+@dataclass
+class InboxRow:
+    """One line of the inbox: what lets a coordinator triage without opening the case (opening
+    marks it received). Only values the case page shows too, read from `shared` (what the
+    consent let leave) in the list's one query: never the name, phone or year of birth."""
+
+    id: str
+    need_domain: str
+    status: str
+    source: str
+    language: str | None
+    district: str | None
+    due_at: datetime | None
+    created_at: datetime
+    offer: OfferName | None
+    referrer: str | None  # the referring organisation's name (None for a self-check callback)
+    municipality: Any  # the BFS number as shared (a place not in the canton: as written)
+    life_phase: str | None  # vocab.LIFE_PHASES code: the band given, or the one of the birth year
+    callback: dict[str, Any] | None  # {"days": [...], "time": ...} for a self-check callback
+
+    def days_waiting(self, today: date) -> int:
+        return max(0, (today - self.created_at.date()).days)
+
+
+def _life_phase(age_band: Any, birth_year: Any, today: date) -> str | None:
+    """The self-check's age band as given, or the band of the age a nurse's client reaches this
+    year (from the year of birth the consent shared): never the age itself."""
+    if isinstance(age_band, str) and age_band in LIFE_PHASES:
+        return age_band
+    if isinstance(birth_year, int) and 1880 < birth_year <= today.year:
+        return life_phase_for_age(today.year - birth_year)
+    return None
+
+
+def inbox(session: Session, user: CurrentUser, f: InboxFilter) -> list[InboxRow]:
+    """One page of the inbox in one query: the referral's columns, the offer's names, the
+    referrer's name and the four `shared` values a row shows (JSON paths, read by the database,
+    so the rest of `shared` never leaves it for the list)."""
     order = col(Referral.created_at).desc() if f.newest_first else col(Referral.created_at)
-    query = _inbox_query(user, f).order_by(order).offset((f.page - 1) * f.per_page).limit(f.per_page)
-    return list(session.exec(query).all())
+    shared = col(Referral.shared)
+    columns: list[Any] = [
+        Referral.id,
+        Referral.need_domain,
+        Referral.status,
+        Referral.source,
+        Referral.language,
+        Referral.district,
+        Referral.due_at,
+        Referral.created_at,
+        DirectoryService.name_de,
+        DirectoryService.name_fr,
+        Organisation.name,
+        shared["municipality"],
+        shared["age_band"],
+        shared["birth_year"],
+        shared["callback"],
+    ]
+    query = (
+        _inbox_query(user, f)
+        .with_only_columns(*columns)  # the WHERE of _inbox_query, these columns
+        .outerjoin(DirectoryService, col(DirectoryService.id) == col(Referral.service_id))
+        .outerjoin(Organisation, col(Organisation.id) == col(Referral.organisation_id))
+        .order_by(order)
+        .offset((f.page - 1) * f.per_page)
+        .limit(f.per_page)
+    )
+    today = date.today()
+    rows = []
+    for row in session.execute(query).all():
+        (id_, need, status, source, language, district, due_at, created_at) = row[:8]
+        name_de, name_fr, referrer, municipality, age_band, birth_year, callback = row[8:]
+        rows.append(
+            InboxRow(
+                id=id_,
+                need_domain=need,
+                status=status,
+                source=source,
+                language=language,
+                district=district,
+                due_at=due_at,
+                created_at=created_at,
+                offer=OfferName(name_de, name_fr) if (name_de or name_fr) else None,
+                referrer=referrer if source != "self-check" else None,
+                municipality=municipality,
+                life_phase=_life_phase(age_band, birth_year, today),
+                callback=callback if source == "self-check" and isinstance(callback, dict) else None,
+            )
+        )
+    return rows
 
 
 def counts(session: Session, user: CurrentUser) -> dict[str, int]:

@@ -1,5 +1,7 @@
 """The coordinator's inbox and case page: every action is a small form (works without
-JavaScript), and an error shows the case again with the message where it belongs."""
+JavaScript) posted to the case's own address, so that a refused input shows the case again at
+that address (422) with one error summary that takes focus and links to the field, and the
+message at the field (aria-invalid, aria-describedby)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ from backend.vocab import CALLBACK_DAYS, CALLBACK_TIMES, SPOKEN_LANGUAGES
 from backend.web import form_lists, render
 
 COORDINATORS = allow(Role.COORDINATOR)
+# To the receiving side a referral nobody has opened yet is new; "Sent" is the sender's word.
+INBOX_STATUS_LABELS = {**STATUS_LABELS, Status.REQUESTED: N_("New (not opened yet)")}
 
 
 def _filter(request: Request) -> cases.InboxFilter:
@@ -61,9 +65,14 @@ def inbox_page(request: Request, session: Unit, user: Caller) -> Template:
             "filter": f,
             "tabs": cases.TAB_LABELS,
             "offers": offers,
-            "status_labels": STATUS_LABELS,
+            "status_labels": INBOX_STATUS_LABELS,
             "districts": DISTRICTS,
+            "municipalities": MUNICIPALITIES,
+            "callback_days": CALLBACK_DAYS,
+            "callback_times": CALLBACK_TIMES,
+            "closed": {s.value for s in CLOSED},
             "now": utcnow(),
+            "today": date.today(),
         },
     )
 
@@ -96,7 +105,8 @@ def _case_context(session: Session, user: CurrentUser, referral: Referral) -> di
         "case": view,
         "referral": referral,
         "shared": shared,
-        "status_labels": STATUS_LABELS,
+        "status_labels": INBOX_STATUS_LABELS,
+        "history_labels": STATUS_LABELS,  # who did what: the referrer's step reads "Sent"
         "is_closed": Status(referral.status) in CLOSED,
         "reasons": cases.REJECT_REASONS,
         "outcomes": cases.OUTCOMES,
@@ -161,6 +171,37 @@ ACTIONS: dict[str, Callable[[Session, CurrentUser, Referral, Form], object]] = {
 }
 
 
+# (action, field of the InvalidInput) → the control the error summary links to, and its label.
+# A refusal without such a field (a status change not allowed) is said in the summary alone.
+FIELDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("reject", "reason"): ("reason-" + next(iter(cases.REJECT_REASONS)), N_("Reason")),
+    ("reject", "reason_text"): ("reason_text", N_("Explanation (the referrer sees it)")),
+    ("reject", "forward_to"): ("forward_to", N_("Propose another offer (optional)")),
+    ("close", "outcome"): ("outcome-" + next(iter(cases.OUTCOMES)), N_("Outcome")),
+    ("contacts", "on"): ("contact-on", N_("Date")),
+    ("contacts", "channel"): ("channel", N_("How")),
+    ("assign", "assignee"): ("assignee", N_("Colleague")),
+    ("notes", "note"): ("note", N_("New note")),
+}
+
+
+KEPT = ("reason", "reason_text", "forward_to", "outcome", "outcome_text", "note")  # shown again
+
+
+def _problem(action: str, error: InvalidInput, locale: str, data: Form) -> dict[str, Any]:
+    """What the case page needs to show a refused input: the message, where it belongs, and
+    what was typed (so that nothing has to be written twice)."""
+    target = FIELDS.get((action, error.field or ""))
+    return {
+        "error": message_of(error, locale),
+        "error_action": action,
+        "error_field": error.field if target else None,
+        "error_target": target[0] if target else None,
+        "error_label": target[1] if target else None,
+        "submitted": {name: _one(data, name) for name in KEPT},
+    }
+
+
 def _act(
     session: Session,
     user: CurrentUser,
@@ -176,28 +217,40 @@ def _act(
     except InvalidInput as error:
         session.rollback()
         referral = cases.received_referral(session, user, referral_id)
-        return {
-            **_case_context(session, user, referral),
-            "error": message_of(error, locale),
-            "error_action": action,
-        }
+        return {**_case_context(session, user, referral), **_problem(action, error, locale, data)}
     return None
 
 
-@post("/inbox/{referral_id:str}/{action:str}", name="inbox.action", opt=COORDINATORS, include_in_schema=False)
-async def case_action(
-    request: Request, referral_id: FromPath[str], action: FromPath[str], user: Caller, engine: AppEngine
+async def _handle(
+    request: Request, user: CurrentUser, engine: Any, referral_id: str, action: str, data: Form
 ) -> Template | Redirect:
-    """Async: the forms' multi-valued fields are read with `await request.form()`."""
-    locale = request.state.locale
-    data = form_lists(await request.form())
     if action not in ACTIONS:
         raise NotFound(N_("This action is not possible here."))
-    problem = await run_unit(engine, _act, user, referral_id, action, data, locale)
+    problem = await run_unit(engine, _act, user, referral_id, action, data, request.state.locale)
     if problem is not None:
         return render(request, "inbox/case.html", problem, status_code=422)
     case = request.app.route_reverse("inbox.case", referral_id=referral_id)
     return Redirect(case + f"#{action}", status_code=303)
 
 
-ROUTES = [inbox_page, case_page, case_action]
+@post("/inbox/{referral_id:str}", name="inbox.act", opt=COORDINATORS, include_in_schema=False)
+async def case_form(
+    request: Request, referral_id: FromPath[str], user: Caller, engine: AppEngine
+) -> Template | Redirect:
+    """The case page's forms post here, to the page's own address, with the action as a field:
+    a refused input answers the page again at the same URL (422); a done one redirects to it."""
+    data = form_lists(await request.form())
+    return await _handle(request, user, engine, referral_id, _one(data, "action"), data)
+
+
+@post("/inbox/{referral_id:str}/{action:str}", name="inbox.action", opt=COORDINATORS, include_in_schema=False)
+async def case_action(
+    request: Request, referral_id: FromPath[str], action: FromPath[str], user: Caller, engine: AppEngine
+) -> Template | Redirect:
+    """The same with the action in the address (scripts and older pages).
+    Async: the forms' multi-valued fields are read with `await request.form()`."""
+    data = form_lists(await request.form())
+    return await _handle(request, user, engine, referral_id, action, data)
+
+
+ROUTES = [inbox_page, case_page, case_form, case_action]

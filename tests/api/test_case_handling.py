@@ -140,3 +140,58 @@ def test_client_data_is_exported_and_erased_keeping_anonymous_statistics(server,
         )
     ]
     assert "export" in actions and actions[-1] == "erase"
+
+
+def test_inbox_rows_and_case_errors_at_the_case_address(server, nurse_token):
+    """A row shows what lets the coordinator triage (issue 17, item 8) and nothing the case page
+    would not; a refused case form answers at the case's own address, the message once, tied to
+    its field (issue 20, item 4)."""
+    from backend.i18n import translate
+
+    _, referral_id = api_referral(server, nurse_token, "N. Nachname", phone="0791112299", birth_year=1938)
+    with browser(server, "koordination") as (http, token):
+        page = http.get("/inbox?tab=new").text
+        row = page[page.index(f'href="/inbox/{referral_id}"') :]
+        row = row[: row.index("</tr>")]
+        assert '<span class="status status-requested">Neu</span>' in row
+        for shown in (
+            "Langnau im Emmental",
+            "Spitex Demo Emmental",
+            'lang="de">Deutsch',
+            "Hochaltrige Menschen (80+)",
+        ):
+            assert shown in row, shown
+        for hidden in ("N. Nachname", "1938", "79 111 22 99"):
+            assert hidden not in page, hidden
+        assert server.database.execute("SELECT status FROM referral WHERE id = :r", r=referral_id)[0][0] == (
+            "requested"
+        )
+
+        http.get(f"/inbox/{referral_id}")
+        refused = http.post(
+            f"/inbox/{referral_id}",
+            data={"csrf_token": token, "action": "reject", "reason_text": "zu weit weg"},
+        )
+        assert refused.status_code == 422 and str(refused.url).endswith(f"/inbox/{referral_id}")
+        message = translate("de", "Choose a reason.")
+        assert refused.text.count(message) == 1
+        assert 'id="reason-group" aria-invalid="true" aria-describedby="reject-error"' in refused.text
+        assert f'<p class="field-error" id="reject-error">{message}</p>' in refused.text
+        assert 'id="error-summary" tabindex="-1" autofocus' in refused.text
+        assert 'href="#reason-not_our_offer"' in refused.text
+        assert '<details class="reject" open>' in refused.text and ">zu weit weg</textarea>" in refused.text
+        assert server.database.execute("SELECT status FROM referral WHERE id = :r", r=referral_id)[0][0] == (
+            "received"
+        )
+        # A refusal with no field of its own is said in the summary, once.
+        accepted = http.post(f"/inbox/{referral_id}", data={"csrf_token": token, "action": "accept"})
+        assert accepted.status_code == 303 and accepted.headers["location"] == f"/inbox/{referral_id}#accept"
+        again = http.post(f"/inbox/{referral_id}", data={"csrf_token": token, "action": "accept"})
+        assert again.status_code == 422 and again.text.count("kann nicht von") == 1
+        assert '<h2 id="error-summary-title">' in again.text and "aria-invalid" not in again.text
+        assert (
+            http.post(f"/inbox/{referral_id}", data={"csrf_token": token, "action": "x"}).status_code == 404
+        )
+        assert (
+            http.post(f"/inbox/{referral_id}", data={"action": "accept"}).status_code == 403
+        )  # no CSRF token

@@ -52,6 +52,9 @@ def test_coordinator_closes_the_loop(e2e_server, browser: Browser, page: Page, l
     expect(page.locator("html")).to_have_attribute("lang", language)
     page.get_by_role("link", name=t("Open the inbox")).click()
     assert serious_violations(page) == []
+    # Not opened yet: "new" to the coordinator ("sent" is the nurse's word).
+    row = page.locator("tr", has=page.locator(f'a[href="/inbox/{referral_id}"]'))
+    expect(row.locator(".status")).to_have_text(t("New (not opened yet)"))
     page.locator(f'a[href="/inbox/{referral_id}"]').click()
     expect(page.locator(".page-head .status")).to_have_text(t("Received"))
     expect(page.get_by_text("R. S.")).to_be_visible()
@@ -77,8 +80,10 @@ def test_coordinator_closes_the_loop(e2e_server, browser: Browser, page: Page, l
     assert serious_violations(page) == []
     # Closing without an outcome is refused with a message; nothing changes.
     page.get_by_role("button", name=t("Close referral")).click()
-    expect(page.get_by_role("alert")).to_have_text(t("Choose an outcome."))
+    expect(page.locator("#error-summary")).to_be_focused()
     expect(page.locator("#close-error")).to_have_text(t("Choose an outcome."))
+    expect(page.get_by_text(t("Choose an outcome."))).to_have_count(1)
+    assert page.url.endswith(f"/inbox/{referral_id}")
     assert serious_violations(page) == []
     page.get_by_label(t("Help started")).check()
     page.get_by_role("button", name=t("Close referral")).click()
