@@ -32,6 +32,7 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (request.mode === "navigate" && !isSelfCheckPage(url)) nudgeOutbox(event);
 
   if (offlinePages.has(url.pathname)) {
     event.respondWith(cacheFirst(url.pathname)); // see the offline screening block below
@@ -207,6 +208,28 @@ async function snapshot() {
     const cached = await caches.match(BUILD.snapshot, { cacheName: DATA_CACHE });
     return cached || Response.error();
   }
+}
+
+// Opening any page (the login page too, which shows no outbox) sends what waits: with the
+// device's sync credential that needs no session, so records left when the browser was
+// closed go out as soon as she opens Passerelle online (issue 17, item 4). At most every
+// 10 s; a device that never had an outbox (a self-check visitor's) gets none made here.
+const NUDGE_MS = 10000;
+let lastNudge = 0;
+
+function nudgeOutbox(event) {
+  if (!self.PasserelleOutbox || Date.now() - lastNudge < NUDGE_MS) return;
+  lastNudge = Date.now();
+  event.waitUntil(
+    hasOutbox()
+      .then((exists) => (exists ? self.PasserelleOutbox.sync({ force: true }) : undefined))
+      .catch(() => undefined),
+  );
+}
+
+async function hasOutbox() {
+  if (!indexedDB.databases) return true;
+  return (await indexedDB.databases()).some((db) => db.name === "passerelle");
 }
 
 // Background Sync: send what waits. A failure rejects, so the browser tries again later.

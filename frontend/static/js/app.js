@@ -123,6 +123,10 @@ async function rememberAccount() {
     // A nurse logged in on this device: the offline pages may be used from now on.
     await Outbox.setMeta("owner", account);
     await Outbox.setMeta("login", undefined);
+    // After each login the device gets a sync credential of its own (issue 17, item 4): the
+    // outbox sends with it once the browser was closed and the session is gone.
+    const csrf = document.querySelector('meta[name="csrf-token"]');
+    if (csrf && csrf.content) await Outbox.ensureCredential(account, csrf.content);
   } catch (error) {
     // No IndexedDB: the offline pages will say that they need a login first.
   }
@@ -155,6 +159,8 @@ function guardLogout() {
   const leave = async () => {
     confirmed = true;
     await Outbox.purgeVisits(true).catch(() => undefined);
+    // The server revokes this login's sync credential; the device forgets it as well.
+    await Outbox.forgetCredential(document.body.dataset.account).catch(() => undefined);
     form.requestSubmit();
   };
   form.addEventListener("submit", async (event) => {

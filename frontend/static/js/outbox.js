@@ -14,6 +14,12 @@
 // An answer that is not one per record (a 5xx, 413, a proxy's error page) marks nothing: the
 // batch is halved until the one record the server cannot take is found; that record is
 // quarantined (kept, shown as not accepted, not sent again by itself) and the others go on.
+//
+// Who sends: the UI session when there is one (cookie and CSRF token, as GET /api/v1/me
+// answers); otherwise the device's own sync credential (issue 17, item 4). A nurse's page asks
+// for one after each login (ensureCredential); it opens POST /api/v1/sync and nothing else, is
+// sealed here with the same key as the records (never in localStorage, never in a URL), and
+// lets the records go out after the browser was closed, without her password.
 
 (function (scope) {
   "use strict";
@@ -35,6 +41,11 @@
   // A count only (no personal data) kept outside IndexedDB, to notice when the browser evicted it.
   const EXPECTED_KEY = "passerelle-outbox-expected";
   const MARK_KEY = "passerelle-outbox-mark";
+  // The device's sync credentials, per account, in the "meta" store: {iv, sealed, expires, login}.
+  const CREDENTIALS = "credentials";
+  const CREDENTIAL_URL = "/api/v1/sync/credential";
+  const CREDENTIAL_LOCK = "passerelle-sync-credential";
+  const RENEW_BEFORE_MS = 60 * 60 * 1000; // ask for a new one when less than an hour is left
 
   // Each step upgrades the database from the version before it; never edit a released step.
   const MIGRATIONS = {
@@ -338,7 +349,7 @@
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
     try {
-      return await fetch(url, { ...options, signal: controller.signal, credentials: "same-origin", cache: "no-store" });
+      return await fetch(url, { credentials: "same-origin", ...options, signal: controller.signal, cache: "no-store" });
     } finally {
       clearTimeout(timer);
     }
@@ -393,46 +404,76 @@
     const backoff = await getMeta("backoff");
     if (!force && backoff && backoff.until > Date.now()) return "waiting";
 
-    let me;
+    let me = null; // the UI session's account, if there is one
     try {
       const response = await withTimeout("/api/v1/me", { headers: { Accept: "application/json" } });
-      if (response.status === 401 || response.status === 403) {
-        await setMeta("login", true);
-        announce();
-        return "login";
+      if (response.status !== 401 && response.status !== 403) {
+        if (!response.ok) throw new Error(`me ${response.status}`);
+        me = await response.json();
       }
-      if (!response.ok) throw new Error(`me ${response.status}`);
-      me = await response.json();
     } catch (error) {
       await failed();
       announce();
       return "offline";
     }
-    await setMeta("login", undefined);
-    if (me.role !== "nurse") return "nothing";
-    await setMeta("owner", me.username);
+    const senders = [];
+    if (me && me.role === "nurse") {
+      await setMeta("owner", me.username);
+      senders.push({ username: me.username, headers: { "X-CSRF-Token": me.csrf_token } });
+    }
+    // Without a session (or for another account's records), the device's credentials.
+    const owners = new Set(waiting.map((r) => r.owner));
+    for (const [username, token] of await credentialTokens()) {
+      if (owners.has(username) && !senders.some((s) => s.username === username)) {
+        senders.push({ username, headers: { Authorization: `Bearer ${token}` }, credential: true });
+      }
+    }
+    // "Log in again" only when no session is left and some records have no one to send them.
+    const uncovered = () => !me && [...owners].some((owner) => !senders.some((s) => s.username === owner));
+    await setMeta("login", uncovered() ? true : undefined);
+    if (!senders.length) {
+      announce();
+      return me ? "nothing" : "login";
+    }
 
     let outcome = "nothing";
     const trial = { answered: false }; // whether the server answered any record in this round
-    const tried = new Set();
-    // Records of this account only; another nurse's stay until she logs in again here.
-    for (;;) {
-      const rows = (await all())
-        .filter((r) => r.state !== "rejected" && r.owner === me.username && !tried.has(r.id))
-        .slice(0, BATCH);
-      if (!rows.length) break;
-      for (const row of rows) tried.add(row.id);
-      const result = await deliver(rows, me, trial);
-      if (result !== "sent") {
+    for (const sender of senders.slice()) {
+      const result = await sendAs(sender, trial);
+      if (result === "sent") {
+        outcome = "sent";
+      } else if (result === "login" && sender.credential) {
+        // Revoked or expired: forget it; her records wait for her next login.
+        await forgetCredential(sender.username);
+        senders.splice(senders.indexOf(sender), 1);
+        await setMeta("login", uncovered() ? true : undefined);
+      } else {
+        if (result === "login") await setMeta("login", true);
         if (result === "failed") await failed();
         announce();
         return result;
       }
-      await clearBackoff();
-      outcome = "sent";
     }
     await remember();
     announce();
+    return outcome === "nothing" && (await getMeta("login")) ? "login" : outcome;
+  }
+
+  // Sends one account's records (another nurse's stay until she can send them).
+  async function sendAs(sender, trial) {
+    const tried = new Set();
+    let outcome = "nothing";
+    for (;;) {
+      const rows = (await all())
+        .filter((r) => r.state !== "rejected" && r.owner === sender.username && !tried.has(r.id))
+        .slice(0, BATCH);
+      if (!rows.length) break;
+      for (const row of rows) tried.add(row.id);
+      const result = await deliver(rows, sender, trial);
+      if (result !== "sent") return result;
+      await clearBackoff();
+      outcome = "sent";
+    }
     return outcome;
   }
 
@@ -440,20 +481,19 @@
   // a batch is halved and each half sent on its own, until a single record remains that the
   // server cannot answer while it answers others; that one is quarantined. Answers
   // sent | login | failed (the caller backs off; every record still waits).
-  async function deliver(rows, me, trial) {
+  async function deliver(rows, sender, trial) {
     const ids = rows.map((r) => r.id);
     await setState(ids, "sending");
     announce();
     let response;
     try {
-      response = await post(rows, me);
+      response = await post(rows, sender);
     } catch (error) {
       await setState(ids, "pending"); // offline, or no answer in time
       return "failed";
     }
     if (response.status === 401 || response.status === 403) {
       await setState(ids, "pending");
-      await setMeta("login", true);
       return "login";
     }
     const results = await perRecord(response, ids);
@@ -467,27 +507,29 @@
     if (rows.length > 1) {
       const half = Math.ceil(rows.length / 2);
       for (const part of [rows.slice(0, half), rows.slice(half)]) {
-        const result = await deliver(part, me, trial);
+        const result = await deliver(part, sender, trial);
         if (result !== "sent") return result;
       }
       return "sent";
     }
     // One record, and no answer for it. If the server answers an empty batch, the server works
     // and this record is what it cannot take; if not, the server is unwell: wait and retry.
-    if (!trial.answered) trial.answered = Boolean(await perRecord(await post([], me).catch(() => null), []));
+    if (!trial.answered) trial.answered = Boolean(await perRecord(await post([], sender).catch(() => null), []));
     if (!trial.answered) return "failed";
     await quarantine(rows[0]);
     return "sent";
   }
 
-  async function post(rows, me) {
+  async function post(rows, sender) {
     const records = [];
     for (const row of rows) {
       records.push({ id: row.id, type: row.type, created_at: row.created_at, data: await unseal(row) });
     }
     return withTimeout("/api/v1/sync", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": me.csrf_token },
+      headers: { "Content-Type": "application/json", Accept: "application/json", ...sender.headers },
+      // A credential speaks for itself: no cookie goes with it.
+      credentials: sender.credential ? "omit" : "same-origin",
       body: JSON.stringify({ records }),
     });
   }
@@ -535,6 +577,83 @@
     });
     // A client's offline copy is not needed once her screening is on the server.
     for (const id of confirmedClients) await dropVisit(id);
+  }
+
+  // ---- the device's sync credential (issue 17, item 4) -------------------------------------
+
+  // A page of a logged-in nurse calls this: after each login (her CSRF token changes with every
+  // login; only its digest is kept) the device asks for a credential of its own, replacing the
+  // one it had. Answers kept | issued | refused | offline | failed.
+  async function ensureCredential(username, csrfToken) {
+    if (!username || !csrfToken) return "refused";
+    const work = () => obtainCredential(username, csrfToken);
+    // One tab at a time: a second tab opened at login finds the first one's credential.
+    if (scope.navigator.locks) return scope.navigator.locks.request(CREDENTIAL_LOCK, work);
+    return work();
+  }
+
+  async function obtainCredential(username, csrfToken) {
+    const login = await digest(csrfToken);
+    const mine = ((await getMeta(CREDENTIALS)) || {})[username];
+    if (mine && mine.login === login && mine.expires - RENEW_BEFORE_MS > Date.now()) return "kept";
+    const replaces = mine ? await unseal(mine).catch(() => null) : null;
+    let response;
+    try {
+      response = await withTimeout(CREDENTIAL_URL, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken },
+        body: JSON.stringify({ replaces }),
+      });
+    } catch (error) {
+      return "offline";
+    }
+    if (response.status === 401 || response.status === 403) return "refused"; // not a role that syncs
+    if (!response.ok) return "failed";
+    const answer = await response.json();
+    const { iv, sealed } = await seal(answer.token);
+    await updateCredentials((map) => {
+      map[answer.username] = { iv, sealed, expires: Date.parse(answer.expires_at), login };
+    });
+    return "issued";
+  }
+
+  async function digest(text) {
+    const bytes = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+    return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function updateCredentials(change) {
+    return run(["meta"], "readwrite", async (tx) => {
+      const store = tx.objectStore("meta");
+      const map = (await done(store.get(CREDENTIALS))) || {};
+      change(map);
+      store.put(map, CREDENTIALS);
+    });
+  }
+
+  // At logout (the server revokes it too), and when the server refused it.
+  function forgetCredential(username) {
+    return updateCredentials((map) => {
+      delete map[username];
+    });
+  }
+
+  // [username, token] of the credentials that have not expired; expired ones are dropped.
+  async function credentialTokens() {
+    const map = (await getMeta(CREDENTIALS)) || {};
+    const tokens = [];
+    for (const [username, entry] of Object.entries(map)) {
+      const token = entry.expires > Date.now() ? await unseal(entry).catch(() => null) : null;
+      if (token) tokens.push([username, token]);
+      else await forgetCredential(username);
+    }
+    return tokens;
+  }
+
+  // Who may send without a session: the accounts with a live credential on this device.
+  async function credentialHolders() {
+    const map = (await getMeta(CREDENTIALS)) || {};
+    return Object.keys(map).filter((username) => map[username].expires > Date.now());
   }
 
   // ---- the device's state for the banner --------------------------------------------------
@@ -590,7 +709,9 @@
       const store = tx.objectStore("outbox");
       return Promise.all([done(store.count()), done(store.index("by_state").count("rejected"))]);
     });
-    return { waiting, rejected, login: Boolean(await getMeta("login")), owner: await getMeta("owner") };
+    const owner = await getMeta("owner");
+    const credential = Boolean(owner) && (await credentialHolders()).includes(owner);
+    return { waiting, rejected, login: Boolean(await getMeta("login")), owner, credential };
   }
 
   // Background Sync where the browser has it; the page's own triggers cover the rest.
@@ -625,6 +746,9 @@
     getMeta,
     setMeta,
     requestBackgroundSync,
+    ensureCredential,
+    forgetCredential,
+    credentialHolders,
     uuid,
   };
 })(self);
