@@ -86,6 +86,20 @@ def test_placeholders_survive_translation(language):
                 assert set(re.findall(r"%\((\w+)\)s", form)) == expected, message.id
 
 
+def test_french_uses_the_typographic_apostrophe():
+    """One apostrophe in French text: ’, never ' (issue 20, item 9). HTML tags in a message may
+    quote their attributes as they need; the text around them may not."""
+    import re
+
+    straight = []
+    for message in _catalog("fr"):
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        for form in forms:
+            if message.id and "'" in re.sub(r"<[^>]*>", "", form or ""):
+                straight.append(form)
+    assert not straight, f"French messages with a straight apostrophe: {straight}"
+
+
 @pytest.mark.parametrize(
     ("saved", "cookie", "header", "expected"),
     [
