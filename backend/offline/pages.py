@@ -8,6 +8,8 @@ until POST /api/v1/sync confirms it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -25,6 +27,44 @@ from backend.web import render
 # Public, versioned by the service worker's cache name; a day in the HTTP cache is harmless.
 ONE_DAY = {"Cache-Control": "public, max-age=86400"}
 
+# The nurse instrument's questions by need domain (issue 17, item 7): one heading per group, so
+# the nurse sees where she is and can jump. A question missing here joins the group before it.
+QUESTION_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("housing",), ("housing-situation", "housing-problems")),
+    (("everyday_activities", "mobility"), ("everyday-help", "mobility")),
+    (("finances", "food"), ("money-problems", "benefits", "food")),
+    (("loneliness",), ("ucla-intro", "ucla-companionship", "ucla-left-out", "ucla-isolated")),
+    (("caring_relatives",), ("carer",)),
+    (("administration", "language", "digital"), ("admin", "language", "digital")),
+    (("safety",), ("safety-hurt", "safety-danger-now")),
+    (("work",), ("age", "work")),
+)
+# The question the year of birth answers: the page derives it and does not ask it (item 7).
+AGE_ITEM = "age"
+
+
+Items = list[dict[str, Any]]
+
+
+def question_groups(instrument: dict[str, Any], language: str) -> tuple[Items, Items]:
+    """(items before the first group — the introduction —, groups with id, heading and items) in
+    the instrument's order; every item appears exactly once."""
+    where = {link_id: index for index, (_, link_ids) in enumerate(QUESTION_GROUPS) for link_id in link_ids}
+    groups: list[dict[str, Any]] = [
+        {
+            "id": "g-" + "-".join(domains),
+            "heading": " · ".join(translate(language, NEED_DOMAINS[d]) for d in domains),
+            "items": [],
+        }
+        for domains, _ in QUESTION_GROUPS
+    ]
+    intro: list[dict[str, Any]] = []
+    current: int | None = None
+    for item in instrument["items"]:
+        current = where.get(item["linkId"], current)
+        (intro if current is None else groups[current]["items"]).append(item)
+    return intro, [group for group in groups if group["items"]]
+
 
 def _language(language: str) -> str:
     if language not in LANGUAGES:
@@ -35,6 +75,7 @@ def _language(language: str) -> str:
 def page_context(language: str) -> dict:
     instrument = translated(all_instruments()[NURSE_INSTRUMENT], language)
     municipalities = sorted(MUNICIPALITIES.values(), key=lambda m: m.name)
+    intro, groups = question_groups(instrument, language)
     return {
         "user": None,
         "csrf_token": "",
@@ -42,6 +83,8 @@ def page_context(language: str) -> dict:
         "offline": True,
         "instrument": instrument,
         "shown": {item["linkId"] for item in instrument["items"]},
+        "intro_items": intro,
+        "question_groups": groups,
         "answers": {},
         "problems": {},
         "municipalities": municipalities,
@@ -56,6 +99,7 @@ def page_context(language: str) -> dict:
             "districts": {str(m.bfs_number): m.district for m in municipalities},
             "needs": {code: translate(language, label) for code, label in NEED_DOMAINS.items()},
             "severities": {code: translate(language, label) for code, label in SEVERITIES.items()},
+            "age_item": AGE_ITEM if any(item["linkId"] == AGE_ITEM for item in instrument["items"]) else None,
         },
     }
 

@@ -24,13 +24,19 @@ def _files_contain(root: Path, needle: bytes) -> list[str]:
     return [str(p) for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
-def test_three_visits_with_the_server_gone_survive_a_restart_and_arrive_once(make_server, playwright, tmp_path):
+def test_three_visits_with_the_server_gone_survive_a_restart_and_arrive_once(
+    make_server, playwright, tmp_path
+):
     server = make_server()
     profile = tmp_path / "profile"
 
     def open_browser():
         return playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, locale="de-CH", viewport={"width": 800, "height": 1000}
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            locale="de-CH",
+            viewport={"width": 800, "height": 1000},
         )
 
     context = open_browser()
@@ -42,7 +48,7 @@ def test_three_visits_with_the_server_gone_survive_a_restart_and_arrive_once(mak
         page.goto(f"{server.url}/offline/de/visit")
         fill_visit(page, f"Muster Verena {number}")
         save_visit(page)
-    expect(page.locator("#outbox-status [data-waiting]")).to_have_text("12 Einträge warten auf Übertragung")
+    expect(page.locator("#outbox-status [data-waiting]")).to_have_text("3 Besuche warten auf Übertragung")
     context.close()
 
     # The tablet restarts: the records are still there, sealed; no client name on disk in clear.
@@ -54,6 +60,7 @@ def test_three_visits_with_the_server_gone_survive_a_restart_and_arrive_once(mak
     assert sorted(r["type"] for r in rows) == ["client"] * 3 + ["referral"] * 6 + ["screening"] * 3
     assert all(r["sealed"] and r["state"] == "pending" for r in rows)
     expect(page.locator(".outbox-record")).to_have_count(12)
+    expect(page.locator(".outbox-visit")).to_have_count(3)  # one line per visit
     assert _files_contain(profile, b"Muster Verena") == []
     assert server_counts(server, "Muster Verena") == {"clients": 0, "screenings": 0, "referrals": 0}
 
@@ -76,7 +83,7 @@ def test_offline_visit_in_french_syncs_when_the_connection_returns(make_server, 
     expect(page.locator("#outbox-status [data-offline]")).to_be_visible()
     fill_visit(page, "Rossel Jeanne", municipality="446")  # Tramelan
     save_visit(page)
-    expect(page.locator("#outbox-status [data-waiting]")).to_have_text("4 saisies en attente d'envoi")
+    expect(page.locator("#outbox-status [data-waiting]")).to_have_text("1 visite en attente d’envoi")
     # Headless Chromium does not grant persistent storage: the nurse is told to send soon.
     expect(page.locator("#persist-note")).to_be_visible()
     assert serious_violations(page) == []
@@ -105,11 +112,16 @@ def test_a_rejected_record_stays_with_its_reason_and_syncs_after_correction(make
     # The good visit arrives; the bad client is refused, and the screening and referrals that
     # depend on it wait with it instead of being lost.
     page.goto(f"{server.url}/offline/de/outbox")
-    record = page.locator(".outbox-record[data-state=rejected]").filter(has_text="Zu lang")
-    expect(record.first).to_be_visible(timeout=15_000)
+    # One line for the visit (initials only), the refused record under it with the reason.
+    visit = page.locator(".outbox-visit[data-state=rejected]")
+    expect(visit).to_have_count(1, timeout=15_000)
+    expect(visit.locator(".outbox-visit-title")).to_have_text(
+        "Besuch bei Z. L. X. – nicht angenommen – bitte prüfen"
+    )
+    expect(page.locator("main")).not_to_contain_text("Zu lang")
     assert server_counts(server, "Muster Hans") == {"clients": 1, "screenings": 1, "referrals": 2}
     assert {r["state"] for r in outbox_rows(page)} == {"rejected"}
-    client = page.locator(".outbox-record[data-state=rejected]").filter(has_text="Klient")
+    client = visit.locator(".outbox-record[data-state=rejected]").filter(has_text="Klient")
     expect(client.locator(".outbox-error")).to_have_text("Bitte prüfen Sie die markierten Felder.")
     expect(client.locator(".outbox-fields .field-error")).to_have_text("Höchstens 80 Zeichen.")
     expect(page.locator("#outbox-status [data-rejected]")).to_contain_text("nicht angenommen")
@@ -168,7 +180,9 @@ def test_an_expired_session_asks_for_a_login_and_keeps_the_records(make_server, 
     fill_visit(page, "Muster Klara")
     save_visit(page)
     page.context.clear_cookies()  # the session ended while she was away
-    server.database.execute("UPDATE device_credential SET revoked_at = created_at")  # and the device's credential
+    server.database.execute(
+        "UPDATE device_credential SET revoked_at = created_at"
+    )  # and the device's credential
     page.context.set_offline(False)
     login_note = page.locator("#outbox-status [data-login]")
     expect(login_note).to_be_visible(timeout=15_000)
@@ -195,7 +209,7 @@ def test_logging_out_with_unsent_records_asks_and_keeps_them(make_server, page: 
     page.get_by_role("button", name="Abmelden").click()
     dialog = page.locator("#logout-unsent")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("4 Einträge auf diesem Gerät wurden noch nicht übertragen.")
+    expect(dialog).to_contain_text("1 Besuch auf diesem Gerät wurde noch nicht übertragen.")
     dialog.get_by_role("button", name="Trotzdem abmelden").click()
     expect(page).to_have_url(re.compile(r"/login"))
     assert len(outbox_rows(page)) == 4  # never wiped without a word
@@ -214,7 +228,9 @@ def test_todays_visits_and_the_draft(make_server, page: Page):
     page.get_by_role("navigation").get_by_role("link", name="Klientinnen und Klienten").click()
     page.get_by_role("link", name="H. M.").click()
     page.get_by_role("button", name=re.compile("Für die heutigen Besuche mitnehmen")).click()
-    expect(page.locator("#take-along-note")).to_have_text("Für 24 Stunden verschlüsselt auf diesem Gerät gespeichert.")
+    expect(page.locator("#take-along-note")).to_have_text(
+        "Für 24 Stunden verschlüsselt auf diesem Gerät gespeichert."
+    )
     client_id = page.url.rsplit("/", 1)[1]
     before = server.database.execute("SELECT COUNT(*) FROM screening WHERE client_id = :c", c=client_id)[0][0]
     prepare_device(page, server, logged_in=True)

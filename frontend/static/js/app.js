@@ -67,22 +67,31 @@ function plural(element, n) {
   return (n === 1 ? element.dataset.one : element.dataset.many).replace("{n}", String(n));
 }
 
+// The banner counts visits, as the outbox page lists them: the records saved together are one.
+async function visitCounts() {
+  const rows = await Outbox.all();
+  const visits = (keep) => new Set(rows.filter(keep).map((row) => row.group || row.id)).size;
+  return { waiting: visits(() => true), rejected: visits((row) => row.state === "rejected") };
+}
+
 async function showOutboxStatus() {
   const banner = document.getElementById("outbox-status");
   if (!banner || !Outbox) return;
   let status;
   let lost = false;
+  let visits;
   try {
     status = await Outbox.status();
     lost = await Outbox.lost();
+    visits = await visitCounts();
   } catch (error) {
     return; // storage unavailable (private mode): nothing can wait here
   }
   const offline = !navigator.onLine;
   const waiting = banner.querySelector("[data-waiting]");
   const rejected = banner.querySelector("[data-rejected]");
-  waiting.textContent = status.waiting ? plural(waiting, status.waiting) : "";
-  rejected.textContent = status.rejected ? plural(rejected, status.rejected) : "";
+  waiting.textContent = status.waiting ? plural(waiting, visits.waiting) : "";
+  rejected.textContent = status.rejected ? plural(rejected, visits.rejected) : "";
   rejected.hidden = !status.rejected;
   banner.querySelector("[data-offline]").hidden = !offline;
   banner.querySelector("[data-login]").hidden = !(status.login && status.waiting);
@@ -166,7 +175,7 @@ function guardLogout() {
   form.addEventListener("submit", async (event) => {
     if (confirmed) return;
     event.preventDefault();
-    const status = await Outbox.status().catch(() => ({ waiting: 0 }));
+    const status = await visitCounts().catch(() => ({ waiting: 0 }));
     if (!status.waiting) return leave();
     const count = dialog.querySelector("[data-count]");
     count.textContent = plural(count, status.waiting);
@@ -174,7 +183,7 @@ function guardLogout() {
   });
   dialog.querySelector("[data-send]").addEventListener("click", async () => {
     await sendWaiting(true);
-    const status = await Outbox.status();
+    const status = await visitCounts();
     if (!status.waiting) {
       dialog.close();
       return leave();

@@ -1,10 +1,12 @@
-// The list of records waiting on this device: what each is, whether it waits, is being sent or
-// was not accepted (with the server's reason), and for a rejected one a form to correct the
-// fields the server named, or to discard it deliberately. A quarantined record (the server
-// could not answer it at all) can be sent again as it is, or discarded.
+// The list of what waits on this device, one line per visit ("Visit with M. A. – waiting",
+// initials only): a visit saved several records (client, screening, referrals), shown under it.
+// A record that was not accepted shows under its visit with the server's reason and a form to
+// correct the fields the server named, or to discard it deliberately. A quarantined record (the
+// server could not answer it at all) can be sent again as it is, or discarded.
 
 const Outbox = self.PasserelleOutbox;
 const list = document.getElementById("outbox-list");
+const visitTemplate = document.getElementById("outbox-visit");
 const itemTemplate = document.getElementById("outbox-item");
 const fieldTemplate = document.getElementById("outbox-field");
 const dialog = document.getElementById("discard-dialog");
@@ -46,48 +48,145 @@ function fieldFor(record, path, message, index) {
   return row;
 }
 
+// "Muster Anna" → "M. A.": enough for the nurse to recognise her visit, no more on the screen.
+function initials(name) {
+  return String(name || "")
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((part) => `${part[0].toUpperCase()}.`)
+    .join(" ");
+}
+
+function clientName(records) {
+  const own = records.find((r) => r.type === "client" || r.type === "screening");
+  if (own) return own.label || "";
+  const referral = records.find((r) => r.label);
+  return referral ? referral.label.split(" → ")[0] : "";
+}
+
+function formatSaved(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return new Intl.DateTimeFormat(`${pageLanguage}-CH`, { day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" }).format(date);
+}
+
+// The offers' names from the directory snapshot the worker keeps (offline too), so a referral
+// is named in the page's language, or in the one the offer has, marked with it.
+const pageLanguage = document.documentElement.lang || "de";
+let offerNames = new Map();
+
+async function loadOfferNames() {
+  try {
+    const response = await fetch("/api/v1/directory/snapshot", { credentials: "same-origin" });
+    if (!response.ok) return;
+    const offers = (await response.json()).offers || [];
+    offerNames = new Map(offers.map((offer) => [offer.id, offer.name || {}]));
+  } catch (error) {
+    // No snapshot: the name saved with the record (without its language) stands in.
+  }
+}
+
+function offerName(record) {
+  const names = offerNames.get(record.data && record.data.service_id);
+  if (names) {
+    if (names[pageLanguage]) return { text: names[pageLanguage], lang: pageLanguage };
+    const other = ["de", "fr"].find((code) => names[code]);
+    if (other) return { text: names[other], lang: other };
+  }
+  const saved = record.label ? record.label.split(" → ").slice(1).join(" → ") : "";
+  return saved ? { text: saved, lang: null } : null;
+}
+
+function recordItem(record, index) {
+  const labels = itemTemplate.dataset;
+  const item = itemTemplate.content.firstElementChild.cloneNode(true);
+  item.dataset.id = record.id;
+  item.dataset.state = record.state;
+  // A referral is named by its offer (with its lang when not in the page's language); the
+  // client's name stays off this page.
+  const title = item.querySelector(".outbox-title");
+  const offer = record.type === "referral" ? offerName(record) : null;
+  if (offer) {
+    for (const part of labels.referral_to.split(/(\{offer\})/)) {
+      if (part !== "{offer}") title.append(part);
+      else {
+        const name = document.createElement("span");
+        name.textContent = offer.text;
+        if (offer.lang && offer.lang !== pageLanguage) name.lang = offer.lang;
+        title.append(name);
+      }
+    }
+  } else {
+    title.textContent = labels[record.type] || record.type;
+  }
+  const state = item.querySelector(".outbox-state");
+  state.textContent = ` (${labels[record.state] || record.state})`;
+  if (record.state !== "rejected") return item;
+  state.classList.remove("visually-hidden");
+  // A quarantined record got no answer of its own: the reason is the device's, translated here.
+  const reason = record.quarantined ? labels.quarantined : record.error;
+  const error = item.querySelector(".outbox-error");
+  error.textContent = reason || "";
+  error.hidden = !reason;
+  const fix = item.querySelector(".outbox-fix");
+  fix.hidden = false;
+  if (record.quarantined) {
+    item.dataset.quarantined = "true";
+    fix.querySelector("[type=submit]").textContent = labels.retry;
+  }
+  const fields = fix.querySelector(".outbox-fields");
+  for (const [path, message] of Object.entries(record.errors || {})) {
+    // A field the nurse can correct here gets an input with its translated label; any
+    // other (an offer that is gone, say) only says why, and the record can be discarded.
+    if (path.split(".").at(-1) in fieldTemplate.dataset) {
+      fields.append(fieldFor(record, path, message, index));
+    } else {
+      error.textContent = `${error.textContent} ${message}`.trim();
+      error.hidden = false;
+    }
+  }
+  fix.addEventListener("submit", (event) => correct(event, record));
+  fix.querySelector("[data-discard]").addEventListener("click", () => {
+    discarding = record.id;
+    dialog.showModal();
+  });
+  return item;
+}
+
 async function show() {
   const records = await Outbox.readable();
-  const labels = itemTemplate.dataset;
+  const texts = visitTemplate.dataset;
   list.replaceChildren();
   document.getElementById("outbox-empty").hidden = records.length > 0;
-  records.forEach((record, index) => {
-    const item = itemTemplate.content.firstElementChild.cloneNode(true);
-    item.dataset.id = record.id;
-    item.dataset.state = record.state;
-    item.querySelector(".outbox-title").textContent = `${labels[record.type] || record.type}: ${record.label || ""}`;
-    item.querySelector(".outbox-state").textContent = labels[record.state] || record.state;
-    if (record.state === "rejected") {
-      // A quarantined record got no answer of its own: the reason is the device's, translated here.
-      const reason = record.quarantined ? labels.quarantined : record.error;
-      const error = item.querySelector(".outbox-error");
-      error.textContent = reason || "";
-      error.hidden = !reason;
-      const fix = item.querySelector(".outbox-fix");
-      fix.hidden = false;
-      if (record.quarantined) {
-        item.dataset.quarantined = "true";
-        fix.querySelector("[type=submit]").textContent = labels.retry;
-      }
-      const fields = fix.querySelector(".outbox-fields");
-      for (const [path, message] of Object.entries(record.errors || {})) {
-        // A field the nurse can correct here gets an input with its translated label; any
-        // other (an offer that is gone, say) only says why, and the record can be discarded.
-        if (path.split(".").at(-1) in fieldTemplate.dataset) {
-          fields.append(fieldFor(record, path, message, index));
-        } else {
-          error.textContent = `${error.textContent} ${message}`.trim();
-          error.hidden = false;
-        }
-      }
-      fix.addEventListener("submit", (event) => correct(event, record));
-      fix.querySelector("[data-discard]").addEventListener("click", () => {
-        discarding = record.id;
-        dialog.showModal();
-      });
+  // One entry per visit (the records saved together), in the order they were saved.
+  const visits = new Map();
+  for (const record of records) {
+    const key = record.group || record.id;
+    if (!visits.has(key)) visits.set(key, []);
+    visits.get(key).push(record);
+  }
+  let index = 0;
+  for (const [group, members] of visits) {
+    const entry = visitTemplate.content.firstElementChild.cloneNode(true);
+    const state = members.some((r) => r.state === "rejected")
+      ? "rejected"
+      : members.some((r) => r.state === "sending")
+        ? "sending"
+        : "pending";
+    entry.dataset.group = group;
+    entry.dataset.state = state;
+    entry.querySelector(".outbox-visit-name").textContent = texts.title.replace("{initials}", initials(clientName(members)));
+    entry.querySelector(".outbox-visit-state").textContent = texts[state];
+    const saved = formatSaved(members[0].created_at);
+    entry.querySelector(".outbox-visit-meta").textContent = saved ? texts.saved.replace("{date}", saved) : "";
+    const inner = entry.querySelector(".outbox-records");
+    for (const record of members) {
+      inner.append(recordItem(record, index));
+      index += 1;
     }
-    list.append(item);
-  });
+    list.append(entry);
+  }
 }
 
 async function correct(event, record) {
@@ -118,8 +217,7 @@ dialog.querySelector("[data-cancel]").addEventListener("click", () => {
 new BroadcastChannel("passerelle-outbox").addEventListener("message", () => {
   if (!document.activeElement || !document.activeElement.closest(".outbox-fix")) show();
 });
-Outbox.recover()
-  .catch(() => undefined)
+Promise.all([Outbox.recover().catch(() => undefined), loadOfferNames()])
   .then(show)
   .then(() => {
     list.dataset.ready = "true";

@@ -2,7 +2,9 @@
 // encrypted outbox (outbox.js), never posted directly. The questions come rendered by the
 // server; the shared rule interpreter (rules.js) shows follow-ups and finds the needs; the
 // offers come from the directory snapshot the service worker keeps. A draft is sealed into
-// IndexedDB after every answer, so a closed tab loses nothing.
+// IndexedDB after every answer, so a closed tab loses nothing. A section nav shows what is done
+// and moves focus to the heading it jumps to; the age comes from the year of birth; the consent
+// names the organisations and offers chosen; a note says whether the tablet is ready offline.
 
 const Outbox = self.PasserelleOutbox;
 const form = document.getElementById("visit");
@@ -24,12 +26,38 @@ function today() {
 
 // ---- answers -------------------------------------------------------------------------------
 
+// The age the year of birth gives (this year's birthday may still be ahead: at most one year
+// off, as when the nurse asks "how old are you?"), or null while no year is known.
+function derivedAge() {
+  const client = chosenClient();
+  const year = client && Number(client.birth_year);
+  if (!year || year < 1880) return null;
+  const age = new Date().getFullYear() - year;
+  return age >= 0 && age < 130 ? age : null;
+}
+
+// The form's answers, with the age question answered from the year of birth when there is one:
+// the rules (rules.js and the server's) get the same value as if the nurse had typed it.
+function currentAnswers() {
+  const answers = answersOf(form, instrument);
+  const age = data.age_item ? derivedAge() : null;
+  if (age !== null) answers[data.age_item] = age;
+  return answers;
+}
+
 function showQuestions(answers) {
   const shown = new Set(rules.enabledItems(instrument, answers));
+  const age = data.age_item ? derivedAge() : null;
   for (const item of instrument.items) {
     const element = document.getElementById(`q-${item.linkId}`);
-    if (element) element.hidden = !shown.has(item.linkId);
+    if (element) element.hidden = !shown.has(item.linkId) || (item.linkId === data.age_item && age !== null);
   }
+  const note = document.getElementById("derived-age");
+  if (note) {
+    note.hidden = age === null;
+    note.textContent = age === null ? "" : note.dataset.text.replace("{age}", String(age));
+  }
+  return shown;
 }
 
 // ---- the client ----------------------------------------------------------------------------
@@ -90,6 +118,8 @@ async function loadOffers() {
     const response = await fetch("/api/v1/directory/snapshot", { credentials: "same-origin" });
     if (!response.ok) throw new Error(String(response.status));
     offers = (await response.json()).offers || [];
+    const date = new Date(response.headers.get("Date") || "");
+    snapshotDate = Number.isNaN(date.getTime()) ? null : date;
   } catch (error) {
     offers = [];
   }
@@ -114,34 +144,102 @@ function serves(offer, client) {
   return true;
 }
 
+// The offer's name in the page's language, else in the one it has; `lang` says which (WCAG 3.1.2).
+function offerName(offer) {
+  const language = form.dataset.lang;
+  if (offer.name[language]) return { text: offer.name[language], lang: language };
+  const other = ["de", "fr"].find((code) => offer.name[code]) || language;
+  return { text: offer.name[other] || "", lang: other };
+}
+
+function named(tag, name, className) {
+  const element = document.createElement(tag);
+  element.textContent = name.text;
+  if (name.lang !== form.dataset.lang) element.lang = name.lang;
+  if (className) element.className = className;
+  return element;
+}
+
 function showNeeds(answers, chosen) {
   const { needs } = rules.evaluate(instrument, answers);
   const client = chosenClient();
   const container = document.getElementById("needs");
-  const language = form.dataset.lang;
+  const list = document.getElementById("need-list");
   container.replaceChildren();
+  list.replaceChildren();
   const domains = Object.keys(needs).sort((a, b) => SEVERITY_RANK[needs[a]] - SEVERITY_RANK[needs[b]] || a.localeCompare(b));
   document.getElementById("needs-none").hidden = domains.length > 0;
+  document.getElementById("offers-none").hidden = domains.length > 0;
   for (const domain of domains) {
+    const label = `${data.needs[domain] || domain} — ${data.severities[needs[domain]] || needs[domain]}`;
+    const entry = document.createElement("li");
+    entry.className = `need-${needs[domain]}`;
+    entry.textContent = label;
+    list.append(entry);
     const fieldset = document.getElementById("need-template").content.firstElementChild.cloneNode(true);
-    fieldset.querySelector("legend").textContent = `${data.needs[domain] || domain} — ${data.severities[needs[domain]] || needs[domain]}`;
+    fieldset.querySelector("legend").textContent = label;
     const matching = offers.filter((offer) => offer.needs.includes(domain) && serves(offer, client));
     fieldset.querySelector("[data-none]").hidden = matching.length > 0;
     for (const offer of matching) {
       const row = document.getElementById("offer-template").content.firstElementChild.cloneNode(true);
       const input = row.querySelector("input");
+      const name = offerName(offer);
       input.id = `offer-${domain}-${offer.id}`;
       input.value = `${domain}:${offer.id}`;
-      input.dataset.name = offer.name[language] || offer.name.de;
+      input.dataset.name = name.text;
+      input.dataset.nameLang = name.lang;
+      input.dataset.organization = offer.organization || "";
       input.checked = chosen.has(input.value);
       const paused = offer.capacity === "not_accepting";
       input.disabled = paused;
       const label = row.querySelector("label");
       label.htmlFor = input.id;
-      label.textContent = `${offer.name[language] || offer.name.de} (${offer.organization})${paused ? ` — ${document.getElementById("paused-label").textContent}` : ""}`;
+      const shown = label.querySelector(".offer-name");
+      shown.textContent = name.text;
+      if (name.lang !== form.dataset.lang) shown.lang = name.lang;
+      const paused_ = paused ? ` — ${document.getElementById("paused-label").textContent}` : "";
+      label.querySelector(".visit-offer-org").textContent = `(${offer.organization})${paused_}`;
       fieldset.append(row);
     }
     container.append(fieldset);
+  }
+  return domains.length;
+}
+
+// "You agree that <organisation> (<offers>) receives: <data>." — one sentence per organisation,
+// built from the offers ticked and the data items the consent covers; offer names keep their lang.
+function showConsent() {
+  const label = document.getElementById("consent-text");
+  const texts = label.dataset;
+  const byOrganisation = new Map();
+  for (const input of form.querySelectorAll('[name="offer"]:checked')) {
+    const organisation = input.dataset.organization || "";
+    if (!byOrganisation.has(organisation)) byOrganisation.set(organisation, []);
+    const names = byOrganisation.get(organisation);
+    if (!names.some((n) => n.text === input.dataset.name)) names.push({ text: input.dataset.name, lang: input.dataset.nameLang });
+  }
+  label.replaceChildren();
+  if (!byOrganisation.size) {
+    label.textContent = texts.none;
+    return;
+  }
+  const scope = [...form.querySelectorAll('[name="scope"]:checked')].map((input) => texts[input.value]).filter(Boolean);
+  const dataText = [texts.always, ...scope].join(", ");
+  for (const [organisation, names] of byOrganisation) {
+    const sentence = document.createElement("span");
+    sentence.className = "consent-sentence";
+    // Fill the translated sentence's placeholders with text nodes and lang-marked spans.
+    for (const part of texts.sentence.split(/(\{organisation\}|\{offers\}|\{data\})/)) {
+      if (part === "{organisation}") sentence.append(organisation);
+      else if (part === "{data}") sentence.append(dataText);
+      else if (part === "{offers}") {
+        names.forEach((name, index) => {
+          if (index) sentence.append(", ");
+          sentence.append(named("span", name));
+        });
+      } else if (part) sentence.append(part);
+    }
+    label.append(sentence, " ");
   }
 }
 
@@ -182,11 +280,87 @@ function saveDraftSoon() {
 }
 
 function refresh() {
-  const answers = answersOf(form, instrument);
+  const answers = currentAnswers();
   const chosen = chosenOffers();
+  // Offers are drawn anew: keep the focus on the checkbox the nurse just ticked.
+  const focused = document.activeElement && document.activeElement.closest("#needs") ? document.activeElement.id : null;
   showQuestions(answers);
   showNeeds(answers, chosen);
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   toggleNewClient();
+  showConsent();
+  showProgress();
+}
+
+// ---- sections: what is done, and jumping between them --------------------------------------
+
+function plural(element, n, total) {
+  const form_ = new Intl.PluralRules(form.dataset.lang).select(n) === "one" ? "one" : "other";
+  return element.dataset[form_].replace("{n}", String(n)).replace("{total}", String(total));
+}
+
+function clientComplete() {
+  const client = chosenClient();
+  if (!client) return false;
+  if (client.client_id) return true;
+  return Boolean(client.name && /^\d{4}$/.test(form.birth_year.value.trim()) && client.municipality);
+}
+
+// Questions count when shown and askable (not display texts, not the age the year gives).
+function showProgress() {
+  const answers = currentAnswers();
+  const shown = new Set(rules.enabledItems(instrument, answers));
+  const askable = instrument.items.filter((item) => item.type !== "display" && shown.has(item.linkId)
+    && !(item.linkId === data.age_item && derivedAge() !== null));
+  const answered = askable.filter((item) => answers[item.linkId] !== undefined);
+  for (const entry of document.querySelectorAll(".visit-substeps [data-group]")) {
+    const group = document.getElementById(entry.dataset.group).closest(".question-group");
+    const ids = new Set([...group.querySelectorAll("[data-question]")].map((q) => q.dataset.question));
+    const mine = askable.filter((item) => ids.has(item.linkId));
+    const count = entry.querySelector(".step-count");
+    count.textContent = `${mine.filter((item) => answers[item.linkId] !== undefined).length}/${mine.length}`;
+    entry.dataset.done = String(mine.every((item) => answers[item.linkId] !== undefined));
+  }
+  const questionsDone = askable.length > 0 && answered.length === askable.length;
+  const offersChosen = chosenOffers().size > 0;
+  const hasNeeds = Object.keys(rules.evaluate(instrument, answers).needs).length > 0;
+  const done = {
+    "client-title": clientComplete(),
+    "questions-title": questionsDone,
+    // The needs are settled once every question has its answer.
+    "needs-title": questionsDone,
+    // Offers: at least one chosen, or no need (nothing to refer) once the questions are done.
+    "offers-title": offersChosen || (questionsDone && !hasNeeds),
+    // Consent: given for the offers chosen (nothing to consent to without one).
+    "consent-title": offersChosen ? form.confirmed.checked : questionsDone && !hasNeeds,
+  };
+  const steps = document.querySelector(".visit-steps");
+  let count = 0;
+  for (const entry of steps.querySelectorAll(":scope > [data-step]")) {
+    const isDone = done[entry.dataset.step];
+    if (isDone) count += 1;
+    entry.dataset.done = String(isDone);
+    entry.querySelector(".step-state").textContent = `(${isDone ? steps.dataset.done : steps.dataset.open})`;
+  }
+  const total = Object.keys(done).length;
+  const progress = document.getElementById("visit-progress");
+  progress.textContent = plural(progress, count, total);
+  progress.dataset.count = String(count);
+  const answeredLine = document.getElementById("visit-answered");
+  answeredLine.textContent = plural(answeredLine, answered.length, askable.length);
+}
+
+// A jump moves focus to the section's heading (not only the scroll position), so keyboard and
+// screen reader users continue from there; the address stays as it is.
+function jumpTo(event) {
+  const link = event.target.closest(".visit-nav a[href^='#']");
+  if (!link) return;
+  const heading = document.getElementById(link.getAttribute("href").slice(1));
+  if (!heading) return;
+  event.preventDefault();
+  heading.focus({ preventScroll: true });
+  const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+  heading.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
 }
 
 // ---- saving --------------------------------------------------------------------------------
@@ -295,7 +469,7 @@ async function save(event) {
   }
   saving = true;
   try {
-    await Outbox.add(recordsOf(client, answersOf(form, instrument), offerValues), owner);
+    await Outbox.add(recordsOf(client, currentAnswers(), offerValues), owner);
   } catch (failure) {
     // A full disk or blocked storage: say so and keep every answer on the screen.
     error.textContent = error.dataset.storage;
@@ -313,6 +487,7 @@ async function save(event) {
     }, () => undefined);
   }
   form.hidden = true;
+  document.getElementById("readiness").hidden = true; // the note after saving says the rest
   const saved = document.getElementById("visit-saved");
   saved.hidden = false;
   saved.focus();
@@ -333,6 +508,47 @@ async function accountOnline() {
   }
 }
 
+// ---- ready for visits without network? --------------------------------------------------------
+
+let snapshotDate = null; // when the device got the directory snapshot it uses (the answer's Date)
+
+function formatDay(date) {
+  const options = { day: "numeric", month: "long" };
+  if (date.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+  return new Intl.DateTimeFormat(`${form.dataset.lang}-CH`, options).format(date);
+}
+
+// Ready means: this page and the outbox page are in the worker's cache (the app shell and the
+// instrument come with them), and the offers are on the device. Says what to do when not.
+async function showReadiness() {
+  const box = document.getElementById("readiness");
+  let shell = false;
+  try {
+    const pages = box.dataset.pages.split(" ");
+    const cached = await Promise.all(pages.map((page) => caches.match(page)));
+    shell = Boolean(navigator.serviceWorker && navigator.serviceWorker.controller) && cached.every(Boolean);
+  } catch (error) {
+    shell = false;
+  }
+  const haveOffers = offers.length > 0;
+  const ready = shell && haveOffers;
+  const yes = document.getElementById("ready-yes");
+  yes.hidden = !ready;
+  yes.textContent = ready ? yes.dataset.text.replace("{date}", snapshotDate ? formatDay(snapshotDate) : "–") : "";
+  document.getElementById("ready-no").hidden = ready;
+  box.querySelector('[data-missing="app"]').hidden = shell;
+  box.querySelector('[data-missing="offers"]').hidden = haveOffers;
+  let kept = false;
+  try {
+    kept = Boolean(navigator.storage && navigator.storage.persisted && (await navigator.storage.persisted()));
+  } catch (error) {
+    kept = false;
+  }
+  document.getElementById("ready-persist").hidden = kept;
+  box.dataset.state = ready ? "ready" : "not-ready";
+  box.hidden = false;
+}
+
 // ---- start -----------------------------------------------------------------------------------
 
 async function start() {
@@ -346,6 +562,7 @@ async function start() {
   form.given_on.value = today();
   form.given_on.max = today();
   await Promise.all([listKnownClients(), loadOffers()]);
+  showReadiness();
   const draft = await Outbox.draft().catch(() => null);
   if (draft) {
     restoreForm(draft);
@@ -358,7 +575,13 @@ async function start() {
     refresh();
     saveDraftSoon();
   });
-  form.addEventListener("input", saveDraftSoon);
+  form.addEventListener("input", (event) => {
+    // The year of birth answers the age question as it is typed; other typing only counts.
+    if (event.target === form.birth_year) refresh();
+    else showProgress();
+    saveDraftSoon();
+  });
+  form.querySelector(".visit-nav").addEventListener("click", jumpTo);
   form.addEventListener("submit", save);
   form.dataset.ready = "true";
 }
