@@ -436,6 +436,6 @@ def test_callback_to_an_offer_that_serves_two_needs_makes_one_referral(server, f
     done = fresh.post("/check/fr/callback", data=form(TRAMELAN_MANY, cb_to=chosen, **fields))
     assert done.status_code == 200, done.text
     rows = server.database.execute(
-        "SELECT need_domain, service_id FROM referral WHERE source = 'self-check' AND shared LIKE '%487 00 11%'"
+        "SELECT need_domain, service_id FROM referral WHERE source = 'self-check' AND CAST(shared AS TEXT) LIKE '%487 00 11%'"
     )
     assert [tuple(r) for r in rows] == [(domain, service_id)]
