@@ -7,6 +7,7 @@ date of the offers, and the waiting-records page with one line per visit."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import log_in, serious_violations, until
-from tests.e2e.offline_helpers import fill_visit, prepare_device, save_visit
+from tests.e2e.offline_helpers import fill_visit, prepare_device, save_visit, server_counts, wait_until_sent
 
 pytestmark = pytest.mark.e2e
 
@@ -163,10 +164,13 @@ def test_sections_progress_age_consent_and_readiness_on_the_tablet(make_server, 
     assert empty_height < 7000 and filled_height < 7500, (empty_height, filled_height)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_french_visit_marks_german_offer_names_and_the_outbox_shows_one_line_per_visit(
-    make_server, page: Page
+    make_server, page: Page, backend: str
 ):
-    server = make_server()
+    if backend == "postgresql" and not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("TEST_DATABASE_URL is not set")
+    server = make_server(backend)
     page.set_viewport_size({"width": 1024, "height": 768})
     prepare_device(page, server, "soins", "fr")
     page.context.set_offline(True)
@@ -227,6 +231,13 @@ def test_french_visit_marks_german_offer_names_and_the_outbox_shows_one_line_per
     page.set_viewport_size({"width": 360, "height": 640})
     _shot(page, "after-outbox-360.png")
     assert serious_violations(page) == []
+
+    # Back online, both visits arrive, the German-only offer's referral with them.
+    page.context.set_offline(False)
+    wait_until_sent(page)
+    assert server_counts(server, "Rossel Jeanne") == {"clients": 1, "screenings": 1, "referrals": 1}
+    assert server_counts(server, "Ramseyer Marc") == {"clients": 1, "screenings": 1, "referrals": 2}
+    expect(page.locator("#outbox-empty")).to_be_visible()
 
 
 def test_a_tablet_that_is_not_ready_says_what_to_do(make_server, page: Page):
