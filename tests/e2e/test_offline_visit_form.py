@@ -149,6 +149,8 @@ def test_sections_progress_age_consent_and_readiness_on_the_tablet(make_server, 
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
     _shot(page, "after-visit-360-filled.png")
     assert serious_violations(page) == []
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320  # reflows, no sideways scroll
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "heights-after.json").write_text(
         json.dumps(
