@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -330,8 +331,17 @@ def _life_phase(age_band: Any, birth_year: Any, today: date) -> str | None:
 def inbox(session: Session, user: CurrentUser, f: InboxFilter) -> list[InboxRow]:
     """One page of the inbox in one query: the referral's columns, the offer's names, the
     referrer's name and the four `shared` values a row shows (JSON paths, read by the database,
-    so the rest of `shared` never leaves it for the list)."""
+    so the rest of `shared` never leaves it for the list). The page's ids are chosen first (an
+    index range, sorted and cut), so the JSON is read and joined for those rows only."""
     order = col(Referral.created_at).desc() if f.newest_first else col(Referral.created_at)
+    page = (
+        _inbox_query(user, f)
+        .with_only_columns(col(Referral.id))
+        .order_by(order)
+        .offset((f.page - 1) * f.per_page)
+        .limit(f.per_page)
+        .subquery("page")
+    )
     shared = col(Referral.shared)
     columns: list[Any] = [
         Referral.id,
@@ -351,13 +361,12 @@ def inbox(session: Session, user: CurrentUser, f: InboxFilter) -> list[InboxRow]
         shared["callback"],
     ]
     query = (
-        _inbox_query(user, f)
-        .with_only_columns(*columns)  # the WHERE of _inbox_query, these columns
+        sa_select(*columns)
+        .select_from(Referral)
+        .join(page, page.c.id == col(Referral.id))
         .outerjoin(DirectoryService, col(DirectoryService.id) == col(Referral.service_id))
         .outerjoin(Organisation, col(Organisation.id) == col(Referral.organisation_id))
         .order_by(order)
-        .offset((f.page - 1) * f.per_page)
-        .limit(f.per_page)
     )
     today = date.today()
     rows = []
