@@ -70,6 +70,8 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/clients/{client_id:str}/export/fhir"): {Role.NURSE},
     ("POST", "/clients/{client_id:str}/erase"): {Role.NURSE},
     ("GET", "/admin/audit"): {Role.ADMIN},
+    ("GET", "/admin/devices"): {Role.ADMIN},
+    ("POST", "/admin/devices/{credential_id:int}/revoke"): {Role.ADMIN},
     ("POST", "/clients/{client_id:str}/screenings"): {Role.NURSE},
     ("GET", "/screenings/{screening_id:str}"): {Role.NURSE},
     ("POST", "/screenings/{screening_id:str}/answers"): {Role.NURSE},
@@ -89,6 +91,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/push/test"): {Role.NURSE, Role.COORDINATOR},
     ("GET", "/settings/notifications"): {Role.NURSE, Role.COORDINATOR},
     ("POST", "/api/v1/sync"): {Role.NURSE},
+    ("POST", "/api/v1/sync/credential"): {Role.NURSE},
     ("GET", "/api/v1/directory/snapshot"): ANYONE,
     ("GET", "/api/v1/clients"): {Role.NURSE},
     ("POST", "/api/v1/clients"): {Role.NURSE},
@@ -113,6 +116,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/schema/{path:str}"): ANYONE,
 }
 SAMPLE_PATHS = {
+    "/admin/devices/{credential_id:int}/revoke": "/admin/devices/999999/revoke",
     "/offline/{language:str}": "/offline/fr",
     "/offline/{language:str}/visit": "/offline/de/visit",
     "/offline/{language:str}/outbox": "/offline/fr/outbox",
