@@ -265,3 +265,20 @@ def test_offer_texts_in_the_other_language_are_marked(browser, e2e_server, lang,
             _restore(database, chosen, saved)
     finally:
         context.close()
+
+
+def test_result_at_200_percent_zoom(browser, e2e_server):
+    """200 % zoom on a 360-px phone leaves 180 CSS pixels: the offers' label | value lists and
+    the callback's two-column choices must not scroll sideways."""
+    context = browser.new_context(
+        viewport={"width": 180, "height": 320}, device_scale_factor=2, locale="fr-CH"
+    )
+    page = context.new_page()
+    try:
+        show_result(page, e2e_server.url, "fr", MANY, "Tramelan")
+        page.locator(".callback-form > summary").click()
+        for summary in page.locator("details.more-offers > summary").all():
+            summary.click()
+        audit(page)
+    finally:
+        context.close()
