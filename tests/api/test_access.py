@@ -84,6 +84,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/referrals"): {Role.NURSE},
     ("GET", "/inbox"): {Role.COORDINATOR},
     ("GET", "/inbox/{referral_id:str}"): {Role.COORDINATOR},
+    ("POST", "/inbox/{referral_id:str}"): {Role.COORDINATOR},
     ("POST", "/inbox/{referral_id:str}/{action:str}"): {Role.COORDINATOR},
     ("GET", "/api/v1/push/key"): ALL_ROLES,
     ("POST", "/api/v1/push/subscriptions"): {Role.NURSE, Role.COORDINATOR},
