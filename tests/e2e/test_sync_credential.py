@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.helpers import log_in, serious_violations, until
 from tests.e2e.offline_helpers import fill_visit, outbox_rows, prepare_device, save_visit, server_counts
-from tests.support import CHROMIUM, ROOT
+from tests.support import CHROMIUM, DEMO_PASSWORD, ROOT, cli
 
 SHOTS = ROOT / "test-artifacts" / "devices"
 ME_STATUS = """() => fetch("/api/v1/me", {cache: "no-store"}).then((r) => r.status)"""
@@ -113,3 +113,24 @@ def test_records_arrive_after_the_browser_was_closed_without_a_password(
     assert page.evaluate("() => self.PasserelleOutbox.credentialHolders()") == []
     assert server_counts(server, "Widerrufen Wanda")["clients"] == 0
     context.close()
+
+
+def test_a_nurse_outside_home_care_asks_once_per_login_and_gets_none(make_server, page):
+    server = make_server()
+    cli("organisations", "create", "Verein Ohne Hausbesuche", "--type", "support", env=server.env)
+    cli(
+        "users", "create", "vereinspflege", "--role", "nurse", "--organisation", "Verein Ohne Hausbesuche",
+        env=server.env, input=DEMO_PASSWORD + "\n",
+    )  # fmt: skip
+    asked: list[int] = []
+    page.on(
+        "response", lambda r: asked.append(r.status) if r.url.endswith("/api/v1/sync/credential") else None
+    )
+    log_in(page, server.url, "vereinspflege")
+    expect(page.locator("body")).to_have_attribute("data-outbox", "ready")
+    for _ in range(2):
+        page.reload()
+        expect(page.locator("body")).to_have_attribute("data-outbox", "ready")
+    assert asked == [403]  # refused once, not asked again on every page
+    assert page.evaluate("() => self.PasserelleOutbox.credentialHolders()") == []
+    assert server.database.execute("SELECT count(*) FROM device_credential") == [(0,)]

@@ -596,6 +596,8 @@
     const login = await digest(csrfToken);
     const mine = ((await getMeta(CREDENTIALS)) || {})[username];
     if (mine && mine.login === login && mine.expires - RENEW_BEFORE_MS > Date.now()) return "kept";
+    // An account that may not hold one asks again after its next login, not on every page.
+    if ((await getMeta("credential-refused")) === `${username} ${login}`) return "refused";
     const replaces = mine ? await unseal(mine).catch(() => null) : null;
     let response;
     try {
@@ -607,7 +609,10 @@
     } catch (error) {
       return "offline";
     }
-    if (response.status === 401 || response.status === 403) return "refused"; // not a role that syncs
+    if (response.status === 401 || response.status === 403) {
+      await setMeta("credential-refused", `${username} ${login}`); // not a role or organisation that syncs
+      return "refused";
+    }
     if (!response.ok) return "failed";
     const answer = await response.json();
     const { iv, sealed } = await seal(answer.token);
