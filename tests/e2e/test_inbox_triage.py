@@ -207,6 +207,7 @@ def test_inbox_rows_tell_enough_to_triage(e2e_server, browser: Browser, language
             assert len(lefts) == 1
             assert page.evaluate("document.documentElement.scrollWidth") <= 360
             expect(nurse_row.locator(".waiting")).to_be_visible()
+            assert serious_violations(page) == []  # the rows as blocks, their column names shown
             page.screenshot(path=f"{SHOTS}/after-list-{language}-360.png", full_page=True)
     # The measure itself tells a cut-off label: in the old layout (the generic filter grid, four
     # equal columns at 1024 px) "Alle Verwaltungskreise" did not fit.
