@@ -11,6 +11,7 @@ from datetime import timedelta
 import anyio.to_thread
 from sqlalchemy import Engine
 
+from backend.accounts import device_credentials
 from backend.accounts.service import purge_idle_sessions
 from backend.capabilities import wire
 from backend.db.engine import session_scope
@@ -33,6 +34,7 @@ def housekeeping(engine: Engine, idle: timedelta) -> dict[str, int]:
     wire()  # the reminders are events that push turns into notifications
     with session_scope(engine, writes=True) as session:
         sessions = purge_idle_sessions(session, idle)
+        device_credentials.purge_ended(session)
         ratelimit.purge(session, utcnow() - timedelta(days=1))
         released = release_ended_pauses(session)
         reminded = remind_overdue(session)

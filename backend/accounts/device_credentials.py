@@ -208,3 +208,19 @@ def live(session: Session, now: datetime | None = None) -> list[Held]:
         Held(c.id or 0, username, name, org, c.label, c.created_at, c.last_used_at, c.expires_at)
         for c, username, name, org in rows
     ]
+
+
+KEEP_ENDED = timedelta(days=30)  # ended credentials stay a while, for questions about a device
+
+
+def purge_ended(session: Session, now: datetime | None = None) -> int:
+    """Forgets credentials that expired or were revoked more than KEEP_ENDED ago (housekeeping)."""
+    cutoff = (now or utcnow()) - KEEP_ENDED
+    rows = session.exec(
+        select(DeviceCredential).where(
+            (col(DeviceCredential.expires_at) < cutoff) | (col(DeviceCredential.revoked_at) < cutoff)
+        )
+    ).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)

@@ -269,3 +269,37 @@ def test_device_labels_name_the_kind_of_device_only(agent, label):
     from backend.accounts.device_credentials import device_label
 
     assert device_label(agent) == label
+
+
+def test_housekeeping_forgets_credentials_ended_a_month_ago(server):
+    from datetime import timedelta
+
+    from backend.db.engine import make_engine
+    from backend.jobs import housekeeping
+
+    with logged_in(server, "spital") as http:  # pflege's hourly budget went to the tests above
+        old, recent, live = (issue(http).json()["token"] for _ in range(3))
+    server.database.execute(
+        "UPDATE device_credential SET expires_at = :t WHERE id = :i",
+        t=_days_ago(31),
+        i=row(server, old)["id"],
+    )
+    server.database.execute(
+        "UPDATE device_credential SET revoked_at = :t WHERE id = :i",
+        t=_days_ago(2),
+        i=row(server, recent)["id"],
+    )
+    engine = make_engine(server.database.url)
+    try:
+        housekeeping(engine, timedelta(minutes=30))
+    finally:
+        engine.dispose()
+    digests = [hashlib.sha256(t.encode()).hexdigest() for t in (old, recent, live)]
+    left = {r[0] for r in server.database.execute("SELECT token_hash FROM device_credential")}
+    assert [d in left for d in digests] == [False, True, True]
+
+
+def _days_ago(days: int):
+    from datetime import UTC, datetime, timedelta
+
+    return datetime.now(UTC) - timedelta(days=days)
