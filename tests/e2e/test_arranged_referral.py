@@ -45,9 +45,13 @@ def test_the_nurse_arranges_a_referral_herself(e2e_server, page: Page):
     # Choosing: the summary and the consent step say that the nurse arranges it herself.
     choice = page.locator(f"li.offer:has(#o-caring_relatives-{relief})")
     expect(choice.locator(".badge.arranged")).to_have_text("Nicht auf Passerelle: Sie vermitteln selbst")
+    choice.scroll_into_view_if_needed()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    choice.screenshot(path=str(SHOTS / "summary-offer-not-on-passerelle.png"))
     page.locator(f"#o-caring_relatives-{relief}").check()
     page.get_by_role("button", name="Weiter zur Einwilligung").click()
     expect(page.locator(".arranged-note")).to_contain_text("Diese Organisation ist nicht auf Passerelle")
+    _shot(page, "consent-step-not-on-passerelle")
     page.get_by_label("Mündlich").check()
     page.get_by_label(re.compile("Die Person ist einverstanden")).check()
     accept = page.locator("#accept_warnings")
@@ -71,6 +75,10 @@ def test_the_nurse_arranges_a_referral_herself(e2e_server, page: Page):
     assert serious_violations(page) == []
     _shot(page, "arranged-referral-page")
     referral_url = page.url
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    _shot(page, "arranged-referral-page-360")
+    page.set_viewport_size({"width": 1024, "height": 768})
 
     page.get_by_role("link", name="Zuweisungsbrief (drucken)").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
