@@ -83,6 +83,11 @@ def test_records_arrive_after_the_browser_was_closed_without_a_password(
     expect(page.locator("#outbox-empty")).to_be_visible(timeout=15_000)
     expect(page.locator("#outbox-status [data-login]")).to_be_hidden()
     assert outbox_rows(page) == []
+    # Nothing says "session ended": the device could send, and still can.
+    assert page.evaluate("() => self.PasserelleOutbox.status().then((s) => [s.login, s.credential])") == [
+        False,
+        True,
+    ]
 
     # The admin sees the device and revokes its credential (a lost tablet).
     admin_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-CH")
@@ -98,6 +103,9 @@ def test_records_arrive_after_the_browser_was_closed_without_a_password(
     admin.screenshot(path=str(SHOTS / "admin-devices-1280.png"), full_page=True)
     admin.set_viewport_size({"width": 360, "height": 740})
     admin.screenshot(path=str(SHOTS / "admin-devices-360.png"), full_page=True)
+    button = row.get_by_role("button", name="Widerrufen").bounding_box()
+    assert button and button["x"] + button["width"] <= 360  # reachable on a phone without scrolling sideways
+    assert admin.evaluate("() => document.documentElement.scrollWidth") <= 360
     admin.set_viewport_size({"width": 1280, "height": 800})
     row.get_by_role("button", name="Widerrufen").click()
     expect(admin.locator(".alert[role=status]")).to_contain_text("widerrufen")
