@@ -37,6 +37,7 @@ STAGE_COLUMNS = {
     "late": N_("Late"),
 }
 OUTCOME_STAGES = {
+    "ready": N_("To be arranged by the referrer"),
     "requested": N_("Sent"),
     "received": N_("Received"),
     "accepted": N_("Accepted"),

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.api.test_referrals import CARER, LONELY, Nurse
-from tests.support import csrf_from, login, offer_of
+from tests.support import cli, csrf_from, login, offer_of
 
 SRK = "Schweizerisches Rotes Kreuz Kanton Bern"  # in the demo directory, no account on Passerelle
 RELIEF = "Entlastung für betreuende Angehörige"
@@ -235,3 +235,22 @@ def test_other_organisations_neither_see_nor_change_it(server, nurse):
                 assert http.get(f"/inbox/{referral_id}").status_code == 404
                 assert http.get(f"/referrals/{referral_id}/letter").status_code in (403, 404)
     assert _one(server, "SELECT status FROM referral WHERE id = :r", r=referral_id)[0] == "ready"
+
+
+def test_the_referral_outcomes_report_shows_referrals_to_arrange_as_their_own_stage(server, nurse):
+    from backend.reports import service
+
+    _arranged(server, nurse, "H. I.")
+    token = cli("tokens", "create", "--user", "analyse", "--name", "arranged", env=server.env).stdout.strip()
+    today = service.today()
+    body = httpx.get(
+        server.url + "/api/v1/reports/referral-outcomes",
+        params={"from": today.replace(day=1).isoformat(), "to": today.isoformat()},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()
+    assert "ready" in {row[0] for row in body["rows"]}
+    with httpx.Client(base_url=server.url, timeout=10) as analyst:
+        login(analyst, "analyse")
+        page = analyst.get("/reports/referral-outcomes").text
+    assert "Von der zuweisenden Stelle zu vermitteln" in page
