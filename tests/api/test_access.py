@@ -106,6 +106,8 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/referrals/{referral_id:str}"): {Role.NURSE},
     ("POST", "/referrals/{referral_id:str}/cancel"): {Role.NURSE},
     ("POST", "/referrals/{referral_id:str}/send"): {Role.NURSE},
+    ("POST", "/referrals/{referral_id:str}/outcome"): {Role.NURSE},
+    ("GET", "/referrals/{referral_id:str}/letter"): {Role.NURSE},
     ("GET", "/reports"): {Role.ANALYST, Role.ADMIN},
     ("GET", "/reports/{report_id:str}"): {Role.ANALYST, Role.ADMIN},
     ("GET", "/reports/{report_id:str}/csv"): {Role.ANALYST, Role.ADMIN},
