@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
@@ -141,6 +142,53 @@ def revision(message: str) -> None:
     from backend.db.migrate import revision as make_revision
 
     make_revision(_settings().database_url, message)
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(file: Path) -> None:
+    """Write a consistent backup to FILE while the app runs (SQLite: the online backup API;
+    PostgreSQL: pg_dump -Fc)."""
+    from backend.db.backup import BackupError, backup
+
+    try:
+        how = backup(_settings().database_url, file)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup written to {file} ({how}, {file.stat().st_size} bytes)")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data.")
+def db_restore(file: Path, force: bool) -> None:
+    """Restore FILE (made by `db backup`) into the configured database. Stop the app first;
+    a database that holds data is replaced only with --force. Then run `db check`."""
+    from backend.db.backup import BackupError, restore
+
+    try:
+        how = restore(_settings().database_url, file, force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(how)
+
+
+@db.command("check")
+def db_check() -> None:
+    """Can the app serve this database? Migrations at head, row counts of the main tables,
+    foreign keys (and SQLite's integrity check). Exits non-zero on any problem."""
+    from backend.db.backup import check
+
+    report = check(_settings().database_url)
+    if report.current:
+        click.echo(f"migrations: {', '.join(report.current)} (head: {', '.join(report.heads)})")
+    for table, count in report.counts.items():
+        click.echo(f"  {table:<18} {count:>9}")
+    for problem in report.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if not report.ok:
+        raise click.ClickException(f"db check found {len(report.problems)} problem(s)")
+    click.echo("database ok")
 
 
 @main.group()
