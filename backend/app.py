@@ -44,6 +44,7 @@ from backend.sync import routes as sync
 from backend.system import routes as system
 from backend.system.errors import EXCEPTION_HANDLERS
 from backend.system.head import HeadAsGet
+from backend.system.metrics import RequestMetrics, watch_pool
 from backend.web import make_template_config
 
 ONE_YEAR = 365 * 24 * 3600
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> Litestar:
     wire()  # the capabilities' event subscribers (tallies, notification outbox)
     assets = Assets.scan()
     engine = make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
+    watch_pool(engine)  # connections in use, for /metrics
     static = create_static_files_router(
         path=STATIC_PREFIX,
         directories=[STATIC_DIR],
@@ -146,6 +148,7 @@ def create_app(settings: Settings) -> Litestar:
         on_shutdown=[stop_worker_and_dispose],
         debug=False,
     )
+    app.asgi_handler = RequestMetrics(app.asgi_handler)  # by route template, after routing (/metrics)
     app.asgi_handler = HeadAsGet(app.asgi_handler)  # before routing, which knows no HEAD
     return app
 

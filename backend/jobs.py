@@ -22,6 +22,7 @@ from backend.push.sender import deliver_due
 from backend.referrals.cases import remind_overdue
 from backend.security import ratelimit
 from backend.settings import Settings
+from backend.system import metrics
 
 log = logging.getLogger("passerelle.jobs")
 PUSH_EVERY = 2.0  # seconds: a coordinator sees a new referral "within seconds"
@@ -61,7 +62,8 @@ class Rounds:
 
     def run(self) -> dict[str, object]:
         due = time.monotonic() - self.last_housekeeping >= HOUSEKEEPING_EVERY
-        counts = one_round(self.engine, self.settings, due)
+        with metrics.WorkerRound():
+            counts = one_round(self.engine, self.settings, due)
         if due:
             self.last_housekeeping = time.monotonic()
         return counts

@@ -46,6 +46,8 @@ class Settings:
     """TRUSTED_PROXIES: reverse proxies (addresses, networks) whose X-Forwarded-For is believed."""
     sync_credential_hours: int = 72
     """SYNC_CREDENTIAL_HOURS: how long a device's sync credential (issued at login) stays valid."""
+    metrics_token: str = ""
+    """METRICS_TOKEN: opens GET /metrics to `Authorization: Bearer <token>`; unset, /metrics answers 404."""
 
     @property
     def production(self) -> bool:
@@ -123,7 +125,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_lock_timeout=_int("DATABASE_LOCK_TIMEOUT", 15, environ),
         trusted_proxies=_proxies(environ.get("TRUSTED_PROXIES", "")),
         sync_credential_hours=_int("SYNC_CREDENTIAL_HOURS", 72, environ),
+        metrics_token=_metrics_token(environ.get("METRICS_TOKEN", "")),
     )
+
+
+def _metrics_token(raw: str) -> str:
+    token = raw.strip()
+    if token and len(token) < 24:
+        raise SettingsError("METRICS_TOKEN is too short: use at least 24 random characters")
+    return token
 
 
 def _proxies(raw: str) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from backend.push.guard import vet
 from backend.push.models import DeliveryAttempt, Notification, PushSubscription
 from backend.push.transport import PushSession
 from backend.settings import Settings
+from backend.system import metrics
 
 log = logging.getLogger("passerelle.push")
 LEASE = timedelta(seconds=60)
@@ -213,4 +214,7 @@ def deliver_due(engine: Engine, settings: Settings, limit: int = 200) -> Round:
             else:
                 lead.status, lead.sent_at = "sent", utcnow()
                 result.sent += 1
+    metrics.count_push(
+        result.sent, result.retried, result.failed, result.merged, result.removed_subscriptions
+    )
     return result

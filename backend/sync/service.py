@@ -33,6 +33,7 @@ from backend.referrals.service import ConsentIn, OfferChoice, ReferralsIn, send_
 from backend.screening.service import ScreeningIn, create_screening
 from backend.sync.models import SyncRecord
 from backend.sync.schema import Checked, ClientData, ReferralData, ScreeningData, answer_id, check
+from backend.system import metrics
 
 log = logging.getLogger("passerelle.sync")
 
@@ -173,7 +174,9 @@ def apply_batch(engine: Engine, user: CurrentUser, raw: list[Any], locale: str) 
             for index in chunk:
                 results[index] = _one(session, user, records[index], locale, known)
             session.commit()
-    return [results[i] for i in range(len(raw))]
+    answers = [results[i] for i in range(len(raw))]
+    metrics.count_sync(answer.status for answer in answers)
+    return answers
 
 
 def _hold_objects(session: Session) -> None:

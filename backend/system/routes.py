@@ -3,6 +3,6 @@ The only module that gathers them; the order is the order they are registered in
 
 from __future__ import annotations
 
-from backend.system import api
+from backend.system import api, metrics_api
 
-ROUTES = [*api.ROUTES]
+ROUTES = [*api.ROUTES, *metrics_api.ROUTES]
