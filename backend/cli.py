@@ -103,6 +103,25 @@ def worker(once: bool, interval: float) -> None:
     run_forever(engine, settings, push_every=interval)
 
 
+@main.command()
+@click.option("--deploy", is_flag=True, help="Also check the production settings and data.")
+def check(deploy: bool) -> None:
+    """Check the database (reachable, migrations at head); with --deploy also the production
+    settings (secret, https, push contact, proxies, processes) and that no demo data is present.
+    Exits non-zero with one line per problem."""
+    import os
+
+    from backend.system.deploy_check import database_problems, settings_problems
+
+    environ = dict(os.environ)
+    problems = (settings_problems(environ) if deploy else []) + database_problems(environ, deploy=deploy)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s); see above")
+    click.echo("OK: ready for production" if deploy else "OK: the database is reachable and at head")
+
+
 @main.group()
 def vapid() -> None:
     """Web Push keys."""

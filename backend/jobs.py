@@ -22,6 +22,7 @@ from backend.push.sender import deliver_due
 from backend.referrals.cases import remind_overdue
 from backend.security import ratelimit
 from backend.settings import Settings
+from backend.system import heartbeat
 from backend.system import metrics
 
 log = logging.getLogger("passerelle.jobs")
@@ -50,6 +51,7 @@ def one_round(engine: Engine, settings: Settings, with_housekeeping: bool) -> di
     counts.update(sent=pushed.sent, retried=pushed.retried, failed=pushed.failed, merged=pushed.merged)
     hooked = fhir_notifications.deliver_due(engine, settings)  # FHIR subscriptions' rest-hooks
     counts.update(fhir_sent=hooked.sent, fhir_retried=hooked.retried, fhir_failed=hooked.failed)
+    heartbeat.beat(engine)  # a finished round: /readyz knows a worker is alive
     return counts
 
 

@@ -46,6 +46,8 @@ class Settings:
     """TRUSTED_PROXIES: reverse proxies (addresses, networks) whose X-Forwarded-For is believed."""
     sync_credential_hours: int = 72
     """SYNC_CREDENTIAL_HOURS: how long a device's sync credential (issued at login) stays valid."""
+    worker_stale_seconds: int = 30
+    """WORKER_STALE_SECONDS: /readyz answers 503 when no worker round has been seen for this long."""
     metrics_token: str = ""
     """METRICS_TOKEN: opens GET /metrics to `Authorization: Bearer <token>`; unset, /metrics answers 404."""
 
@@ -125,6 +127,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_lock_timeout=_int("DATABASE_LOCK_TIMEOUT", 15, environ),
         trusted_proxies=_proxies(environ.get("TRUSTED_PROXIES", "")),
         sync_credential_hours=_int("SYNC_CREDENTIAL_HOURS", 72, environ),
+        worker_stale_seconds=_int("WORKER_STALE_SECONDS", 30, environ),
         metrics_token=_metrics_token(environ.get("METRICS_TOKEN", "")),
     )
 

@@ -57,7 +57,7 @@ _KNOWN_MESSAGES = frozenset({BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED, CSRF_FAILED})
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
-    if request.url.path.startswith(("/api/", "/hsds/")) or request.url.path == "/healthz":
+    if request.url.path.startswith(("/api/", "/hsds/")) or request.url.path in ("/healthz", "/readyz"):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

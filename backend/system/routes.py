@@ -1,4 +1,4 @@
-"""The system capability's HTTP handlers, gathered for create_app (backend/app.py): api.py (healthz).
+"""The system capability's HTTP handlers, gathered for create_app (backend/app.py): api.py (healthz, readyz).
 The only module that gathers them; the order is the order they are registered in."""
 
 from __future__ import annotations

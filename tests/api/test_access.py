@@ -29,6 +29,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/admin"): {Role.ADMIN},
     ("GET", "/api/v1/me"): ALL_ROLES,
     ("GET", "/healthz"): ANYONE,
+    ("GET", "/readyz"): ANYONE,
     ("GET", "/sw.js"): ANYONE,
     ("GET", "/manifest.webmanifest"): ANYONE,
     ("GET", "/offline/{language:str}"): ANYONE,
