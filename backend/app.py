@@ -80,7 +80,11 @@ def create_app(settings: Settings) -> Litestar:
     all_instruments()  # an invalid instrument file stops the start, naming file and item
     wire()  # the capabilities' event subscribers (tallies, notification outbox)
     assets = Assets.scan()
-    engine = make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
+    engine = make_engine(
+        settings.database_url, lock_timeout=settings.database_lock_timeout, pooler=settings.database_pooler
+    )
+    # A standby for reads where a second's staleness is harmless (backend/deps.py: REPLICA_ROUTES).
+    replica = make_engine(settings.database_replica_url) if settings.database_replica_url else None
     watch_pool(engine)  # connections in use, for /metrics
     static = create_static_files_router(
         path=STATIC_PREFIX,
@@ -114,6 +118,8 @@ def create_app(settings: Settings) -> Litestar:
         # One router for all handlers: registering handlers that share a path one by one
         # would register the first twice (and wrap its sync_to_thread callable twice).
         route_handlers=[
+        if replica is not None:
+            replica.dispose()
             Router(
                 path="/",
                 route_handlers=[*(handler for cap in CAPABILITIES for handler in cap.ROUTES), static],
@@ -144,6 +150,7 @@ def create_app(settings: Settings) -> Litestar:
                 "error_shapes": {fhir_outcome.PREFIX: fhir_outcome.error_response},
             }
         ),
+                "replica_engine": replica,
         on_startup=[start_worker],
         on_shutdown=[stop_worker_and_dispose],
         debug=False,

@@ -34,7 +34,9 @@ def _engine() -> Engine:
     wire()  # the event subscribers, for the commands that run services (demo seed, worker)
 
     settings = _settings()
-    return make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
+    return make_engine(
+        settings.database_url, lock_timeout=settings.database_lock_timeout, pooler=settings.database_pooler
+    )
 
 
 def _fail_on_domain_error(func: Callable[P, R]) -> Callable[P, R]:

@@ -22,8 +22,7 @@ from backend.push.sender import deliver_due
 from backend.referrals.cases import remind_overdue
 from backend.security import ratelimit
 from backend.settings import Settings
-from backend.system import heartbeat
-from backend.system import metrics
+from backend.system import heartbeat, metrics
 
 log = logging.getLogger("passerelle.jobs")
 PUSH_EVERY = 2.0  # seconds: a coordinator sees a new referral "within seconds"

@@ -42,6 +42,10 @@ class Settings:
     """WORKER_IN_PROCESS: `1` runs the outbox worker inside the web process (default in development)."""
     database_lock_timeout: int = 15
     """DATABASE_LOCK_TIMEOUT: seconds a write waits for SQLite's lock before answering 503."""
+    database_pooler: str = ""
+    """DATABASE_POOLER: `transaction` when DATABASE_URL points at PgBouncer in transaction mode."""
+    database_replica_url: str = ""
+    """DATABASE_REPLICA_URL: optional read-only standby for the directory's and reports' pages."""
     trusted_proxies: tuple[str, ...] = ()
     """TRUSTED_PROXIES: reverse proxies (addresses, networks) whose X-Forwarded-For is believed."""
     sync_credential_hours: int = 72
@@ -105,10 +109,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError("SECRET_KEY is too short: use at least 32 characters")
 
     database_url = environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'passerelle.sqlite3'}"
-    if database_url.startswith("postgres://"):  # the form many hosts hand out
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    database_url = _postgres_url(database_url)
 
     base_url = environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     if env == "production" and not base_url.startswith("https://"):
@@ -129,6 +130,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sync_credential_hours=_int("SYNC_CREDENTIAL_HOURS", 72, environ),
         worker_stale_seconds=_int("WORKER_STALE_SECONDS", 30, environ),
         metrics_token=_metrics_token(environ.get("METRICS_TOKEN", "")),
+        database_pooler=_pooler(environ.get("DATABASE_POOLER", "")),
+        database_replica_url=_postgres_url(environ.get("DATABASE_REPLICA_URL", "")),
     )
 
 
@@ -144,3 +147,18 @@ def _proxies(raw: str) -> tuple[str, ...]:
         return parse_trusted_proxies(raw)
     except ValueError as error:
         raise SettingsError(f"TRUSTED_PROXIES: {error}") from None
+
+
+def _postgres_url(url: str) -> str:
+    """`postgres://` (the form many hosts hand out) and `postgresql://` use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _pooler(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("", "session", "transaction"):
+        raise SettingsError(f"DATABASE_POOLER must be `transaction`, `session` or empty, got {raw!r}")
+    return value

@@ -25,7 +25,7 @@ from backend.accounts.service import CurrentUser
 from backend.api_types import ID_UNUSABLE
 from backend.clients.service import ClientIn, create_client
 from backend.db import deferred
-from backend.db.engine import session_scope
+from backend.db.engine import is_unavailable, session_scope
 from backend.db.rows import insert_rows
 from backend.errors import DomainError, InvalidInput, message_of
 from backend.i18n import N_, translate
@@ -118,6 +118,8 @@ def _one(
     except OperationalError:  # the database, not this record: the batch fails and is resent
         raise
     except Exception as error:
+        if is_unavailable(error):  # the connection was lost while undoing the record: resent too
+            raise
         # Its type and where it happened only: messages may quote the record's values.
         log.error(
             "sync record %s (%s) not applied: %s\n%s",
