@@ -72,6 +72,10 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
 
     settings = _settings()
     click.echo(f"Passerelle ({settings.env}) on http://{host}:{port}")
+    if not reload:
+        from backend.system.metrics import share_between_processes
+
+        share_between_processes(workers)  # one /metrics for all processes behind the port
     uvicorn.run(
         "backend.app:app_from_environment",
         factory=True,
@@ -92,7 +96,15 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 @click.option("--interval", default=2.0, type=float, show_default=True, help="Seconds between outbox rounds.")
-def worker(once: bool, interval: float) -> None:
+@click.option(
+    "--metrics-port",
+    envvar="WORKER_METRICS_PORT",
+    type=int,
+    default=None,
+    help="Serve this worker's /metrics on this port (needs METRICS_TOKEN).",
+)
+@click.option("--metrics-host", envvar="WORKER_METRICS_HOST", default="127.0.0.1", show_default=True)
+def worker(once: bool, interval: float, metrics_port: int | None, metrics_host: str) -> None:
     """Run background jobs: push notifications from the outbox every few seconds,
     housekeeping and overdue reminders every minute."""
     from backend.jobs import one_round, run_forever
@@ -102,6 +114,12 @@ def worker(once: bool, interval: float) -> None:
     if once:
         click.echo(f"worker: {one_round(engine, settings, with_housekeeping=True)}")
         return
+    if metrics_port:
+        from backend.system.metrics import serve_scrapes
+
+        if not settings.metrics_token:
+            raise click.ClickException("--metrics-port needs METRICS_TOKEN (scrapes send it as bearer token)")
+        serve_scrapes(metrics_host, metrics_port, settings.metrics_token, engine)
     run_forever(engine, settings, push_every=interval)
 
 

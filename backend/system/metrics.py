@@ -10,10 +10,16 @@ read at scrape time, with one cheap query per outbox."""
 
 from __future__ import annotations
 
+import atexit
+import hmac
 import os
+import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from litestar.enums import ScopeType
@@ -247,7 +253,52 @@ def exposition(extra: Collector | None = None) -> bytes:
     return text
 
 
-def process_ended(pid: int) -> None:
-    """Multiprocess mode: a web process that stops drops out of the live gauges."""
-    if os.environ.get(MULTIPROCESS_ENV):
-        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+def share_between_processes(workers: int) -> None:
+    """`serve --workers N` (N > 1): uvicorn's processes share one port, so a scrape lands on
+    any of them and must report them all. They inherit PROMETHEUS_MULTIPROC_DIR, a fresh
+    directory (counters restart with the server, as Prometheus expects), removed at exit."""
+    if workers <= 1 or os.environ.get(MULTIPROCESS_ENV):
+        return
+    directory = tempfile.mkdtemp(prefix="passerelle-metrics-")
+    os.environ[MULTIPROCESS_ENV] = directory
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+
+
+if os.environ.get(MULTIPROCESS_ENV):  # a web process that stops drops out of the live gauges
+    atexit.register(multiprocess.mark_process_dead, os.getpid())
+
+
+def authorised(header: str, token: str) -> bool:
+    scheme, _, given = header.partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
+def serve_scrapes(host: str, port: int, token: str, engine: Engine) -> ThreadingHTTPServer:
+    """The worker process's own /metrics (push, worker rounds, its pool, the outboxes), on a
+    port of its own, behind the same token; served from a daemon thread."""
+    watch_pool(engine)
+
+    class Scrapes(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/metrics":
+                self.send_error(404)
+            elif not authorised(self.headers.get("Authorization", ""), token):
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Bearer realm="metrics"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            else:
+                body = exposition(OutboxCollector(engine))
+                self.send_response(200)
+                self.send_header("Content-Type", CONTENT_TYPE)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # no access log: scrapes every few seconds would drown the worker's own lines
+
+    server = ThreadingHTTPServer((host, port), Scrapes)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server

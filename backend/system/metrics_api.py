@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 
@@ -17,9 +15,7 @@ def scrape(request: Request, settings: AppSettings, engine: AppEngine) -> Respon
     """Without METRICS_TOKEN the route does not exist (404); a missing or wrong token is 401."""
     if not settings.metrics_token:
         raise NotFoundException()
-    given = request.headers.get("authorization", "")
-    scheme, _, token = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), settings.metrics_token):
+    if not metrics.authorised(request.headers.get("authorization", ""), settings.metrics_token):
         # A plain 401 (an exception would send a browser to the login page: not this door).
         return Response(
             "401 Unauthorized\n",

@@ -4,13 +4,17 @@ path's ids or names; the write paths' counters (login, sync) move with what happ
 from __future__ import annotations
 
 import re
+import subprocess
+import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.api.test_sync import visit
-from tests.support import cli, login
+from tests.push_stub import start_push_stub
+from tests.support import PYTHON, ROOT, api_referral, base_env, cli, free_port, login
 
 TOKEN = "metrics-" + "s3cret-" * 4
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -75,7 +79,9 @@ def test_a_journey_moves_the_counters_by_route_template(live):
     token = cli("tokens", "create", "--user", "pflege", "--name", "metrics", env=live.env).stdout.strip()
     client_record = visit(live, name)[0]
     nurse = {"Authorization": f"Bearer {token}"}
-    first = httpx.post(f"{live.url}/api/v1/sync", json={"records": [client_record]}, headers=nurse, timeout=20)
+    first = httpx.post(
+        f"{live.url}/api/v1/sync", json={"records": [client_record]}, headers=nurse, timeout=20
+    )
     assert first.status_code == 200, first.text
     bad = {**visit(live, name)[0], "data": {"display_name": "", "birth_year": 1700}}
     fresh = visit(live, name)[0]
@@ -115,3 +121,127 @@ def test_a_journey_moves_the_counters_by_route_template(live):
     assert not UUID.search(labels), UUID.search(labels)
     assert "?" not in labels and "q=" not in labels and "nowhere" not in labels
     assert "pflege" not in labels
+
+
+def started(args: list[str], env: dict[str, str], log) -> subprocess.Popen:
+    return subprocess.Popen(
+        [PYTHON, "-m", "backend", *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+def wait_for(check, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.2)
+
+
+def test_one_scrape_sums_the_processes_of_serve_workers(factories, tmp_path):
+    """`serve --workers 2`: both processes answer on one port, and any scrape counts them all."""
+    port = free_port()
+    env = base_env(
+        tmp_path / "var", factories["sqlite"].new().url, METRICS_TOKEN=TOKEN, WORKER_IN_PROCESS="0"
+    )
+    log = (tmp_path / "serve.log").open("ab")
+    process = started(["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"], env, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: httpx.get(f"{url}/healthz", timeout=1).status_code == 200)
+        with httpx.Client(base_url=url, timeout=10) as http:
+            for _ in range(60):  # new connections: the kernel spreads them over both processes
+                with httpx.Client(base_url=url, timeout=10) as once:
+                    assert once.get("/manifest.webmanifest").status_code == 200
+            for _ in range(4):
+                text = http.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+                assert (
+                    value(
+                        text,
+                        "passerelle_http_requests_total",
+                        method="GET",
+                        route="/manifest.webmanifest",
+                        status="2xx",
+                    )
+                    == 60
+                )
+        pids = {f.name.rsplit("_", 1)[-1] for f in Path(env_dir(process)).glob("counter_*.db")}
+        assert len(pids) == 2, pids  # both processes counted
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert not Path(env_dir(process)).exists()  # the shared directory goes with the server
+
+
+def env_dir(process: subprocess.Popen) -> str:
+    """The PROMETHEUS_MULTIPROC_DIR that `serve` made, from its worker processes' environment
+    (read once, while they run)."""
+    if not hasattr(process, "metrics_dir"):
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        found = {
+            entry.split(b"=", 1)[1].decode()
+            for child in children
+            for entry in Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+            if entry.startswith(b"PROMETHEUS_MULTIPROC_DIR=")
+        }
+        assert len(found) == 1, found
+        process.metrics_dir = found.pop()
+    return process.metrics_dir
+
+
+@pytest.fixture
+def stub():
+    push = start_push_stub()
+    yield push
+    push.server.shutdown()
+
+
+def test_the_worker_counts_pushes_on_its_own_port(db_backend, make_server, stub, tmp_path):
+    server = make_server(db_backend, WORKER_IN_PROCESS="0", METRICS_TOKEN=TOKEN)
+    cli("vapid", "init", env=server.env)
+    tokens = {
+        user: cli("tokens", "create", "--user", user, "--name", "push", env=server.env).stdout.strip()
+        for user in ("pflege", "koordination")
+    }
+    gone, kept = stub.device(), stub.device()
+    stub.script[gone.endpoint.removeprefix(stub.origin)] = [410]
+    for device in (gone, kept):
+        answer = httpx.post(
+            f"{server.url}/api/v1/push/subscriptions",
+            json=device.subscription_json(),
+            headers={"Authorization": f"Bearer {tokens['koordination']}"},
+        )
+        assert answer.status_code == 201
+    api_referral(server, tokens["pflege"], "P. Q.", birth_year=1937)
+    assert value(scrape(server), "passerelle_outbox_pending", outbox="push") >= 1
+
+    port = free_port()
+    worker = started(
+        ["worker", "--interval", "0.2", "--metrics-port", str(port)],
+        server.env,
+        (tmp_path / "worker.log").open("ab"),
+    )
+    url = f"http://127.0.0.1:{port}/metrics"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        wait_for(
+            lambda: (
+                value(httpx.get(url, headers=auth).text, "passerelle_push_subscriptions_removed_total") >= 1
+            )
+        )
+        text = httpx.get(url, headers=auth).text
+        assert value(text, "passerelle_push_notifications_total", outcome="sent") >= 1
+        assert value(text, "passerelle_worker_round_duration_seconds_count") >= 1
+        assert value(text, "passerelle_db_pool_size") >= 1
+        assert httpx.get(url).status_code == 401
+        assert httpx.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert httpx.get(url.removesuffix("/metrics") + "/other", headers=auth).status_code == 404
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    assert value(scrape(server), "passerelle_outbox_pending", outbox="push") == 0
+    assert stub.payloads(kept)
