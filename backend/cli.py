@@ -68,10 +68,15 @@ def main() -> None:
 @click.option("--reload", is_flag=True, help="Restart on changes to code and templates (development).")
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the web app with uvicorn."""
+    import logging
+
     import uvicorn
 
+    from backend.system.logs import configure_logging
+
     settings = _settings()
-    click.echo(f"Passerelle ({settings.env}) on http://{host}:{port}")
+    configure_logging(settings.log_format)
+    logging.getLogger("passerelle").info("Passerelle (%s) on http://%s:%s", settings.env, host, port)
     if not reload:
         from backend.system.metrics import share_between_processes
 
@@ -89,7 +94,10 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=list(settings.trusted_proxies) or None,
         server_header=False,
-        access_log=False,  # access logs would carry query strings; errors are logged by the app
+        access_log=False,  # uvicorn's would carry raw paths and query strings: see system/logs.py
+        log_config=None,  # logging as configure_logging set it (LOG_FORMAT), in every process
+        # SIGTERM: stop accepting, let requests in flight (a sync batch) finish for this long.
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
 
 
@@ -108,8 +116,10 @@ def worker(once: bool, interval: float, metrics_port: int | None, metrics_host: 
     """Run background jobs: push notifications from the outbox every few seconds,
     housekeeping and overdue reminders every minute."""
     from backend.jobs import one_round, run_forever
+    from backend.system.logs import configure_logging
 
     settings = _settings()
+    configure_logging(settings.log_format)
     engine = _engine()
     if once:
         click.echo(f"worker: {one_round(engine, settings, with_housekeeping=True)}")

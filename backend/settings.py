@@ -50,10 +50,14 @@ class Settings:
     """TRUSTED_PROXIES: reverse proxies (addresses, networks) whose X-Forwarded-For is believed."""
     sync_credential_hours: int = 72
     """SYNC_CREDENTIAL_HOURS: how long a device's sync credential (issued at login) stays valid."""
-    worker_stale_seconds: int = 30
-    """WORKER_STALE_SECONDS: /readyz answers 503 when no worker round has been seen for this long."""
     metrics_token: str = ""
     """METRICS_TOKEN: opens GET /metrics to `Authorization: Bearer <token>`; unset, /metrics answers 404."""
+    log_format: str = "text"
+    """LOG_FORMAT: `json` (default in production: one JSON object a line) or `text` (development)."""
+    shutdown_timeout: int = 20
+    """SHUTDOWN_TIMEOUT: seconds a stopping web process gives requests in flight to finish."""
+    worker_stale_seconds: int = 30
+    """WORKER_STALE_SECONDS: /readyz answers 503 when no worker round has been seen for this long."""
 
     @property
     def production(self) -> bool:
@@ -126,12 +130,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         vapid_subject=environ.get("VAPID_SUBJECT", "mailto:admin@passerelle.invalid"),
         worker_in_process=environ.get("WORKER_IN_PROCESS", "0" if env == "production" else "1") == "1",
         database_lock_timeout=_int("DATABASE_LOCK_TIMEOUT", 15, environ),
-        trusted_proxies=_proxies(environ.get("TRUSTED_PROXIES", "")),
-        sync_credential_hours=_int("SYNC_CREDENTIAL_HOURS", 72, environ),
-        worker_stale_seconds=_int("WORKER_STALE_SECONDS", 30, environ),
-        metrics_token=_metrics_token(environ.get("METRICS_TOKEN", "")),
         database_pooler=_pooler(environ.get("DATABASE_POOLER", "")),
         database_replica_url=_postgres_url(environ.get("DATABASE_REPLICA_URL", "")),
+        trusted_proxies=_proxies(environ.get("TRUSTED_PROXIES", "")),
+        sync_credential_hours=_int("SYNC_CREDENTIAL_HOURS", 72, environ),
+        metrics_token=_metrics_token(environ.get("METRICS_TOKEN", "")),
+        log_format=_log_format(environ.get("LOG_FORMAT") or ("json" if env == "production" else "text")),
+        shutdown_timeout=_int("SHUTDOWN_TIMEOUT", 20, environ),
+        worker_stale_seconds=_int("WORKER_STALE_SECONDS", 30, environ),
     )
 
 
@@ -161,4 +167,11 @@ def _pooler(raw: str) -> str:
     value = raw.strip().lower()
     if value not in ("", "session", "transaction"):
         raise SettingsError(f"DATABASE_POOLER must be `transaction`, `session` or empty, got {raw!r}")
+    return value
+
+
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("json", "text"):
+        raise SettingsError(f"LOG_FORMAT must be `json` or `text`, got {raw!r}")
     return value

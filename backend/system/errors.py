@@ -87,6 +87,11 @@ def _message(exc: Exception, status: int) -> str:
     return DEFAULT_MESSAGES.get(status, TITLES.get(status, TITLES[500]))
 
 
+def _route(request: Request[Any, Any, Any]) -> str:
+    """For the log: the route's template, never the path (it may hold ids or names)."""
+    return str(request.scope.get("path_template") or "-")
+
+
 def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if is_locked(exc):  # a statement of the request's unit found SQLite locked (backend/deps.py)
         exc = DatabaseBusy()
@@ -100,11 +105,11 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
             "database %s on %s %s",
             "busy" if isinstance(exc, DatabaseBusy) else "unavailable",
             request.method,
-            request.url.path,
+            _route(request),
         )
     elif status >= 500:
         # Type and route only: request bodies and query strings may hold personal data.
-        log.error("%s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+        log.error("%s on %s %s", type(exc).__name__, request.method, _route(request), exc_info=exc)
     locale = request_locale(request)
     # String parameters may be msgids themselves (a status label): they are translated too.
     params = {
