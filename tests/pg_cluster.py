@@ -50,6 +50,7 @@ class PrivateCluster:
         os.chown(self.dir, user.pw_uid, user.pw_gid)
         self.data = self.dir / "data"
         self.port = free_port()
+        self.standbys: list[PrivateCluster] = []
 
     def start(self) -> PrivateCluster:
         _as_postgres(str(BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
@@ -62,9 +63,8 @@ class PrivateCluster:
         return self
 
     def _ctl(self, action: str, *args: str) -> None:
-        _as_postgres(
-            str(BIN / "pg_ctl"), action, "-D", str(self.data), "-w", "-l", str(self.dir / "log"), *args
-        )
+        log = self.dir / f"{self.data.name}.log"
+        _as_postgres(str(BIN / "pg_ctl"), action, "-D", str(self.data), "-w", "-l", str(log), *args)
 
     def stop(self) -> None:
         self._ctl("stop", "-m", "fast")
@@ -126,11 +126,28 @@ class PrivateCluster:
             raise RuntimeError(restore.stderr.decode())
         return self.url(name)
 
+    def standby(self) -> PrivateCluster:
+        """A streaming hot standby of this cluster (pg_basebackup -R), on a port of its own."""
+        other = PrivateCluster.__new__(PrivateCluster)
+        other.dir, other.data, other.port, other.standbys = self.dir, self.dir / "standby", free_port(), []
+        _as_postgres(
+            str(BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+            "-D", str(other.data), "-R", "-X", "stream", "-c", "fast",
+        )  # fmt: skip
+        with (other.data / "postgresql.conf").open("a") as conf:
+            conf.write(f"port = {other.port}\nhot_standby = on\n")
+        other._ctl("start")
+        self.standbys.append(other)
+        return other
+
     def remove(self) -> None:
-        try:
-            _as_postgres(str(BIN / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate", timeout=30)
-        except RuntimeError:
-            pass  # not running
+        for cluster in (*self.standbys, self):
+            try:
+                _as_postgres(
+                    str(BIN / "pg_ctl"), "stop", "-D", str(cluster.data), "-m", "immediate", timeout=30
+                )
+            except RuntimeError:
+                pass  # not running
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
