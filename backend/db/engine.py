@@ -59,7 +59,7 @@ def make_engine(
         event.listen(engine, "connect", _sqlite_pragmas(lock_timeout))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    connect_args: dict[str, Any] = kwargs.pop("connect_args", {})
+    connect_args = dict(kwargs.pop("connect_args", {}))
     if pooler == "transaction" and url.get_driver_name() == "psycopg":
         # psycopg 3 prepares a query on the server from its 5th use; through a transaction
         # pooler that statement would be missing (or another's) on the next server connection.
