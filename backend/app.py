@@ -130,12 +130,12 @@ def create_app(settings: Settings) -> Litestar:
                 route_handlers=[*(handler for cap in CAPABILITIES for handler in cap.ROUTES), static],
             )
         ],
-        # Order matters: CSRF first (it sets the token pages embed), then who is calling.
+        # Order matters: CSRF first (after NoteRoute; it sets the token pages embed), then who is calling.
         middleware=[
+            NoteRoute(),  # keeps the routed scope for the access line (backend/system/logs.py)
             CSRFMiddleware(settings.secret_key, secure=settings.production),
             AuthMiddleware(settings.session_idle_minutes),
             InputGuard(),  # refuses control characters and too deeply nested JSON (a 400)
-            NoteRoute(),  # the route template and user for the access line (backend/system/logs.py)
         ],
         guards=[access_guard],
         dependencies=DEPENDENCIES,  # session/reader, user, settings, engine: see backend/deps.py

@@ -19,9 +19,10 @@ import secrets
 import sys
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
@@ -42,8 +43,7 @@ class Entry:
     """What the access line needs, filled in while the request travels the app."""
 
     request_id: str
-    route: str = UNMATCHED
-    user_id: int | None = None
+    routed: Mapping[str, Any] | None = None  # the scope the router filled in (a copy for HEAD)
 
 
 _current: contextvars.ContextVar[Entry | None] = contextvars.ContextVar("passerelle_request", default=None)
@@ -86,28 +86,30 @@ class RequestLog:
             fields: dict[str, Any] = {
                 "request_id": entry.request_id,
                 "method": scope["method"],
-                "route": entry.route,
+                "route": (entry.routed or {}).get("path_template") or UNMATCHED,
                 "status": status,
                 "duration_ms": round(duration, 1),
             }
-            if entry.user_id is not None:
-                fields["user"] = user_hash(self.secret_key, entry.user_id)
-            access_log.info("%s %s %s %.1fms", scope["method"], entry.route, status, duration, extra=fields)
+            user_id = getattr(entry.routed.get("user"), "id", None) if entry.routed else None
+            if user_id is not None:
+                fields["user"] = user_hash(self.secret_key, user_id)
+            access_log.info(
+                "%s %s %s %.1fms", scope["method"], fields["route"], status, duration, extra=fields
+            )
             _current.reset(token)
 
 
 class NoteRoute(ASGIMiddleware):
-    """The last middleware: the route's template and the user, known once routed and
-    authenticated, for the access line (RequestLog sees only the raw request)."""
+    """The first middleware: keeps the routed scope, where the route's template is and where
+    the authentication middleware puts the user, for the access line (RequestLog sees only the
+    raw request). A request refused by a later middleware (CSRF) still has its route."""
 
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         entry = _current.get()
         if entry is not None:
-            entry.route = scope.get("path_template") or UNMATCHED
-            user = scope.get("user")
-            entry.user_id = getattr(user, "id", None)
+            entry.routed = cast("Mapping[str, Any]", scope)
         await next_app(scope, receive, send)
 
 

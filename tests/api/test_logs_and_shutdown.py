@@ -63,6 +63,7 @@ def test_a_journey_logs_json_lines_without_personal_data(db_backend, make_server
         client_path = created.headers["location"]
         paths.append(client_path)
         assert NAME in nurse.get(client_path).text
+        assert nurse.head(client_path).status_code == 200
         search = nurse.get("/directory", params={"q": SEARCH, "place": "Langnau im Emmental"})
         assert search.status_code == 200
         # The proxy's request id is kept and echoed; one that is not a plain token is replaced.
@@ -71,6 +72,7 @@ def test_a_journey_logs_json_lines_without_personal_data(db_backend, make_server
         made = nurse.get("/", headers={"X-Request-ID": f"Name {NAME}"})
         assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
         assert nurse.get(f"/clients/{uuid.uuid4()}").status_code == 404
+        assert nurse.post("/clients/new", data={"display_name": NAME}).status_code == 403  # no CSRF token
     synced = httpx.post(
         f"{server.url}/api/v1/sync",
         json={"records": [record]},
@@ -107,7 +109,9 @@ def test_a_journey_logs_json_lines_without_personal_data(db_backend, make_server
         ("POST", "/login", 303),
         ("POST", "/clients/new", 303),
         ("GET", "/clients/{client_id}", 200),
+        ("HEAD", "/clients/{client_id}", 200),
         ("GET", "/clients/{client_id}", 404),
+        ("POST", "/clients/new", 403),
         ("GET", "/directory", 200),
         ("POST", "/api/v1/sync", 200),
     } <= routes, routes
