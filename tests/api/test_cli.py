@@ -25,6 +25,7 @@ def test_every_command_has_help(tmp_path):
         ["tokens", "create"],
         ["tokens", "revoke"],
         ["organisations", "create"],
+        ["check"],
     ]:
         result = cli(*command, "--help", env=env)
         assert "Usage:" in result.stdout, command
