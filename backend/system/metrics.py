@@ -120,10 +120,19 @@ def status_class(status: int) -> str:
     return f"{status // 100}xx"
 
 
+_children: dict[tuple[str, str | None, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str | None, status: int, seconds: float) -> None:
-    labels = (method if method in METHODS else "other", route or UNMATCHED, status_class(status))
-    REQUESTS.labels(*labels).inc()
-    LATENCY.labels(*labels).observe(seconds)
+    """Counts and times one request. The labelled children are looked up once per label set
+    (a few hundred at most: templates × methods × status classes), not on every request."""
+    key = (method if method in METHODS else "other", route, status)  # no client-made key
+    children = _children.get(key)
+    if children is None:
+        labels = (key[0], route or UNMATCHED, status_class(status))
+        children = _children.setdefault(key, (REQUESTS.labels(*labels), LATENCY.labels(*labels)))
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def count_sync(outcomes: Iterable[str]) -> None:
