@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test bench i18n i18n-compile migrate seed lint chromium clean
+.PHONY: run test bench i18n i18n-compile migrate seed lint chromium pgbouncer clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,18 @@ chromium:
 		echo "The browser tests need Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'"; exit 1; \
 	fi
 
-test: lint chromium i18n-compile
+# Debian's PgBouncer for tests/api/test_pgbouncer.py (transaction pooling); ~10 s to install.
+# Without it (and without root) that test is skipped, saying so.
+pgbouncer:
+	@if command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ]; then \
+		echo "installing Debian's pgbouncer for the connection-pooling test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; \
+	else \
+		echo "pgbouncer is missing: 'sudo apt-get install pgbouncer' runs the pooling test too (skipped now)"; \
+	fi
+
+test: lint chromium pgbouncer i18n-compile
 	$(PY) -m pytest -m "not bench" --durations=15
 
 bench: $(VENV)/.installed-test i18n-compile

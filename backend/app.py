@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
@@ -25,7 +24,7 @@ from backend.directory import routes as directory
 from backend.fhir import outcome as fhir_outcome
 from backend.fhir import routes as fhir
 from backend.home import routes as home
-from backend.jobs import run_in_process
+from backend.jobs import run_in_process, stop_in_process
 from backend.offline import routes as offline
 from backend.push import routes as push
 from backend.pwa import routes as pwa
@@ -44,6 +43,8 @@ from backend.sync import routes as sync
 from backend.system import routes as system
 from backend.system.errors import EXCEPTION_HANDLERS
 from backend.system.head import HeadAsGet
+from backend.system.logs import NoteRoute, RequestLog, configure_logging
+from backend.system.metrics import RequestMetrics, watch_pool
 from backend.web import make_template_config
 
 ONE_YEAR = 365 * 24 * 3600
@@ -79,7 +80,12 @@ def create_app(settings: Settings) -> Litestar:
     all_instruments()  # an invalid instrument file stops the start, naming file and item
     wire()  # the capabilities' event subscribers (tallies, notification outbox)
     assets = Assets.scan()
-    engine = make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
+    engine = make_engine(
+        settings.database_url, lock_timeout=settings.database_lock_timeout, pooler=settings.database_pooler
+    )
+    # A standby for reads where a second's staleness is harmless (backend/deps.py: REPLICA_ROUTES).
+    replica = make_engine(settings.database_replica_url) if settings.database_replica_url else None
+    watch_pool(engine)  # connections in use, for /metrics
     static = create_static_files_router(
         path=STATIC_PREFIX,
         directories=[STATIC_DIR],
@@ -104,9 +110,16 @@ def create_app(settings: Settings) -> Litestar:
             background.append(asyncio.create_task(run_in_process(engine, settings)))
 
     async def stop_worker_and_dispose() -> None:
+        # The round under way finishes (its thread cannot be interrupted) and gives back the
+        # outbox leases it holds; then the pool closes.
+        if background:
+            stop_in_process()
         for task in background:
             task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         engine.dispose()
+        if replica is not None:
+            replica.dispose()
 
     app = Litestar(
         # One router for all handlers: registering handlers that share a path one by one
@@ -117,8 +130,9 @@ def create_app(settings: Settings) -> Litestar:
                 route_handlers=[*(handler for cap in CAPABILITIES for handler in cap.ROUTES), static],
             )
         ],
-        # Order matters: CSRF first (it sets the token pages embed), then who is calling.
+        # Order matters: CSRF first (after NoteRoute; it sets the token pages embed), then who is calling.
         middleware=[
+            NoteRoute(),  # keeps the routed scope for the access line (backend/system/logs.py)
             CSRFMiddleware(settings.secret_key, secure=settings.production),
             AuthMiddleware(settings.session_idle_minutes),
             InputGuard(),  # refuses control characters and too deeply nested JSON (a 400)
@@ -136,6 +150,7 @@ def create_app(settings: Settings) -> Litestar:
             {
                 "settings": settings,
                 "engine": engine,
+                "replica_engine": replica,
                 "assets": assets,
                 "service_worker": service_worker_source(assets),
                 # Protocols with an error shape of their own (backend/system/errors.py).
@@ -145,12 +160,16 @@ def create_app(settings: Settings) -> Litestar:
         on_startup=[start_worker],
         on_shutdown=[stop_worker_and_dispose],
         debug=False,
+        logging_config=None,  # Litestar's would replace ours: logging is configure_logging's (LOG_FORMAT)
     )
+    app.asgi_handler = RequestMetrics(app.asgi_handler)  # by route template, after routing (/metrics)
     app.asgi_handler = HeadAsGet(app.asgi_handler)  # before routing, which knows no HEAD
+    app.asgi_handler = RequestLog(app.asgi_handler, settings.secret_key)  # one access line a request
     return app
 
 
 def app_from_environment() -> Litestar:
     """Factory for ASGI servers (`uvicorn --factory backend.app:app_from_environment`)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

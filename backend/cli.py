@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
@@ -33,7 +34,9 @@ def _engine() -> Engine:
     wire()  # the event subscribers, for the commands that run services (demo seed, worker)
 
     settings = _settings()
-    return make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout)
+    return make_engine(
+        settings.database_url, lock_timeout=settings.database_lock_timeout, pooler=settings.database_pooler
+    )
 
 
 def _fail_on_domain_error(func: Callable[P, R]) -> Callable[P, R]:
@@ -65,10 +68,19 @@ def main() -> None:
 @click.option("--reload", is_flag=True, help="Restart on changes to code and templates (development).")
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the web app with uvicorn."""
+    import logging
+
     import uvicorn
 
+    from backend.system.logs import configure_logging
+
     settings = _settings()
-    click.echo(f"Passerelle ({settings.env}) on http://{host}:{port}")
+    configure_logging(settings.log_format)
+    logging.getLogger("passerelle").info("Passerelle (%s) on http://%s:%s", settings.env, host, port)
+    if not reload:
+        from backend.system.metrics import share_between_processes
+
+        share_between_processes(workers)  # one /metrics for all processes behind the port
     uvicorn.run(
         "backend.app:app_from_environment",
         factory=True,
@@ -82,24 +94,62 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=list(settings.trusted_proxies) or None,
         server_header=False,
-        access_log=False,  # access logs would carry query strings; errors are logged by the app
+        access_log=False,  # uvicorn's would carry raw paths and query strings: see system/logs.py
+        log_config=None,  # logging as configure_logging set it (LOG_FORMAT), in every process
+        # SIGTERM: stop accepting, let requests in flight (a sync batch) finish for this long.
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
 
 
 @main.command()
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 @click.option("--interval", default=2.0, type=float, show_default=True, help="Seconds between outbox rounds.")
-def worker(once: bool, interval: float) -> None:
+@click.option(
+    "--metrics-port",
+    envvar="WORKER_METRICS_PORT",
+    type=int,
+    default=None,
+    help="Serve this worker's /metrics on this port (needs METRICS_TOKEN).",
+)
+@click.option("--metrics-host", envvar="WORKER_METRICS_HOST", default="127.0.0.1", show_default=True)
+def worker(once: bool, interval: float, metrics_port: int | None, metrics_host: str) -> None:
     """Run background jobs: push notifications from the outbox every few seconds,
     housekeeping and overdue reminders every minute."""
     from backend.jobs import one_round, run_forever
+    from backend.system.logs import configure_logging
 
     settings = _settings()
+    configure_logging(settings.log_format)
     engine = _engine()
     if once:
         click.echo(f"worker: {one_round(engine, settings, with_housekeeping=True)}")
         return
+    if metrics_port:
+        from backend.system.metrics import serve_scrapes
+
+        if not settings.metrics_token:
+            raise click.ClickException("--metrics-port needs METRICS_TOKEN (scrapes send it as bearer token)")
+        serve_scrapes(metrics_host, metrics_port, settings.metrics_token, engine)
     run_forever(engine, settings, push_every=interval)
+
+
+@main.command()
+@click.option("--deploy", is_flag=True, help="Also check the production settings and data.")
+def check(deploy: bool) -> None:
+    """Check the database (reachable, migrations at head); with --deploy also the production
+    settings (secret, https, push contact, proxies, processes) and that no demo data is present.
+    Exits non-zero with one line per problem."""
+    import os
+
+    from backend.system.deploy_check import database_problems, settings_problems
+
+    environ = dict(os.environ)
+    problems = (settings_problems(environ) if deploy else []) + database_problems(environ, deploy=deploy)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s); see above")
+    click.echo("OK: ready for production" if deploy else "OK: the database is reachable and at head")
 
 
 @main.group()
@@ -141,6 +191,53 @@ def revision(message: str) -> None:
     from backend.db.migrate import revision as make_revision
 
     make_revision(_settings().database_url, message)
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(file: Path) -> None:
+    """Write a consistent backup to FILE while the app runs (SQLite: the online backup API;
+    PostgreSQL: pg_dump -Fc)."""
+    from backend.db.backup import BackupError, backup
+
+    try:
+        how = backup(_settings().database_url, file)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup written to {file} ({how}, {file.stat().st_size} bytes)")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data.")
+def db_restore(file: Path, force: bool) -> None:
+    """Restore FILE (made by `db backup`) into the configured database. Stop the app first;
+    a database that holds data is replaced only with --force. Then run `db check`."""
+    from backend.db.backup import BackupError, restore
+
+    try:
+        how = restore(_settings().database_url, file, force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(how)
+
+
+@db.command("check")
+def db_check() -> None:
+    """Can the app serve this database? Migrations at head, row counts of the main tables,
+    foreign keys (and SQLite's integrity check). Exits non-zero on any problem."""
+    from backend.db.backup import check
+
+    report = check(_settings().database_url)
+    if report.current:
+        click.echo(f"migrations: {', '.join(report.current)} (head: {', '.join(report.heads)})")
+    for table, count in report.counts.items():
+        click.echo(f"  {table:<18} {count:>9}")
+    for problem in report.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if not report.ok:
+        raise click.ClickException(f"db check found {len(report.problems)} problem(s)")
+    click.echo("database ok")
 
 
 @main.group()

@@ -91,6 +91,17 @@ def _begun(session: Session) -> bool:
     return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
+# Reads that may come from the standby (DATABASE_REPLICA_URL) when one is configured: public
+# directory data and reports, where an answer a second old harms nobody. Everything else reads
+# the primary, so a page shown after a write always shows it (directory.manage/edit/review too).
+REPLICA_ROUTES = frozenset({"directory.search", "directory.api.snapshot"})
+REPLICA_PREFIXES = ("directory.hsds.", "reports.")
+
+
+def uses_replica(route_name: str | None) -> bool:
+    return bool(route_name) and (route_name in REPLICA_ROUTES or str(route_name).startswith(REPLICA_PREFIXES))
+
+
 def _reader_engine(state: State) -> Engine:
     """The app's engine with `sqlite_begin="DEFERRED"`, made once and kept in the app state: an
     option engine made per request costs a few microseconds, and ~20 µs more at its first query."""
@@ -130,8 +141,14 @@ async def provide_session(state: State) -> AsyncIterator[Session]:
         yield session
 
 
-async def provide_reader(state: State) -> AsyncIterator[Session]:
-    async with _unit(_reader_engine(state), writes=False) as session:
+async def provide_reader(state: State, scope: Scope) -> AsyncIterator[Session]:
+    replica: Engine | None = state.get("replica_engine")
+    handler = scope.get("route_handler")
+    if replica is not None and uses_replica(getattr(handler, "name", None)):
+        engine = replica  # always PostgreSQL: no SQLite begin mode to choose
+    else:
+        engine = _reader_engine(state)
+    async with _unit(engine, writes=False) as session:
         yield session
 
 

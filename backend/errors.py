@@ -8,9 +8,9 @@ from typing import Any
 from backend import i18n
 from backend.i18n import N_
 
-BUSY = N_(
-    "Many people are saving at this moment. Nothing was lost: please try again in a few seconds."
-)
+BUSY = N_("Many people are saving at this moment. Nothing was lost: please try again in a few seconds.")
+
+UNAVAILABLE = N_("Please try again in a moment.")
 
 
 class DomainError(Exception):
@@ -67,3 +67,13 @@ def message_of(exc: DomainError, locale: str) -> str:
     """A domain error's message in the person's language, its parameters filled in."""
     params = {k: i18n.translate(locale, v) if isinstance(v, str) else v for k, v in exc.params.items()}
     return i18n.translate(locale, exc.message, **params)
+
+
+class DatabaseUnavailable(DomainError):
+    """The database server cannot be reached (a restart, a failover): nothing was written."""
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(UNAVAILABLE)
+        self.retry_after = 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 from backend.accounts import device_credentials
 from backend.accounts.service import purge_idle_sessions
 from backend.capabilities import wire
+from backend.db import outbox
 from backend.db.engine import session_scope
 from backend.db.types import utcnow
 from backend.directory.upkeep import release_ended_pauses
@@ -22,6 +24,7 @@ from backend.push.sender import deliver_due
 from backend.referrals.cases import remind_overdue
 from backend.security import ratelimit
 from backend.settings import Settings
+from backend.system import heartbeat, metrics
 
 log = logging.getLogger("passerelle.jobs")
 PUSH_EVERY = 2.0  # seconds: a coordinator sees a new referral "within seconds"
@@ -49,6 +52,7 @@ def one_round(engine: Engine, settings: Settings, with_housekeeping: bool) -> di
     counts.update(sent=pushed.sent, retried=pushed.retried, failed=pushed.failed, merged=pushed.merged)
     hooked = fhir_notifications.deliver_due(engine, settings)  # FHIR subscriptions' rest-hooks
     counts.update(fhir_sent=hooked.sent, fhir_retried=hooked.retried, fhir_failed=hooked.failed)
+    heartbeat.beat(engine)  # a finished round: /readyz knows a worker is alive
     return counts
 
 
@@ -61,16 +65,25 @@ class Rounds:
 
     def run(self) -> dict[str, object]:
         due = time.monotonic() - self.last_housekeeping >= HOUSEKEEPING_EVERY
-        counts = one_round(self.engine, self.settings, due)
+        with metrics.WorkerRound():
+            counts = one_round(self.engine, self.settings, due)
+        outbox.forget_held()  # every row of the round delivered, rescheduled or given back
         if due:
             self.last_housekeeping = time.monotonic()
         return counts
 
 
 def run_forever(engine: Engine, settings: Settings, push_every: float = PUSH_EVERY) -> None:
-    """The worker process."""
+    """The worker process. SIGTERM (or Ctrl-C) lets the round under way finish its deliveries
+    in flight, begins no new one, gives back the leases it still holds and returns (exit 0)."""
+
+    def stop(signum: int, frame: object) -> None:
+        outbox.STOPPING.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     rounds = Rounds(engine, settings)
-    while True:
+    while not outbox.STOPPING.is_set():
         try:
             counts = rounds.run()
         except Exception:
@@ -82,15 +95,24 @@ def run_forever(engine: Engine, settings: Settings, push_every: float = PUSH_EVE
                 + ("sessions_removed", "overdue_reminders")
             ):
                 log.info("worker: %s", counts)
-        time.sleep(push_every)
+        outbox.STOPPING.wait(push_every)
+    log.info("worker stopping: %s outbox lease(s) given back", outbox.release_held(engine))
 
 
 async def run_in_process(engine: Engine, settings: Settings) -> None:
     """The same rounds inside the web process (development, `make run`)."""
     rounds = Rounds(engine, settings)
-    while True:
-        try:
-            await anyio.to_thread.run_sync(rounds.run)
-        except Exception:
-            log.exception("in-process worker round failed")
-        await asyncio.sleep(PUSH_EVERY)
+    try:
+        while True:
+            try:
+                await anyio.to_thread.run_sync(rounds.run)
+            except Exception:
+                log.exception("in-process worker round failed")
+            await asyncio.sleep(PUSH_EVERY)
+    finally:  # cancelled as the web process stops: the round's thread has ended by now
+        await anyio.to_thread.run_sync(outbox.release_held, engine)
+
+
+def stop_in_process() -> None:
+    """Before cancelling run_in_process: the round under way begins no new delivery."""
+    outbox.STOPPING.set()

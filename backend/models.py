@@ -21,6 +21,7 @@ from backend.screening import models as _screening  # noqa: F401
 from backend.security import ratelimit as _ratelimit  # noqa: F401
 from backend.selfcheck import models as _selfcheck  # noqa: F401
 from backend.sync import models as _sync  # noqa: F401
+from backend.system import heartbeat as _heartbeat  # noqa: F401
 
 metadata = SQLModel.metadata
 

@@ -42,10 +42,22 @@ class Settings:
     """WORKER_IN_PROCESS: `1` runs the outbox worker inside the web process (default in development)."""
     database_lock_timeout: int = 15
     """DATABASE_LOCK_TIMEOUT: seconds a write waits for SQLite's lock before answering 503."""
+    database_pooler: str = ""
+    """DATABASE_POOLER: `transaction` when DATABASE_URL points at PgBouncer in transaction mode."""
+    database_replica_url: str = ""
+    """DATABASE_REPLICA_URL: optional read-only standby for the directory's and reports' pages."""
     trusted_proxies: tuple[str, ...] = ()
     """TRUSTED_PROXIES: reverse proxies (addresses, networks) whose X-Forwarded-For is believed."""
     sync_credential_hours: int = 72
     """SYNC_CREDENTIAL_HOURS: how long a device's sync credential (issued at login) stays valid."""
+    metrics_token: str = ""
+    """METRICS_TOKEN: opens GET /metrics to `Authorization: Bearer <token>`; unset, /metrics answers 404."""
+    log_format: str = "text"
+    """LOG_FORMAT: `json` (default in production: one JSON object a line) or `text` (development)."""
+    shutdown_timeout: int = 20
+    """SHUTDOWN_TIMEOUT: seconds a stopping web process gives requests in flight to finish."""
+    worker_stale_seconds: int = 30
+    """WORKER_STALE_SECONDS: /readyz answers 503 when no worker round has been seen for this long."""
 
     @property
     def production(self) -> bool:
@@ -101,10 +113,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError("SECRET_KEY is too short: use at least 32 characters")
 
     database_url = environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'passerelle.sqlite3'}"
-    if database_url.startswith("postgres://"):  # the form many hosts hand out
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    database_url = _postgres_url(database_url)
 
     base_url = environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     if env == "production" and not base_url.startswith("https://"):
@@ -121,9 +130,22 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         vapid_subject=environ.get("VAPID_SUBJECT", "mailto:admin@passerelle.invalid"),
         worker_in_process=environ.get("WORKER_IN_PROCESS", "0" if env == "production" else "1") == "1",
         database_lock_timeout=_int("DATABASE_LOCK_TIMEOUT", 15, environ),
+        database_pooler=_pooler(environ.get("DATABASE_POOLER", "")),
+        database_replica_url=_postgres_url(environ.get("DATABASE_REPLICA_URL", "")),
         trusted_proxies=_proxies(environ.get("TRUSTED_PROXIES", "")),
         sync_credential_hours=_int("SYNC_CREDENTIAL_HOURS", 72, environ),
+        metrics_token=_metrics_token(environ.get("METRICS_TOKEN", "")),
+        log_format=_log_format(environ.get("LOG_FORMAT") or ("json" if env == "production" else "text")),
+        shutdown_timeout=_int("SHUTDOWN_TIMEOUT", 20, environ),
+        worker_stale_seconds=_int("WORKER_STALE_SECONDS", 30, environ),
     )
+
+
+def _metrics_token(raw: str) -> str:
+    token = raw.strip()
+    if token and len(token) < 24:
+        raise SettingsError("METRICS_TOKEN is too short: use at least 24 random characters")
+    return token
 
 
 def _proxies(raw: str) -> tuple[str, ...]:
@@ -131,3 +153,25 @@ def _proxies(raw: str) -> tuple[str, ...]:
         return parse_trusted_proxies(raw)
     except ValueError as error:
         raise SettingsError(f"TRUSTED_PROXIES: {error}") from None
+
+
+def _postgres_url(url: str) -> str:
+    """`postgres://` (the form many hosts hand out) and `postgresql://` use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _pooler(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("", "session", "transaction"):
+        raise SettingsError(f"DATABASE_POOLER must be `transaction`, `session` or empty, got {raw!r}")
+    return value
+
+
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("json", "text"):
+        raise SettingsError(f"LOG_FORMAT must be `json` or `text`, got {raw!r}")
+    return value

@@ -129,6 +129,18 @@ class DatabaseFactory:
             engine.dispose()
         return Database(self._pg_url(name))
 
+    def empty(self) -> Database:
+        """PostgreSQL only: a database with nothing in it (a restore's target), dropped at the end."""
+        name = f"passerelle_e_{uuid.uuid4().hex[:8]}"
+        engine = self._admin_engine()
+        try:
+            with engine.connect() as c:
+                c.execute(text(f'CREATE DATABASE "{name}"'))
+            self.created.append(name)
+        finally:
+            engine.dispose()
+        return Database(self._pg_url(name))
+
     def cleanup(self) -> None:
         if self.backend != "postgresql" or not self.created:
             return

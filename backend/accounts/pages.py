@@ -24,6 +24,7 @@ from backend.errors import RateLimited
 from backend.i18n import LANGUAGES, N_, translate
 from backend.security import csrf, ratelimit
 from backend.security.addresses import client_rate_key
+from backend.system import metrics
 from backend.web import render, safe_next
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -119,7 +120,11 @@ async def login(
     address_key = ratelimit.key(settings.secret_key, "login-addr", client_rate_key(request))
     attempt = await run_unit(engine, _count_attempt, username, user_key, address_key, device)
 
+    if attempt.user_hits > FAILURES_PER_USERNAME or attempt.address_hits > ADDRESS_CEILING:
+        metrics.LOGIN_FAILURES.labels("rate_limited").inc()
     if attempt.user_hits > FAILURES_PER_USERNAME:
+        if attempt.user_hits == FAILURES_PER_USERNAME + 1:
+            metrics.LOGIN_LOCKOUTS.inc()
         if attempt.user_hits == FAILURES_PER_USERNAME + 1 and attempt.user_id:
             await run_unit(engine, _record_lockout, attempt.user_id)
         raise RateLimited(TOO_MANY, retry_after=ratelimit.seconds_left(LOGIN_WINDOW))
@@ -138,6 +143,7 @@ async def login(
         else None
     )
     if session_key is None:
+        metrics.LOGIN_FAILURES.labels("wrong_credentials").inc()
         demo = await run_unit(engine, _has_demo, writes=False)
         return _login_page(request, demo, WRONG_CREDENTIALS, 401, username, next_path)
 

@@ -9,6 +9,15 @@ no amount of waiting helps it. So every unit of work may write unless it says it
 `_sqlite_begin`. A unit that still finds the database locked raises `DatabaseBusy` (503,
 "try again in a moment") — never a 500. Keep write units short: no password hashing and no
 network call inside one.
+
+PostgreSQL may go away for a moment (a restart, a failover to the standby). The pool tests a
+connection before lending it (`pool_pre_ping`) and opens a new one when the server is back;
+a statement that loses its connection midway raises an error that `is_unavailable` recognises,
+and the request answers 503 with Retry-After (system/errors.py): nothing half-written, since
+its transaction never committed. Behind PgBouncer in transaction mode (`DATABASE_POOLER=transaction`)
+psycopg must not prepare statements on the server: the next transaction may run on another
+server connection, which does not know them. The app holds no other session state (no SET,
+no advisory locks, no LISTEN), so transaction pooling is safe otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 from backend.errors import DatabaseBusy
@@ -31,7 +40,12 @@ LOCK_TIMEOUT = 15.0  # seconds a writer queues for SQLite's lock; the slowest wr
 BEGIN_ATTEMPTS = 3  # SQLite's busy handler is not first-come first-served: a late retry evens it out
 
 
-def make_engine(database_url: str, *, lock_timeout: float = LOCK_TIMEOUT, **kwargs: Any) -> Engine:
+POOLERS = ("", "session", "transaction")  # DATABASE_POOLER: none, PgBouncer's pool modes
+
+
+def make_engine(
+    database_url: str, *, lock_timeout: float = LOCK_TIMEOUT, pooler: str = "", **kwargs: Any
+) -> Engine:
     url = make_url(database_url)
     # Errors name the failing statement but never its values: those may be personal data.
     kwargs.setdefault("hide_parameters", True)
@@ -45,7 +59,13 @@ def make_engine(database_url: str, *, lock_timeout: float = LOCK_TIMEOUT, **kwar
         event.listen(engine, "connect", _sqlite_pragmas(lock_timeout))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    if pooler == "transaction" and url.get_driver_name() == "psycopg":
+        # psycopg 3 prepares a query on the server from its 5th use; through a transaction
+        # pooler that statement would be missing (or another's) on the next server connection.
+        connect_args["prepare_threshold"] = None
+    # pool_pre_ping: a connection that died with a database restart is replaced, not lent out.
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(lock_timeout: float) -> Callable[[Any, Any], None]:
@@ -64,6 +84,24 @@ def _sqlite_pragmas(lock_timeout: float) -> Callable[[Any, Any], None]:
 def is_locked(error: BaseException) -> bool:
     """SQLite's "database is locked" / "database table is locked" (SQLITE_BUSY, SQLITE_LOCKED)."""
     return isinstance(error, OperationalError) and "locked" in str(error.orig)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database server cannot be reached or dropped the connection (a restart, a failover,
+    too many connections): a 503, not a bug. SQLite's "locked" is `is_locked` (DatabaseBusy)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and not is_locked(current):
+            if current.connection_invalidated:
+                return True
+            # psycopg's OperationalError: connection refused or lost, server shutting down.
+            server = type(current.orig).__module__.startswith("psycopg")
+            if server and isinstance(current, OperationalError | InterfaceError):
+                return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _sqlite_begin(connection: Any) -> None:

@@ -3,10 +3,13 @@ The migrations' env.py takes every table (and which to leave out) from backend/m
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,3 +32,21 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def revision(database_url: str, message: str) -> None:
     command.revision(alembic_config(database_url), message=message, autogenerate=True)
+
+
+@functools.cache
+def head_revisions() -> frozenset[str]:
+    """The revisions the migration scripts end in (one head), read once per process."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def current_revisions(connection: Connection) -> frozenset[str]:
+    """What the database is stamped with (alembic_version); empty when never migrated."""
+    if not connection.dialect.has_table(connection, "alembic_version"):
+        return frozenset()
+    return frozenset(row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version")))
+
+
+def at_head(connection: Connection) -> bool:
+    """Whether every migration has been applied: the readiness probe and `check --deploy`."""
+    return current_revisions(connection) == head_revisions()

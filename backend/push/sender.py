@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
 from backend.db.engine import session_scope
-from backend.db.outbox import claim_due
+from backend.db.outbox import STOPPING, claim_due
 from backend.db.types import utcnow
 from backend.errors import InvalidInput
 from backend.i18n import DEFAULT_LANGUAGE
@@ -31,11 +31,13 @@ from backend.push.guard import vet
 from backend.push.models import DeliveryAttempt, Notification, PushSubscription
 from backend.push.transport import PushSession
 from backend.settings import Settings
+from backend.system import metrics
 
 log = logging.getLogger("passerelle.push")
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 6
 TTL = 24 * 3600  # a push older than a day is not worth showing
+NOT_BEGUN = "worker stopping"  # a push the stopping worker leaves to the next one
 
 
 @dataclass
@@ -103,6 +105,9 @@ class Courier:
         return True
 
     def send(self, push: Push) -> Push:
+        if STOPPING.is_set():  # SIGTERM: the pushes already travelling finish, no new one begins
+            push.error = NOT_BEGUN
+            return push
         parts = urlsplit(push.endpoint)
         topic = push.lead.topic.replace(":", "-")[:32]
         headers = {**self.signatures[f"{parts.scheme}://{parts.netloc}"], "Urgency": "normal", "Topic": topic}
@@ -198,12 +203,17 @@ def deliver_due(engine: Engine, settings: Settings, limit: int = 200) -> Round:
                 if sub.id is not None and sub.id not in lead.delivered_to  # (a stored row always has an id)
             ]
         retry: dict[str, int | None] = {}
+        given_back: set[str] = set()
         for push in Courier(settings, signer, http).send_all(pushes):
-            if _record(session, push, result):
+            if push.error == NOT_BEGUN:
+                given_back.add(push.lead.id)
+            elif _record(session, push, result):
                 retry[push.lead.id] = max(retry.get(push.lead.id) or 0, push.retry_after or 0)
         for lead in leads:
-            lead.attempts += 1
             lead.locked_until = None
+            if lead.id in given_back:  # due again at once; the devices it reached are noted
+                continue
+            lead.attempts += 1
             if lead.id in retry and lead.attempts < MAX_ATTEMPTS:
                 lead.next_attempt_at = utcnow() + _backoff(lead.attempts, retry[lead.id])
                 result.retried += 1
@@ -213,4 +223,7 @@ def deliver_due(engine: Engine, settings: Settings, limit: int = 200) -> Round:
             else:
                 lead.status, lead.sent_at = "sent", utcnow()
                 result.sent += 1
+    metrics.count_push(
+        result.sent, result.retried, result.failed, result.merged, result.removed_subscriptions
+    )
     return result

@@ -7,13 +7,14 @@ from typing import Literal
 
 import anyio.to_thread
 from litestar import Request, post
-from litestar.exceptions import ServiceUnavailableException
 from litestar.params import JSONBody
 from sqlalchemy.exc import OperationalError
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
+from backend.db.engine import is_unavailable
 from backend.deps import AppEngine, Caller
+from backend.errors import DatabaseUnavailable
 from backend.sync.schema import RawBatch, SyncDTO
 from backend.sync.service import apply_batch
 
@@ -50,7 +51,11 @@ async def sync(request: Request, data: JSONBody[RawBatch], user: Caller, engine:
     try:
         outcomes = await anyio.to_thread.run_sync(apply_batch, engine, user, data.records, locale)
     except OperationalError as error:  # the database, not a record: the device tries again later
-        raise ServiceUnavailableException() from error
+        raise DatabaseUnavailable() from error
+    except Exception as error:
+        if is_unavailable(error):  # a connection lost mid-batch: what was committed answers duplicate
+            raise DatabaseUnavailable() from error
+        raise
     return SyncAnswer([SyncResult(o.id, o.status, o.error, o.errors) for o in outcomes])
 
 

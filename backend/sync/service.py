@@ -25,7 +25,7 @@ from backend.accounts.service import CurrentUser
 from backend.api_types import ID_UNUSABLE
 from backend.clients.service import ClientIn, create_client
 from backend.db import deferred
-from backend.db.engine import session_scope
+from backend.db.engine import is_unavailable, session_scope
 from backend.db.rows import insert_rows
 from backend.errors import DomainError, InvalidInput, message_of
 from backend.i18n import N_, translate
@@ -33,6 +33,7 @@ from backend.referrals.service import ConsentIn, OfferChoice, ReferralsIn, send_
 from backend.screening.service import ScreeningIn, create_screening
 from backend.sync.models import SyncRecord
 from backend.sync.schema import Checked, ClientData, ReferralData, ScreeningData, answer_id, check
+from backend.system import metrics
 
 log = logging.getLogger("passerelle.sync")
 
@@ -117,6 +118,8 @@ def _one(
     except OperationalError:  # the database, not this record: the batch fails and is resent
         raise
     except Exception as error:
+        if is_unavailable(error):  # the connection was lost while undoing the record: resent too
+            raise
         # Its type and where it happened only: messages may quote the record's values.
         log.error(
             "sync record %s (%s) not applied: %s\n%s",
@@ -173,7 +176,9 @@ def apply_batch(engine: Engine, user: CurrentUser, raw: list[Any], locale: str) 
             for index in chunk:
                 results[index] = _one(session, user, records[index], locale, known)
             session.commit()
-    return [results[i] for i in range(len(raw))]
+    answers = [results[i] for i in range(len(raw))]
+    metrics.count_sync(answer.status for answer in answers)
+    return answers
 
 
 def _hold_objects(session: Session) -> None:

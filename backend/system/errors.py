@@ -22,8 +22,8 @@ from litestar.types import ExceptionHandlersMap
 
 from backend import i18n
 from backend.accounts.auth import BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED
-from backend.db.engine import is_locked
-from backend.errors import DatabaseBusy, DomainError, InvalidInput, RateLimited
+from backend.db.engine import is_locked, is_unavailable
+from backend.errors import DatabaseBusy, DatabaseUnavailable, DomainError, InvalidInput, RateLimited
 from backend.i18n import N_
 from backend.security.csrf import CSRF_FAILED
 from backend.web import is_htmx, render, request_locale
@@ -57,7 +57,7 @@ _KNOWN_MESSAGES = frozenset({BAD_TOKEN, FORBIDDEN, LOGIN_REQUIRED, CSRF_FAILED})
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
-    if request.url.path.startswith(("/api/", "/hsds/")) or request.url.path == "/healthz":
+    if request.url.path.startswith(("/api/", "/hsds/")) or request.url.path in ("/healthz", "/readyz"):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
@@ -87,17 +87,29 @@ def _message(exc: Exception, status: int) -> str:
     return DEFAULT_MESSAGES.get(status, TITLES.get(status, TITLES[500]))
 
 
+def _route(request: Request[Any, Any, Any]) -> str:
+    """For the log: the route's template, never the path (it may hold ids or names)."""
+    return str(request.scope.get("path_template") or "-")
+
+
 def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if is_locked(exc):  # a statement of the request's unit found SQLite locked (backend/deps.py)
         exc = DatabaseBusy()
+    elif is_unavailable(exc):  # PostgreSQL restarting or failing over: the pool reconnects by itself
+        exc = DatabaseUnavailable()
     status = getattr(exc, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)
     if isinstance(exc, ValidationException):
         status = 400
-    if isinstance(exc, DatabaseBusy):
-        log.warning("database busy on %s %s", request.method, request.url.path)
+    if isinstance(exc, DatabaseBusy | DatabaseUnavailable):
+        log.warning(
+            "database %s on %s %s",
+            "busy" if isinstance(exc, DatabaseBusy) else "unavailable",
+            request.method,
+            _route(request),
+        )
     elif status >= 500:
         # Type and route only: request bodies and query strings may hold personal data.
-        log.error("%s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+        log.error("%s on %s %s", type(exc).__name__, request.method, _route(request), exc_info=exc)
     locale = request_locale(request)
     # String parameters may be msgids themselves (a status label): they are translated too.
     params = {
@@ -107,7 +119,7 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
     message = i18n.translate(locale, _message(exc, status), **params)
     title = i18n.translate(locale, TITLES.get(status, TITLES[500]))
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited | DatabaseBusy):
+    if isinstance(exc, RateLimited | DatabaseBusy | DatabaseUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
 
     shape = _shape_for(request)

@@ -29,6 +29,8 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/admin"): {Role.ADMIN},
     ("GET", "/api/v1/me"): ALL_ROLES,
     ("GET", "/healthz"): ANYONE,
+    ("GET", "/metrics"): ANYONE,  # METRICS_TOKEN decides, not a role: tests/api/test_metrics.py
+    ("GET", "/readyz"): ANYONE,
     ("GET", "/sw.js"): ANYONE,
     ("GET", "/manifest.webmanifest"): ANYONE,
     ("GET", "/offline/{language:str}"): ANYONE,

@@ -101,7 +101,7 @@ def test_referrals_waiting_for_an_organisation_not_on_passerelle_become_to_arran
         )
     kept = tuple(database.execute("SELECT status, due_at FROM referral WHERE id = :r", r=received)[0])
     command.stamp(alembic_config(database.url), "cb7e559492ee")
-    upgrade(database.url)
+    upgrade(database.url, "5d2f8e1a9c37")  # this one only: the later migrations' tables exist already
 
     assert tuple(database.execute("SELECT status, due_at FROM referral WHERE id = :r", r=stranded)[0]) == (
         "ready",

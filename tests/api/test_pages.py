@@ -105,12 +105,6 @@ def test_method_not_allowed_is_explained(client):
     assert "Traceback" not in response.text
 
 
-def test_healthz_reports_the_database(client, server):
-    body = client.get("/healthz").json()
-    assert body["status"] == "ok" and body["database"] == "ok"
-    assert body["dialect"] == ("postgresql" if server.database.url.startswith("postgresql") else "sqlite")
-
-
 def test_manifest_makes_the_app_installable(client):
     manifest = client.get("/manifest.webmanifest", headers={"Accept-Language": "fr"}).json()
     assert manifest["display"] == "standalone" and manifest["start_url"] == "/"

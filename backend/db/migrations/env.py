@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 
 from backend.db.engine import make_engine
@@ -14,7 +16,7 @@ def run_migrations() -> None:
     url = config.get_main_option("sqlalchemy.url")
     if url is None:  # backend/db/migrate.py always sets it
         raise RuntimeError("Alembic was started without sqlalchemy.url")
-    engine = make_engine(url)
+    engine = make_engine(url, pooler=os.environ.get("DATABASE_POOLER", "").strip().lower())
     with engine.connect() as connection:
         context.configure(
             connection=connection,
