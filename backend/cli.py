@@ -227,8 +227,9 @@ def db_check() -> None:
     """Can the app serve this database? Migrations at head, row counts of the main tables,
     foreign keys (and SQLite's integrity check). Exits non-zero on any problem."""
     from backend.db.backup import check
+    from backend.models import metadata
 
-    report = check(_settings().database_url)
+    report = check(_settings().database_url, metadata)
     if report.current:
         click.echo(f"migrations: {', '.join(report.current)} (head: {', '.join(report.heads)})")
     for table, count in report.counts.items():

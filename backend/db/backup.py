@@ -24,7 +24,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, MetaData, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 
 # What an operator wants to see counted after a restore, parents before children.
@@ -252,12 +252,12 @@ def _engine(database_url: str) -> Engine:
     return create_engine(database_url)
 
 
-def check(database_url: str) -> CheckReport:
-    """Migrations at head, row counts of the main tables, foreign keys."""
+def check(database_url: str, metadata: MetaData) -> CheckReport:
+    """Migrations at head, row counts of the main tables, foreign keys (those `metadata`, every
+    table of the app, declares: the caller passes backend.models.metadata; db sits below it)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    import backend.models  # noqa: F401 - every table in the metadata, for the foreign keys
     from backend.db.migrate import alembic_config
 
     report = CheckReport()
@@ -286,7 +286,7 @@ def check(database_url: str) -> CheckReport:
             if connection.dialect.name == "sqlite":
                 report.problems += _sqlite_integrity(connection)
             else:
-                report.problems += _pg_foreign_keys(connection, tables)
+                report.problems += _pg_foreign_keys(connection, tables, metadata)
     finally:
         engine.dispose()
     return report
@@ -306,9 +306,7 @@ def _sqlite_integrity(connection) -> list[str]:  # type: ignore[no-untyped-def]
     return problems
 
 
-def _pg_foreign_keys(connection, tables: set[str]) -> list[str]:  # type: ignore[no-untyped-def]
-    from sqlmodel import SQLModel
-
+def _pg_foreign_keys(connection, tables: set[str], metadata: MetaData) -> list[str]:  # type: ignore[no-untyped-def]
     problems = []
     present = {
         (row.child, row.parent, tuple(row.columns)): row.validated
@@ -322,7 +320,7 @@ def _pg_foreign_keys(connection, tables: set[str]) -> list[str]:  # type: ignore
             )
         )
     }
-    for table in SQLModel.metadata.sorted_tables:
+    for table in metadata.sorted_tables:
         if table.name not in tables:
             continue
         for fk in table.foreign_key_constraints:

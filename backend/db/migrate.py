@@ -50,3 +50,20 @@ def current_revisions(connection: Connection) -> frozenset[str]:
 def at_head(connection: Connection) -> bool:
     """Whether every migration has been applied: the readiness probe and `check --deploy`."""
     return current_revisions(connection) == head_revisions()
+
+
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every revision of this release's migration scripts."""
+    return frozenset(
+        script.revision
+        for script in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()
+    )
+
+
+def serves_this_code(connection: Connection) -> bool:
+    """At head, or ahead of it: a newer release's migration (unknown here) has run during a rolling
+    deploy, and expand/contract keeps the schema working for the release before (README,
+    Operations). Behind head, or never migrated, it does not."""
+    current = current_revisions(connection)
+    return current == head_revisions() or (bool(current) and not current & known_revisions())

@@ -16,7 +16,7 @@ from datetime import timedelta
 from litestar import Request, Response, get
 
 from backend.accounts.access import public
-from backend.db.migrate import at_head
+from backend.db.migrate import serves_this_code
 from backend.db.types import utcnow
 from backend.deps import AppEngine
 from backend.system import heartbeat
@@ -34,8 +34,8 @@ async def healthz() -> Response:
 def _problem(engine: AppEngine, stale_after: timedelta) -> str | None:
     # DEFERRED on SQLite: a read must not queue behind writers for the write lock.
     with engine.execution_options(sqlite_begin="DEFERRED").connect() as connection:
-        if not at_head(connection):
-            return "database not at the migrations' head"
+        if not serves_this_code(connection):
+            return "database behind the migrations' head"
         seen = heartbeat.last_seen(connection)
     if seen is None or utcnow() - seen > stale_after:
         return "no recent worker heartbeat"

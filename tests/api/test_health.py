@@ -55,13 +55,17 @@ def test_readyz_follows_the_worker_and_the_migrations(db_backend, make_server):
         status, body = _probe(http, "/readyz")
         assert (status, body) == (503, {"status": "unavailable"})
         assert _probe(http, "/healthz")[0] == 200  # alive all the same
+        # Ahead of the code (a newer release's expand migration ran first in a rolling deploy):
+        # this server still serves, as expand/contract promises.
+        server.database.execute("UPDATE alembic_version SET version_num = 'f0f0f0f0f0f0'")
+        assert _probe(http, "/readyz") == (200, {"status": "ready"})
 
         paths = http.get("/schema/openapi.json").json()["paths"]
         assert "/healthz" not in paths and "/readyz" not in paths
     # Which check failed is for the operator's log, never the body.
     log = server.log()
     assert "not ready: no recent worker heartbeat" in log
-    assert "not ready: database not at the migrations' head" in log
+    assert "not ready: database behind the migrations' head" in log
 
 
 def test_the_in_process_worker_makes_the_app_ready(server):
