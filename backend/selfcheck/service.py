@@ -205,6 +205,7 @@ def result_for(session: Session, answers: dict[str, Any], place: Place, language
     result = Result(needs=needs, emergency=evaluation["emergency"], rules=evaluation["rules"])
     if place.municipality is None:
         return result
+    hits_by_need: dict[str, list[Hit]] = {}
     for domain, _ in needs:
         hits = search(
             session,
@@ -216,8 +217,12 @@ def result_for(session: Session, answers: dict[str, Any], place: Place, language
                 per_page=OFFERS_PER_NEED + 3,
             ),
         ).hits
-        hits = [h for h in hits if not h.paused][:OFFERS_PER_NEED]
-        result.offers[domain] = _offers(session, hits, domain)
+        hits_by_need[domain] = [h for h in hits if not h.paused][:OFFERS_PER_NEED]
+    details = _details(session, {hit.id for hits in hits_by_need.values() for hit in hits})
+    result.offers = {
+        domain: [_offer(hit, domain, *details[hit.id]) for hit in hits]
+        for domain, hits in hits_by_need.items()
+    }
     _mark_repeats(result)
     return result
 
@@ -236,16 +241,17 @@ def _mark_repeats(result: Result) -> None:
                 in_full.setdefault(offer.hit.id, domain)
 
 
-def _offers(session: Session, hits: list[Hit], domain: str) -> list[Offer]:
-    if not hits:
-        return []
+def _details(session: Session, ids: set[str]) -> dict[str, tuple[DirectoryService, DirectoryOrganization]]:
+    """The offers of all needs with their organisations, in one query (an offer can serve several
+    needs)."""
+    if not ids:
+        return {}
     rows = session.execute(
         sa_select(DirectoryService, DirectoryOrganization)
         .join(DirectoryOrganization, col(DirectoryOrganization.id) == DirectoryService.organization_id)
-        .where(col(DirectoryService.id).in_([h.id for h in hits]))
+        .where(col(DirectoryService.id).in_(ids))
     ).all()
-    details = {service.id: (service, organization) for service, organization in rows}
-    return [_offer(hit, domain, *details[hit.id]) for hit in hits]
+    return {service.id: (service, organization) for service, organization in rows}
 
 
 def _offer(hit: Hit, domain: str, service: DirectoryService, organization: DirectoryOrganization) -> Offer:
