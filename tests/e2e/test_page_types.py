@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import log_in, serious_violations
-from tests.support import ANSWERS, LiveServer, cli, csrf_from, login, offer_of
+from tests.support import LiveServer, api_referral, cli, csrf_from, login
 
 pytestmark = pytest.mark.e2e
 
@@ -83,34 +83,12 @@ def data(e2e_server: LiveServer) -> dict[str, str]:
     screening, and an org_staff account of Pro Senectute Demo Bern."""
     server = e2e_server
     token = cli("tokens", "create", "--user", "pflege", "--name", "crawl", env=server.env).stdout.strip()
-    service_id = offer_of(server, ORGANISATION, "loneliness")
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=server.url, timeout=20, headers=headers) as api:
-        client = api.post(
-            "/api/v1/clients",
-            json={"display_name": "C. R.", "birth_year": 1940, "municipality": 902, "language": "de"},
-        ).json()
-        instrument = api.get("/api/v1/instruments/social-situation-short").json()
-        screening = api.post(
-            "/api/v1/screenings",
-            json={
-                "client_id": client["id"],
-                "instrument_id": instrument["id"],
-                "instrument_version": instrument["version"],
-                "answers": ANSWERS["loneliness"],
-            },
-        ).json()
-        sent = api.post(
-            "/api/v1/referrals",
-            json={
-                "screening_id": screening["id"],
-                "offers": [{"service_id": service_id, "need_domain": "loneliness"}],
-                "consent": {"confirmed": True, "scope": ["contact", "birth_year"]},
-                "accept_warnings": True,
-            },
-        )
-        assert sent.status_code == 201, sent.text
-    referral_id = sent.json()["referrals"][0]["id"]
+    client_id, referral_id = api_referral(
+        server, token, "C. R.", birth_year=1940, municipality=902, phone=None, organization=ORGANISATION
+    )
+    screening_id, service_id = server.database.execute(
+        "SELECT screening_id, service_id FROM referral WHERE id = :r", r=referral_id
+    )[0]
     with httpx.Client(base_url=server.url, timeout=20) as http:
         login(http, "koordination")
         case = http.get(f"/inbox/{referral_id}")  # opening the case marks it received
@@ -119,7 +97,7 @@ def data(e2e_server: LiveServer) -> dict[str, str]:
     with httpx.Client(base_url=server.url, timeout=20) as http:
         login(http, "pflege")
         started = http.post(
-            f"/clients/{client['id']}/screenings", data={"csrf_token": csrf_from(http.get("/").text)}
+            f"/clients/{client_id}/screenings", data={"csrf_token": csrf_from(http.get("/").text)}
         )
         assert started.status_code in (302, 303), started.text
         draft = started.headers["location"]
@@ -137,8 +115,8 @@ def data(e2e_server: LiveServer) -> dict[str, str]:
         input="staff-password-1\n",
     )
     return {
-        "client": client["id"],
-        "screening": screening["id"],
+        "client": client_id,
+        "screening": screening_id,
         "referral": referral_id,
         "draft": draft,
         "service": service_id,
