@@ -27,6 +27,8 @@ from pathlib import Path
 from sqlalchemy import Engine, MetaData, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 
+from backend.db.migrate import current_revisions, head_revisions
+
 # What an operator wants to see counted after a restore, parents before children.
 MAIN_TABLES = (
     "organisation",
@@ -255,20 +257,15 @@ def _engine(database_url: str) -> Engine:
 def check(database_url: str, metadata: MetaData) -> CheckReport:
     """Migrations at head, row counts of the main tables, foreign keys (those `metadata`, every
     table of the app, declares: the caller passes backend.models.metadata; db sits below it)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    from backend.db.migrate import alembic_config
-
     report = CheckReport()
     if is_sqlite(database_url) and not _sqlite_path(database_url).exists():
         report.problems.append(f"the SQLite database {_sqlite_path(database_url)} does not exist")
         return report
-    report.heads = tuple(sorted(ScriptDirectory.from_config(alembic_config(database_url)).get_heads()))
+    report.heads = tuple(sorted(head_revisions()))
     engine = _engine(database_url)
     try:
         with engine.connect() as connection:
-            report.current = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+            report.current = tuple(sorted(current_revisions(connection)))
             if not report.current:
                 report.problems.append("the database is not migrated: run `python -m backend db upgrade`")
                 return report

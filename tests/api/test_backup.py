@@ -5,56 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 
-from tests.support import Database, LiveServer, base_env, cli, login, offer_of
-
-LONELY = {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolated": "often"}
-
-
-def _visit(n: int, version: str, service_id: str) -> list[dict]:
-    """One offline visit as the tablet sends it: client, completed screening, referral."""
-    client_id, screening_id, referral_id = (str(uuid.uuid4()) for _ in range(3))
-    return [
-        {
-            "id": client_id,
-            "type": "client",
-            "created_at": "2026-11-28T09:12:00Z",
-            "data": {"display_name": f"Load {n}", "birth_year": 1939, "municipality": 902, "language": "de"},
-        },
-        {
-            "id": screening_id,
-            "type": "screening",
-            "created_at": "2026-11-28T09:30:00Z",
-            "data": {
-                "client_id": client_id,
-                "instrument_id": "social-situation-short",
-                "instrument_version": version,
-                "answers": LONELY,
-                "status": "completed",
-            },
-        },
-        {
-            "id": referral_id,
-            "type": "referral",
-            "created_at": "2026-11-28T09:35:00Z",
-            "data": {
-                "screening_id": screening_id,
-                "service_id": service_id,
-                "need_domain": "loneliness",
-                "consent": {
-                    "confirmed": True,
-                    "given_by": "client",
-                    "method": "verbal",
-                    "scope": ["contact"],
-                },
-                "accept_warnings": True,
-            },
-        },
-    ]
+from tests.api.test_sync import visit
+from tests.support import Database, LiveServer, base_env, cli, login
 
 
 def _new_client(http: httpx.Client, name: str) -> str:
@@ -75,8 +31,6 @@ def _fresh_database(backend: str, factories, tmp_path: Path) -> Database:
 def test_a_backup_taken_under_write_load_restores_and_serves(db_backend, factories, make_server, tmp_path):
     server = make_server(db_backend)
     token = cli("tokens", "create", "--user", "pflege", "--name", "load", env=server.env).stdout.strip()
-    version = httpx.get(f"{server.url}/api/v1/instruments/social-situation-short").json()["version"]
-    service_id = offer_of(server, "Pro Senectute Kanton Bern", "loneliness")
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=server.url, timeout=30, headers=headers) as http:
         before_id = _new_client(http, "Written Before")
@@ -92,7 +46,7 @@ def test_a_backup_taken_under_write_load_restores_and_serves(db_backend, factori
         with httpx.Client(base_url=server.url, timeout=30, headers=headers) as http:
             n = 0
             while not stop.is_set():
-                records = _visit(i * 1000 + n, version, service_id)
+                records = visit(server, f"Load {i * 1000 + n}")
                 n += 1
                 started = time.monotonic()
                 answer = http.post("/api/v1/sync", json={"records": records})
