@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
-from sqlalchemy import text
 
 from tests.support import base_env, cli
 
@@ -154,14 +151,7 @@ def _empty_database(factories, backend: str, tmp_path) -> str:
     """A database of its own without the demo data (the factories' copies have it)."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path}/production.sqlite3"
-    factory = factories["postgresql"]
-    name = f"passerelle_t_{uuid.uuid4().hex[:8]}"
-    engine = factory._admin_engine()
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    factory.created.append(name)  # dropped with the others
-    return factory._pg_url(name)
+    return factories["postgresql"].empty().url
 
 
 def _problems(result) -> list[str]:
