@@ -11,7 +11,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody
 from sqlmodel import Session
 
-from backend.accounts import device_credentials
+from backend.accounts import device_credentials, service
 from backend.accounts.access import allow
 from backend.accounts.auth import FORBIDDEN, SESSION_COOKIE
 from backend.accounts.models import Organisation
@@ -83,7 +83,7 @@ async def sync_credential(
         user,
         label,
         settings.sync_credential_hours,
-        device_credentials.session_hash(session_key),
+        service.session_id(session_key),
         (data.replaces or "")[:200] or None,
     )
     if issued is None:

@@ -11,7 +11,6 @@ administrator, and when the device asks for a new one in its place.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -38,11 +37,6 @@ NO_SUCH_DEVICE = N_("No such device credential.")
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def session_hash(session_key: str) -> str:
-    """The login session's id as the login_session table holds it."""
-    return _sha256(session_key)
 
 
 def may_hold(user: CurrentUser, organisation_type: str | None) -> bool:
@@ -74,7 +68,7 @@ def device_label(user_agent: str | None) -> str:
     agent = user_agent or ""
     browser = next((name for marker, name in _BROWSERS if marker in agent), None)
     system = next((name for marker, name in _SYSTEMS if marker in agent), None)
-    if re.search(r"Headless", agent) and browser:
+    if "Headless" in agent and browser:
         browser = f"{browser} (headless)"
     if browser and system:
         return f"{browser} / {system}"

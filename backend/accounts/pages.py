@@ -195,7 +195,7 @@ def logout(request: Request, session: Unit, settings: AppSettings, user: Caller)
     if key:
         service.end_session(session, key)
         # The sync credential this login gave the device ends with it (issue 17, item 4).
-        login = device_credentials.session_hash(key)
+        login = service.session_id(key)
         for revoked in device_credentials.revoke_for_login(session, login, user.id):
             audit.record(session, user.id, user.organisation_id, "revoke", "sync_credential", str(revoked))
     response = Redirect(request.app.route_reverse("accounts.login"), status_code=303)

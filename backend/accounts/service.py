@@ -27,6 +27,11 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def session_id(key: str) -> str:
+    """The login_session row's id for a session cookie's key (the key itself is never stored)."""
+    return _sha256(key)
+
+
 @dataclass(frozen=True)
 class CurrentUser:
     """What a request knows about who is calling; detached from the database session."""
@@ -182,7 +187,7 @@ def set_language(session: Session, user_id: int, language: str) -> None:
 def start_session(session: Session, user: User) -> str:
     """Creates a login session and returns the secret cookie value (never stored as such)."""
     key = secrets.token_urlsafe(32)
-    session.add(LoginSession(id=_sha256(key), user_id=user.id or 0))
+    session.add(LoginSession(id=session_id(key), user_id=user.id or 0))
     return key
 
 
@@ -194,7 +199,7 @@ def start_session_for(session: Session, user_id: int, new_hash: str | None = Non
         if user:
             user.password_hash = new_hash
     key = secrets.token_urlsafe(32)
-    session.add(LoginSession(id=_sha256(key), user_id=user_id))
+    session.add(LoginSession(id=session_id(key), user_id=user_id))
     return key
 
 
@@ -206,7 +211,7 @@ def resume_session(session: Session, key: str, idle: timedelta) -> tuple[Current
         select(LoginSession.last_seen_at, User, Organisation.name)
         .outerjoin(User, col(User.id) == LoginSession.user_id)
         .outerjoin(Organisation, col(Organisation.id) == User.organisation_id)
-        .where(LoginSession.id == _sha256(key))
+        .where(LoginSession.id == session_id(key))
     ).first()
     if row is None:
         return None, None
@@ -219,7 +224,7 @@ def resume_session(session: Session, key: str, idle: timedelta) -> tuple[Current
 
 
 def note_session(session: Session, key: str, action: str) -> None:
-    row = session.get(LoginSession, _sha256(key))
+    row = session.get(LoginSession, session_id(key))
     if row is None:
         return
     if action == "end":
@@ -229,7 +234,7 @@ def note_session(session: Session, key: str, action: str) -> None:
 
 
 def end_session(session: Session, key: str) -> None:
-    row = session.get(LoginSession, _sha256(key))
+    row = session.get(LoginSession, session_id(key))
     if row is not None:
         session.delete(row)
 
