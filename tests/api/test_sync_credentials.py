@@ -84,7 +84,11 @@ def test_a_nurse_device_syncs_with_its_credential_alone(server):
 
     records = visit(server, "Credential A.")
     assert sync_status(server, token, records) == (200, ["accepted"] * 3)
+    first_use = row(server, token)["last_used_at"]
+    assert first_use is not None
     assert sync_status(server, token, records) == (200, ["duplicate"] * 3)  # exactly once, as before
+    # Its use is noted once a minute at most, not with a write on every sync (auth.py).
+    assert row(server, token)["last_used_at"] == first_use
     client_id = records[0]["id"]
     org = server.database.execute("SELECT c.organisation_id FROM client c WHERE c.id = :c", c=client_id)[0][0]
     user_id = server.database.execute("SELECT id FROM user_account WHERE username = 'pflege'")[0][0]
