@@ -289,7 +289,7 @@ function refresh() {
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   toggleNewClient();
   showConsent();
-  showProgress();
+  showProgress(answers);
 }
 
 // ---- sections: what is done, and jumping between them --------------------------------------
@@ -307,11 +307,11 @@ function clientComplete() {
 }
 
 // Questions count when shown and askable (not display texts, not the age the year gives).
-function showProgress() {
-  const answers = currentAnswers();
+function showProgress(answers = currentAnswers()) {
   const shown = new Set(rules.enabledItems(instrument, answers));
+  const ageDerived = Boolean(data.age_item) && derivedAge() !== null;
   const askable = instrument.items.filter((item) => item.type !== "display" && shown.has(item.linkId)
-    && !(item.linkId === data.age_item && derivedAge() !== null));
+    && !(item.linkId === data.age_item && ageDerived));
   const answered = askable.filter((item) => answers[item.linkId] !== undefined);
   for (const entry of document.querySelectorAll(".visit-substeps [data-group]")) {
     const group = document.getElementById(entry.dataset.group).closest(".question-group");
