@@ -44,7 +44,9 @@ def housekeeping(engine: Engine, idle: timedelta) -> dict[str, int]:
     return {"sessions_removed": sessions, "pauses_ended": released, "overdue_reminders": reminded}
 
 
-def one_round(engine: Engine, settings: Settings, with_housekeeping: bool) -> dict[str, object]:
+def one_round(
+    engine: Engine, settings: Settings, with_housekeeping: bool, beat: bool = True
+) -> dict[str, object]:
     counts: dict[str, object] = {}
     if with_housekeeping:
         counts.update(housekeeping(engine, timedelta(minutes=settings.session_idle_minutes)))
@@ -52,24 +54,32 @@ def one_round(engine: Engine, settings: Settings, with_housekeeping: bool) -> di
     counts.update(sent=pushed.sent, retried=pushed.retried, failed=pushed.failed, merged=pushed.merged)
     hooked = fhir_notifications.deliver_due(engine, settings)  # FHIR subscriptions' rest-hooks
     counts.update(fhir_sent=hooked.sent, fhir_retried=hooked.retried, fhir_failed=hooked.failed)
-    heartbeat.beat(engine)  # a finished round: /readyz knows a worker is alive
+    if beat:
+        heartbeat.beat(engine)  # a finished round: /readyz knows a worker is alive
     return counts
 
 
 class Rounds:
-    """The outbox every round, housekeeping when a minute has passed since the last time."""
+    """The outbox every round, housekeeping when a minute has passed since the last time, the
+    heartbeat when a third of WORKER_STALE_SECONDS has: /readyz still sees a fresh one, and
+    SQLite's single writer gets one heartbeat transaction every 10 s, not one every round."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine, self.settings = engine, settings
-        self.last_housekeeping = float("-inf")
+        self.last_housekeeping = self.last_beat = float("-inf")
+        self.beat_every = settings.worker_stale_seconds / 3
 
     def run(self) -> dict[str, object]:
-        due = time.monotonic() - self.last_housekeeping >= HOUSEKEEPING_EVERY
+        now = time.monotonic()
+        due = now - self.last_housekeeping >= HOUSEKEEPING_EVERY
+        beat = now - self.last_beat >= self.beat_every
         with metrics.WorkerRound():
-            counts = one_round(self.engine, self.settings, due)
+            counts = one_round(self.engine, self.settings, due, beat)
         outbox.forget_held()  # every row of the round delivered, rescheduled or given back
         if due:
-            self.last_housekeeping = time.monotonic()
+            self.last_housekeeping = now
+        if beat:
+            self.last_beat = now
         return counts
 
 
