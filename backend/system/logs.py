@@ -147,8 +147,16 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
+    """One line a record (an exception adds its stack), for reading in a terminal. The exception's
+    message is left out as in JSON: LOG_FORMAT=text is allowed in production too."""
+
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def formatException(self, ei: Any) -> str:
+        kind, _, tb = ei
+        stack = "".join(traceback.format_list(traceback.extract_tb(tb)))
+        return f"Traceback (most recent call last):\n{stack}{kind.__name__} (message not logged)"
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)

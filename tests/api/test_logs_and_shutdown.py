@@ -144,6 +144,21 @@ def test_an_error_line_carries_the_request_id_and_no_path(db_backend, make_serve
     assert errors[0]["error"] and errors[0]["stack"]
 
 
+def test_the_text_format_leaves_the_error_message_out_too(make_server):
+    """LOG_FORMAT=text (development, allowed in production): the stack and the error's type, not
+    its message, which quotes the query's parameters."""
+    server = make_server("sqlite", LOG_FORMAT="text")
+    with httpx.Client(base_url=server.url, timeout=10) as nurse:
+        login(nurse, "pflege")
+        server.database.execute("ALTER TABLE client RENAME TO client_gone")
+        client_id = str(uuid.uuid4())
+        assert nurse.get(f"/clients/{client_id}").status_code >= 500
+    time.sleep(0.3)
+    log = server.log()
+    assert "OperationalError (message not logged)" in log and "client_gone" not in log
+    assert client_id not in log and client_id.replace("-", "") not in log
+
+
 def test_sigterm_lets_a_slow_sync_batch_finish(db_backend, make_server):
     server = make_server(db_backend, LOG_FORMAT="json", SHUTDOWN_TIMEOUT="10")
     token = cli("tokens", "create", "--user", "pflege", "--name", "sync", env=server.env).stdout.strip()
