@@ -165,13 +165,15 @@ def revoke_for_login(session: Session, login_session: str, by: int | None) -> li
     return [row.id or 0 for row in rows]
 
 
-def revoke(session: Session, credential_id: int, by: int) -> DeviceCredential:
+def revoke(session: Session, credential_id: int, by: int) -> bool:
+    """By an administrator; False when it had already ended (a second click, a stale list)."""
     row = session.get(DeviceCredential, credential_id)
     if row is None:
         raise NotFound(NO_SUCH_DEVICE)
-    if row.revoked_at is None:
-        row.revoked_at, row.revoked_by, row.revoked_reason = utcnow(), by, "admin"
-    return row
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at, row.revoked_by, row.revoked_reason = utcnow(), by, "admin"
+    return True
 
 
 @dataclass(frozen=True)

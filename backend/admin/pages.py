@@ -98,8 +98,8 @@ def devices(request: Request, reader: Unit) -> Template:
     include_in_schema=False,
 )
 def revoke_device(request: Request, credential_id: FromPath[int], session: Unit, user: Caller) -> Redirect:
-    row = device_credentials.revoke(session, credential_id, user.id)
-    audit.record(session, user.id, None, "revoke", "sync_credential", str(row.id))
+    if device_credentials.revoke(session, credential_id, user.id):  # audited once, by who ended it
+        audit.record(session, user.id, None, "revoke", "sync_credential", str(credential_id))
     return Redirect(request.app.route_reverse("admin.devices") + "?revoked=1", status_code=303)
 
 
