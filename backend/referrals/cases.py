@@ -57,11 +57,12 @@ TAB_LABELS = {
 }
 
 
-def received_referral(session: Session, user: CurrentUser, referral_id: str) -> Referral:
+def received_referral(session: Session, user: CurrentUser, referral_id: str, lock: bool = False) -> Referral:
     """A referral sent to the user's organisation; another's is 'not found', and so is a
     proposal not sent yet (a draft waits for the client's consent: until then the proposed
-    organisation must not see it). The one door to a case: opening and every action."""
-    referral = session.get(Referral, referral_id)
+    organisation must not see it). The one door to a case: opening and every action. `lock`
+    for an action: the row stays locked until the unit ends (service.own_referral)."""
+    referral = session.get(Referral, referral_id, with_for_update=lock or None)
     if (
         referral is None
         or user.organisation_id is None
@@ -77,7 +78,10 @@ def open_case(session: Session, user: CurrentUser, referral_id: str) -> Referral
     referral = received_referral(session, user, referral_id)
     record(session, user.id, user.organisation_id, "view", "referral", referral.id)
     if referral.status == S.REQUESTED:
-        change_status(session, user, referral, S.RECEIVED)
+        # Two coordinators opening it at once: the second waits and finds it received already.
+        session.refresh(referral, with_for_update=True)
+        if referral.status == S.REQUESTED:
+            change_status(session, user, referral, S.RECEIVED)
     return referral
 
 

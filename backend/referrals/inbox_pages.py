@@ -211,7 +211,7 @@ def _act(
     locale: str,
 ) -> dict | None:
     """Does the action; the case page's context with the problem if the input was refused."""
-    referral = cases.received_referral(session, user, referral_id)
+    referral = cases.received_referral(session, user, referral_id, lock=True)
     try:
         ACTIONS[action](session, user, referral, data)
     except InvalidInput as error:

@@ -315,9 +315,11 @@ def open_for(session: Session, user: CurrentUser, referral_id: str) -> tuple[Ref
     return referral, referral.organisation_id == org
 
 
-def own_referral(session: Session, user: CurrentUser, referral_id: str) -> Referral:
-    """A referral the user's organisation sent (another's is 'not found')."""
-    referral = session.get(Referral, referral_id)
+def own_referral(session: Session, user: CurrentUser, referral_id: str, lock: bool = False) -> Referral:
+    """A referral the user's organisation sent (another's is 'not found'). `lock` for a change:
+    the row is locked until the unit ends (PostgreSQL: FOR UPDATE), so of two people changing it
+    at once the second reads the status the first left and the state machine judges that."""
+    referral = session.get(Referral, referral_id, with_for_update=lock or None)
     if referral is None or not referral.organisation_id or referral.organisation_id != user.organisation_id:
         raise NotFound(N_("No such referral in your organisation."))
     return referral
@@ -362,7 +364,7 @@ def record_outcome(
     the same transitions and closing outcomes as a receiving organisation's, attributed to her.
     Another organisation's referral is 'not found'; one that a receiving organisation handles
     is not hers to close."""
-    referral = own_referral(session, user, referral_id)
+    referral = own_referral(session, user, referral_id, lock=True)
     if not arranged_by_referrer(referral):
         raise Conflict(N_("The receiving organisation records what became of this referral."))
     if choice not in states.NURSE_OUTCOMES:
@@ -420,7 +422,7 @@ def send_proposal(
 
 
 def cancel(session: Session, user: CurrentUser, referral_id: str, reason: str | None) -> Referral:
-    referral = own_referral(session, user, referral_id)
+    referral = own_referral(session, user, referral_id, lock=True)
     return change_status(session, user, referral, states.Status.CANCELLED, reason)
 
 

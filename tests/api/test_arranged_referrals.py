@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.api.test_concurrency import _together
 from tests.api.test_referrals import CARER, LONELY, Nurse
 from tests.support import cli, csrf_from, login, offer_of
 
@@ -254,3 +255,31 @@ def test_the_referral_outcomes_report_shows_referrals_to_arrange_as_their_own_st
         login(analyst, "analyse")
         page = analyst.get("/reports/referral-outcomes").text
     assert "Von der zuweisenden Stelle zu vermitteln" in page
+
+
+def test_two_outcomes_recorded_at_the_same_moment_close_the_referral_once(server, nurse):
+    """The same nurse on two devices (or two colleagues) records different outcomes at once: the
+    referral's row is locked for the change, so the second reads the closed status and is refused
+    (422) instead of closing it a second time over the first."""
+    referrals = [_arranged(server, nurse, f"K. {letter}.")[1] for letter in "LMNOP"]
+    with httpx.Client(base_url=server.url, timeout=30) as other:
+        login(other, "pflege")
+        devices = [nurse, Nurse(other)]
+        choices = ["help_started", "not_reachable"]
+        for referral_id in referrals:
+
+            def record(i: int, referral_id: str = referral_id) -> int:
+                return _record(devices[i], referral_id, choices[i]).status_code
+
+            statuses = _together(2, record)
+            assert sorted(statuses) == [303, 422], statuses
+            closings = _one(
+                server,
+                "SELECT count(*) FROM referral_event WHERE referral_id = :r AND to_status IN ('completed', 'failed')",
+                r=referral_id,
+            )[0]
+            assert closings == 1
+            status, outcome = _one(
+                server, "SELECT status, outcome FROM referral WHERE id = :r", r=referral_id
+            )
+            assert (status, outcome) in (("completed", "help_started"), ("failed", "not_reachable"))

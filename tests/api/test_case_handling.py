@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+from tests.api.test_concurrency import _together
 from tests.support import ANSWERS, api_referral, cli, csrf_from, login
 
 
@@ -195,3 +196,38 @@ def test_inbox_rows_and_case_errors_at_the_case_address(server, nurse_token):
         assert (
             http.post(f"/inbox/{referral_id}", data={"action": "accept"}).status_code == 403
         )  # no CSRF token
+
+
+def test_two_coordinators_on_one_case_at_the_same_moment(server, nurse_token):
+    """Opening a new case and deciding on it, by two coordinators at once (PostgreSQL: each
+    change locks the referral's row): it is received once, and of accept and reject only one
+    happens, the other is refused (422) with the status the first left."""
+    with (
+        browser(server, "koordination") as (first, token1),
+        browser(server, "koordination") as (second, token2),
+    ):
+        people = [(first, token1), (second, token2)]
+        for name in ("P. Q.", "R. S.", "T. U."):
+            _, referral_id = api_referral(server, nurse_token, name, phone="0791112233")
+            case = f"/inbox/{referral_id}"
+            opened = _together(2, lambda i, case=case: people[i][0].get(case).status_code)
+            assert opened == [200, 200]
+            received = server.database.execute(
+                "SELECT count(*) FROM referral_event WHERE referral_id = :r AND to_status = 'received'",
+                r=referral_id,
+            )[0][0]
+            assert received == 1
+
+            def decide(i: int, case: str = case) -> int:
+                http, token = people[i]
+                if i == 0:
+                    return http.post(f"{case}/accept", data={"csrf_token": token}).status_code
+                form = {"csrf_token": token, "reason": "no_capacity", "reason_text": "Voll"}
+                return http.post(f"{case}/reject", data=form).status_code
+
+            assert sorted(_together(2, decide)) == [303, 422]
+            decided = server.database.execute(
+                "SELECT count(*) FROM referral_event WHERE referral_id = :r AND to_status IN ('accepted', 'rejected')",
+                r=referral_id,
+            )[0][0]
+            assert decided == 1
