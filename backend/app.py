@@ -84,7 +84,12 @@ def create_app(settings: Settings) -> Litestar:
         settings.database_url, lock_timeout=settings.database_lock_timeout, pooler=settings.database_pooler
     )
     # A standby for reads where a second's staleness is harmless (backend/deps.py: REPLICA_ROUTES).
-    replica = make_engine(settings.database_replica_url) if settings.database_replica_url else None
+    # Behind the same kind of pooler as the primary (DATABASE_POOLER), or prepared statements collide.
+    replica = (
+        make_engine(settings.database_replica_url, pooler=settings.database_pooler)
+        if settings.database_replica_url
+        else None
+    )
     watch_pool(engine)  # connections in use, for /metrics
     static = create_static_files_router(
         path=STATIC_PREFIX,
