@@ -118,6 +118,12 @@ class PushStub:
         return json.loads(plain)
 
 
+class _Server(ThreadingHTTPServer):
+    # A push service takes many connections at once; the default backlog of 5 would drop the
+    # workers' parallel connects on a loaded machine (the push then fails and waits for a retry).
+    request_queue_size = 128
+
+
 def start_push_stub(serve: bool = True) -> PushStub:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -154,7 +160,7 @@ def start_push_stub(serve: bool = True) -> PushStub:
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", 0), Handler)
     stub = PushStub(server)
     if serve:
         threading.Thread(target=server.serve_forever, daemon=True).start()
