@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test bench i18n i18n-compile migrate seed lint chromium pgbouncer clean
+.PHONY: run test bench i18n i18n-compile migrate seed lint chromium pgbouncer nginx clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -64,7 +64,19 @@ pgbouncer:
 		echo "pgbouncer is missing: 'sudo apt-get install pgbouncer' runs the pooling test too (skipped now)"; \
 	fi
 
-test: lint chromium pgbouncer i18n-compile
+# Debian's nginx for tests/ops/test_deploy_files.py (deploy/nginx/passerelle.conf checked with
+# `nginx -t` and started in front of a test server). Without it (and without root) that part is skipped.
+nginx:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ]; then \
+		echo "installing Debian's nginx for the reverse-proxy test"; \
+		apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 \
+			|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }; \
+	else \
+		echo "nginx is missing: 'sudo apt-get install nginx' runs the reverse-proxy test too (skipped now)"; \
+	fi
+
+test: lint chromium pgbouncer nginx i18n-compile
 	$(PY) -m pytest -m "not bench" --durations=15
 
 bench: $(VENV)/.installed-test i18n-compile
