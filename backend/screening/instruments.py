@@ -1,6 +1,12 @@
 """Instrument files: loading, validation (schema, then references), translation for display.
 
 An invalid file stops the app at start-up with a message that names the file and the item.
+
+Repeated items (`"repeat": "need"`, the follow-up): such an item is asked once per referred
+need, and each answer is stored under the key `"<linkId>:<need domain>"` (see `repeat_key`),
+e.g. `{"need-change:housing": "better", "need-change:food": "same"}`. The plain linkId is never
+an answer key for a repeated item, and enableWhen or rules cannot refer to one (their answers
+depend on the referrals, not on the instrument alone).
 """
 
 from __future__ import annotations
@@ -21,6 +27,20 @@ SCHEMA = json.loads((Path(__file__).parent / "instrument.schema.json").read_text
 
 class InstrumentError(ValueError):
     """An instrument file is not valid; the message names the file and the item."""
+
+
+REPEAT_SEPARATOR = ":"
+
+
+def repeat_key(link_id: str, domain: str) -> str:
+    """The answer key of a repeated item for one need: 'need-change' + 'housing' → 'need-change:housing'."""
+    return f"{link_id}{REPEAT_SEPARATOR}{domain}"
+
+
+def split_repeat_key(key: str) -> tuple[str, str | None]:
+    """'need-change:housing' → ('need-change', 'housing'); a plain linkId → (linkId, None)."""
+    link_id, separator, domain = key.partition(REPEAT_SEPARATOR)
+    return (link_id, domain) if separator else (key, None)
 
 
 def _conditions(condition: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -68,6 +88,8 @@ def problems(instrument: dict[str, Any]) -> list[str]:
             ):
                 if ref not in items:
                     errors.append(f"{where}: refers to unknown item {ref}")
+                elif "repeat" in items[ref]:
+                    errors.append(f"{where}: cannot refer to the repeated item {ref}")
                 elif before is not None and ref not in before:
                     errors.append(f"{where}: enableWhen must refer to an earlier item, not {ref}")
                 elif items[ref]["type"] in ("choice", "multiple-choice"):

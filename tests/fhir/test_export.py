@@ -31,7 +31,7 @@ def referral_with_scope(server, token: str, scope: list[str], name: str, phone: 
             json={
                 "client_id": client["id"],
                 "instrument_id": "social-situation-short",
-                "instrument_version": "1.0.0",
+                "instrument_version": "1.1.0",
                 "answers": {**ANSWERS["loneliness"], **ANSWERS["administration"]},
                 "strengths": "Die Nachbarin kauft ein",
             },

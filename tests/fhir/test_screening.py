@@ -49,7 +49,7 @@ def test_each_instrument_is_a_questionnaire_in_german_and_french_for_every_role(
         answer = fhir(user).get("/Questionnaire/social-situation-short")
         assert answer.status_code == 200, (user, answer.text)
     questionnaire = assert_valid(answer.json())
-    assert questionnaire["url"] == CANONICAL and questionnaire["version"] == "1.0.0"
+    assert questionnaire["url"] == CANONICAL and questionnaire["version"] == "1.1.0"
     assert questionnaire["title"].startswith("Soziale Situation")
     assert "situation sociale" in french(questionnaire["_title"]).lower()
     items = {item["linkId"]: item for item in questionnaire["item"]}
@@ -77,13 +77,13 @@ def test_each_instrument_is_a_questionnaire_in_german_and_french_for_every_role(
 def test_questionnaires_are_searched_by_url_and_version(fhir):
     client = fhir("koordination")
     every = assert_valid(client.get("/Questionnaire").json())
-    assert every["type"] == "searchset" and every["total"] == 2
+    assert every["type"] == "searchset" and every["total"] == 3  # nurse, self-check, follow-up
     by_url = assert_valid(client.get("/Questionnaire", params={"url": CANONICAL}).json())
     assert [e["resource"]["id"] for e in by_url["entry"]] == ["social-situation-short"]
-    canonical = client.get("/Questionnaire", params={"url": f"{CANONICAL}|1.0.0"}).json()
+    canonical = client.get("/Questionnaire", params={"url": f"{CANONICAL}|1.1.0"}).json()
     assert canonical["total"] == 1
     assert client.get("/Questionnaire", params={"url": f"{CANONICAL}|9.9.9"}).json()["total"] == 0
-    both = client.get("/Questionnaire", params={"url": CANONICAL, "version": "1.0.0"}).json()
+    both = client.get("/Questionnaire", params={"url": CANONICAL, "version": "1.1.0"}).json()
     assert both["total"] == 1
     assert client.get("/Questionnaire", params={"version": "0.0.1"}).json()["total"] == 0
     unknown = client.get("/Questionnaire", params={"title": "x"})
@@ -94,7 +94,7 @@ def test_a_screening_is_a_questionnaire_response_for_its_organisation_only(serve
     client_id, _ = api_referral(server, tokens("pflege"))
     response = screening_of(fhir, client_id)
     screening_id = response["id"]
-    assert response["questionnaire"] == f"{CANONICAL}|1.0.0"
+    assert response["questionnaire"] == f"{CANONICAL}|1.1.0"
     assert response["status"] == "completed"
     assert response["subject"] == {"reference": f"Patient/{client_id}"}
     assert response["author"]["reference"].startswith("Organization/passerelle-")
@@ -113,7 +113,7 @@ def test_a_screening_is_a_questionnaire_response_for_its_organisation_only(serve
         ("author", response["author"]["reference"]),
         ("author", f"Practitioner/{nurse_id}"),
         ("questionnaire", CANONICAL),
-        ("questionnaire", f"{CANONICAL}|1.0.0"),
+        ("questionnaire", f"{CANONICAL}|1.1.0"),
         ("status", "completed"),
     ]:
         found = (

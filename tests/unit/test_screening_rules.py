@@ -13,6 +13,7 @@ from backend.screening import rules
 from backend.screening.babel_extract import extract_instrument
 from backend.screening.instruments import DIRECTORY, all_instruments, load_file, problems
 
+ONS4 = ("ons4-life-satisfaction", "ons4-worthwhile", "ons4-happy", "ons4-anxious")
 VECTORS = json.loads((Path(rules.__file__).parent / "vectors.json").read_text(encoding="utf-8"))
 
 TOY = {
@@ -187,8 +188,10 @@ def test_shipped_instruments():
     instruments = all_instruments()
     assert {"social-situation-short", "self-check"} <= set(instruments)
     nurse = instruments["social-situation-short"]
-    questions = [i for i in nurse["items"] if i["type"] != "display"]
-    assert 12 <= len(questions) <= 18
+    wellbeing = {"wellbeing-consent", *ONS4}
+    questions = [i for i in nurse["items"] if i["type"] != "display" and i["linkId"] not in wellbeing]
+    assert 12 <= len(questions) <= 18  # the need screening; the wellbeing block is optional
+    assert wellbeing <= {i["linkId"] for i in nurse["items"]}
     domains = {rule["domain"] for rule in nurse["rules"]}
     assert domains == {
         "housing",
