@@ -22,7 +22,11 @@ def test_javascript_interpreter_matches_the_vectors(e2e_server, page):
     results = page.evaluate(
         """async ([url, vectors, instruments]) => {
             const rules = await import(url.split('?')[0]);
-            return vectors.map((v) => rules.evaluate(instruments[v.instrument], v.answers));
+            return vectors.map((v) => ({
+                ...rules.evaluate(instruments[v.instrument], v.answers),
+                enabled: rules.enabledItems(instruments[v.instrument], v.answers),
+                counted: Object.keys(rules.enabledAnswers(instruments[v.instrument], v.answers)),
+            }));
         }""",
         [script_url, VECTORS, all_instruments()],
     )
@@ -32,6 +36,12 @@ def test_javascript_interpreter_matches_the_vectors(e2e_server, page):
         assert result["emergency"] == vector["expect"]["emergency"], vector["name"]
         python = rules.evaluate(all_instruments()[vector["instrument"]], vector["answers"])
         assert result["rules"] == python["rules"], vector["name"]
+        # Which items apply (the ONS4 block only with the agreement) is the same in both.
+        expect = vector["expect"]
+        assert set(expect.get("enabled", [])) <= set(result["enabled"]), vector["name"]
+        assert not set(expect.get("disabled", [])) & set(result["enabled"]), vector["name"]
+        if "counted" in expect:
+            assert sorted(result["counted"]) == sorted(expect["counted"]), vector["name"]
 
 
 def test_instruments_api_serves_what_the_browser_evaluates(e2e_server, page):

@@ -102,6 +102,11 @@ def test_shared_vectors(vector):
     result = rules.evaluate(instrument, vector["answers"])
     assert result["needs"] == vector["expect"]["needs"]
     assert result["emergency"] == vector["expect"]["emergency"]
+    enabled = rules.enabled_items(instrument, vector["answers"])
+    assert set(vector["expect"].get("enabled", [])) <= set(enabled)
+    assert not set(vector["expect"].get("disabled", [])) & set(enabled)
+    if "counted" in vector["expect"]:
+        assert sorted(rules.enabled_answers(instrument, vector["answers"])) == sorted(vector["expect"]["counted"])
 
 
 @pytest.mark.parametrize(
