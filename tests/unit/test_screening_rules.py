@@ -106,7 +106,9 @@ def test_shared_vectors(vector):
     assert set(vector["expect"].get("enabled", [])) <= set(enabled)
     assert not set(vector["expect"].get("disabled", [])) & set(enabled)
     if "counted" in vector["expect"]:
-        assert sorted(rules.enabled_answers(instrument, vector["answers"])) == sorted(vector["expect"]["counted"])
+        assert sorted(rules.enabled_answers(instrument, vector["answers"])) == sorted(
+            vector["expect"]["counted"]
+        )
 
 
 @pytest.mark.parametrize(
