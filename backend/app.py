@@ -23,6 +23,7 @@ from backend.deps import DEPENDENCIES
 from backend.directory import routes as directory
 from backend.fhir import outcome as fhir_outcome
 from backend.fhir import routes as fhir
+from backend.followup import routes as followup
 from backend.home import routes as home
 from backend.jobs import run_in_process, stop_in_process
 from backend.offline import routes as offline
@@ -59,6 +60,7 @@ CAPABILITIES = (
     screening,
     clients,
     referrals,
+    followup,
     push,
     sync,
     selfcheck,

@@ -11,6 +11,7 @@ from backend import events
 from backend.clients import erasure as client_erasure
 from backend.clients import service as clients
 from backend.fhir import subscriptions as fhir_subscriptions
+from backend.followup import service as follow_ups
 from backend.push import notify
 from backend.referrals import erasure as referral_erasure
 from backend.reports import tally
@@ -24,6 +25,7 @@ SUBSCRIBERS = (
     notify.SUBSCRIPTIONS,
     fhir_subscriptions.SUBSCRIPTIONS,  # FHIR rest-hook outbox (backend/fhir/subscriptions.py)
     referral_erasure.SUBSCRIPTIONS,
+    follow_ups.SUBSCRIPTIONS,  # due when a screening's referrals have all closed; erased with the client
     screenings.SUBSCRIPTIONS,
 )
 
@@ -37,3 +39,4 @@ def wire() -> None:
     clients.provide_page_part(screenings.client_page_part)
     client_erasure.provide_export(screenings.export_part)  # export: client, screenings,
     client_erasure.provide_export(referral_erasure.export_part)  # then consents and referrals
+    client_erasure.provide_export(follow_ups.export_part)  # then follow-ups with their answers

@@ -14,6 +14,7 @@ from backend.clients import models as _clients  # noqa: F401
 from backend.directory import models as _directory  # noqa: F401
 from backend.directory.fts import MANAGED_NAMES
 from backend.fhir import models as _fhir  # noqa: F401
+from backend.followup import models as _followup  # noqa: F401
 from backend.push import models as _push  # noqa: F401
 from backend.referrals import models as _referrals  # noqa: F401
 from backend.reports import models as _reports  # noqa: F401

@@ -18,6 +18,8 @@ class Organisation(SQLModel, table=True):
     district: str | None = Field(default=None, max_length=2)  # geo district code
     language: str = Field(default="de", max_length=5)
     is_demo: bool = Field(default=False)
+    # Weeks after its screening's last referral closed that a follow-up falls due (issue 19).
+    follow_up_weeks: int = Field(default=8, sa_column_kwargs={"server_default": "8"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -23,6 +23,7 @@ SUBJECTS = {
     "client": N_("Client"),
     "referral": N_("Referral"),
     "screening": N_("Screening"),
+    "follow_up": N_("Follow-up"),
     "user": N_("User account"),
     "sync_credential": N_("Sync credential of a device"),
 }

@@ -17,6 +17,7 @@ from backend.clients.models import Client
 from backend.db.types import utcnow
 from backend.deps import Caller, Unit
 from backend.directory.models import DirectoryService
+from backend.followup import service as follow_ups
 from backend.i18n import TIMEZONE
 from backend.referrals import cases
 from backend.referrals.models import Referral
@@ -88,6 +89,7 @@ def _nurse_context(reader: Session, user: CurrentUser) -> dict:
         "recent": recent,
         "sent_days": {row.referral.id: days_between(row.referral.created_at, now) for row in recent},
         "outcomes": recent_outcomes(reader, user, now),
+        "follow_ups": follow_ups.due_by_client(reader, user),  # whom to ask again (issue 19)
         "recent_days": RECENT_DAYS,
         "status_labels": STATUS_LABELS,
     }

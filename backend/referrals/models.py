@@ -44,7 +44,8 @@ class Referral(SQLModel, table=True):
     source: str = Field(default="nurse", max_length=20)  # nurse | self-check
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     client_id: str | None = Field(default=None, foreign_key="client.id", index=True, max_length=36)
-    screening_id: str | None = Field(default=None, foreign_key="screening.id", max_length=36)
+    # Indexed: a screening's referrals are read when one closes (its follow-up, backend/followup).
+    screening_id: str | None = Field(default=None, foreign_key="screening.id", max_length=36, index=True)
     consent_id: str | None = Field(default=None, foreign_key="consent.id", max_length=36)
     service_id: str = Field(foreign_key="directory_service.id", index=True, max_length=36)
     directory_organization_id: str = Field(foreign_key="directory_organization.id", max_length=36)
