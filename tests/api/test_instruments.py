@@ -29,3 +29,17 @@ def test_definition_is_translated_and_keeps_codes(client):
 def test_unknown_instrument_is_a_json_404(client):
     response = client.get("/api/v1/instruments/does-not-exist", headers={"Accept-Language": "fr"})
     assert response.status_code == 404 and response.json()["error"] == "Page introuvable"
+
+
+def test_follow_up_instrument_is_served_translated(client):
+    listed = {i["id"]: i for i in client.get("/api/v1/instruments", params={"lang": "de"}).json()}
+    assert listed["follow-up"]["title"] == "Nachfrage – hat es geholfen?"
+    assert listed["follow-up"]["version"] == "1.0.0" and listed["follow-up"]["audience"] == "nurse"
+    body = client.get("/api/v1/instruments/follow-up", params={"lang": "fr"}).json()
+    items = {i["linkId"]: i for i in body["items"]}
+    assert items["need-change"]["repeat"] == "need"  # answered as "need-change:<need domain>"
+    assert items["need-change"]["text"] == "Par rapport à la première visite, où en est ce besoin aujourd’hui ?"
+    assert items["ons4-happy"]["layout"] == "scale"
+    declined = [o for o in items["ons4-happy"]["options"] if o["code"] == "declined"]
+    assert declined == [{"code": "declined", "text": "Ne souhaite pas répondre"}]  # no score: never 0
+    assert body["rules"] == []
