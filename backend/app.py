@@ -29,7 +29,7 @@ from backend.jobs import run_in_process, stop_in_process
 from backend.offline import routes as offline
 from backend.push import routes as push
 from backend.pwa import routes as pwa
-from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets
+from backend.pwa.assets import STATIC_DIR, STATIC_PREFIX, Assets, cache_own_versions_only
 from backend.pwa.service_worker import service_worker_source
 from backend.referrals import routes as referrals
 from backend.reports import routes as reports
@@ -97,8 +97,10 @@ def create_app(settings: Settings) -> Litestar:
         path=STATIC_PREFIX,
         directories=[STATIC_DIR],
         opt=public(),
-        # Asset URLs carry a content hash (?v=…), so a year-long cache never serves stale files.
+        # Asset URLs carry a content hash (?v=…), so a year-long cache never serves stale files
+        # (and only the hash of the file this server has: see cache_own_versions_only).
         cache_control=CacheControlHeader(max_age=ONE_YEAR, public=True, immutable=True),
+        middleware=[cache_own_versions_only(assets)],
         include_in_schema=False,
     )
     openapi = OpenAPIConfig(

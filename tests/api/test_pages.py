@@ -47,6 +47,18 @@ def test_static_assets_are_versioned_and_cached_long(client):
     assert re.search(r'src="/static/vendor/htmx/htmx-2\.0\.11\.min\.js\?v=[0-9a-f]{12}"', html)
 
 
+def test_only_this_servers_version_of_an_asset_is_cached_long(client):
+    """In a rolling deploy a new page may ask a server still on the old release for `?v=<new>`:
+    that server's file must not be cached for a year under the new URL."""
+    html = client.get("/login").text
+    css = re.search(r'href="(/static/css/app\.css)\?v=([0-9a-f]{12})"', html)
+    other = "0" * 12 if css.group(2) != "0" * 12 else "1" * 12
+    for url in (f"{css.group(1)}?v={other}", css.group(1)):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers.get_list("cache-control") == ["no-cache"], url
+
+
 def test_htmx_is_configured_without_history_cache_or_eval(client):
     html = client.get("/login").text
     config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", html).group(1))
