@@ -296,3 +296,111 @@ def test_erasing_a_client_with_open_referrals_leaves_no_follow_up(server, token,
     assert server.database.execute("SELECT count(*) FROM follow_up WHERE client_id = :c", c=client_id) == [
         (0,)
     ]
+
+
+BASELINE_WELLBEING = {
+    **LONELY,  # UCLA-3: 3 + 3 + 3 = 9
+    "wellbeing-consent": "yes",
+    "ons4-life-satisfaction": "4",
+    "ons4-worthwhile": "5",
+    "ons4-happy": "3",
+    "ons4-anxious": "8",
+}
+
+
+def test_the_recorded_event_carries_the_paired_change_and_no_person(server, token):
+    """FollowUpRecorded, as the reports will count it: handled in-process by a subscriber of the
+    real event, against the server's database."""
+    service_id = offer_of(server, PRO_SENECTUTE, "loneliness")
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.url, timeout=10, headers=headers) as api:
+        client = api.post(
+            "/api/v1/clients",
+            json={"display_name": "F. K.", "birth_year": 1940, "municipality": 902, "language": "de"},
+        ).json()
+        instrument = api.get("/api/v1/instruments/social-situation-short").json()
+        screening = api.post(
+            "/api/v1/screenings",
+            json={
+                "client_id": client["id"],
+                "instrument_id": instrument["id"],
+                "instrument_version": instrument["version"],
+                "answers": BASELINE_WELLBEING,
+            },
+        )
+        assert screening.status_code == 201, screening.text
+        sent = api.post(
+            "/api/v1/referrals",
+            json={
+                "screening_id": screening.json()["id"],
+                "offers": [{"service_id": service_id, "need_domain": "loneliness"}],
+                "consent": {"confirmed": True, "scope": ["contact"]},
+                "accept_warnings": True,
+            },
+        )
+        assert sent.status_code == 201, sent.text
+    _coordinator_acts(server, sent.json()["referrals"][0]["id"], "close", outcome="help_started")
+    follow_up_id = _follow_ups(server, client["id"])[0][0]
+
+    from backend.accounts.roles import Role
+    from backend.accounts.service import CurrentUser
+    from backend.capabilities import wire
+    from backend.db.engine import make_engine, session_scope
+    from backend.events import subscribe
+    from backend.followup import service
+    from backend.followup.events import FollowUpRecorded
+
+    wire()
+    seen: list[FollowUpRecorded] = []
+    subscribe(FollowUpRecorded, lambda session, event: seen.append(event))
+    user_id, org_id = server.database.execute(
+        "SELECT id, organisation_id FROM user_account WHERE username = 'pflege'"
+    )[0]
+    user = CurrentUser(user_id, "pflege", "Petra Pflege", Role.NURSE, org_id, NURSE_ORG, "de", True)
+    engine = make_engine(server.database.url)
+    try:
+        with session_scope(engine) as session:
+            follow_up = service.open_follow_up(session, user, follow_up_id)
+            service.record_answers(
+                session,
+                user,
+                follow_up,
+                {
+                    "need-change:loneliness": "better",
+                    "offer-use:loneliness": "using",
+                    "what-helped:loneliness": "Frau Meier vom Besuchsdienst",
+                    "wellbeing-consent": "yes",
+                    "ons4-life-satisfaction": "7",
+                    "ons4-worthwhile": "declined",
+                    "ons4-happy": "6",
+                    "ons4-anxious": "2",
+                    "ucla-companionship": "some-of-the-time",
+                    "ucla-left-out": "hardly-ever",
+                    "ucla-isolated": "hardly-ever",
+                    "new-needs": False,
+                },
+            )
+    finally:
+        engine.dispose()
+    (event,) = [e for e in seen if e.organisation_id == org_id and e.needs[0].change == "better"][-1:]
+    assert event.wellbeing_change == {
+        "ons4-life-satisfaction": 3,
+        "ons4-worthwhile": None,  # declined at the follow-up: no pair
+        "ons4-happy": 3,
+        "ons4-anxious": -6,
+        "ucla3": -5,
+    }
+    (need,) = event.needs
+    assert (need.need_domain, need.change, need.offer_use, need.helped) == (
+        "loneliness",
+        "better",
+        "using",
+        True,
+    )
+    assert need.offer_types and all(need.offer_types)
+    assert (event.reason, event.referrals, event.new_needs) == ("after-help", 1, False)
+    assert event.district and event.life_phase  # Langnau's district, the client's life phase now
+    flat = repr(event)
+    for personal in ("F. K.", client["id"], follow_up_id, "Meier", "1940"):
+        assert personal not in flat
+    assert _follow_ups(server, client["id"])[0][4] == "done"

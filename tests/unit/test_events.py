@@ -46,7 +46,13 @@ def test_wire_is_idempotent_and_subscribes_tallies_before_notifications():
     for subscriptions in SUBSCRIBERS:
         for event_type, handler in subscriptions:
             assert events.subscribers(event_type).count(handler) == 1
-    for event_type in (ReferralSent, ReferralStatusChanged):
+    for event_type, more in ((ReferralSent, []), (ReferralStatusChanged, ["backend.followup.service"])):
         modules = [h.__module__ for h in events.subscribers(event_type)]
-        # tallies, then the push outbox, then the FHIR subscriptions' outbox
-        assert modules == ["backend.reports.tally", "backend.push.notify", "backend.fhir.subscriptions"]
+        # tallies, then the push outbox, then the FHIR subscriptions' outbox (then, for a status
+        # change, the follow-up that falls due when a screening's last referral closed)
+        assert modules == [
+            "backend.reports.tally",
+            "backend.push.notify",
+            "backend.fhir.subscriptions",
+            *more,
+        ]
