@@ -7,11 +7,12 @@ changes and the old cache is removed on activate.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STATIC_DIR = ROOT / "frontend" / "static"
@@ -75,12 +76,6 @@ class Assets:
         return [self.url(name) for name in SHELL]
 
 
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Message, Receive, Send], Awaitable[None]]
-
-
 def cache_own_versions_only(assets: Assets) -> Callable[[ASGIApp], ASGIApp]:
     """Static-files middleware: the year-long cache only for `?v=<hash>` of the file this
     server holds. During a rolling deploy a page of the new release may ask a server still on
@@ -88,7 +83,7 @@ def cache_own_versions_only(assets: Assets) -> Callable[[ASGIApp], ASGIApp]:
     Any other version (or none) goes out `no-cache`: used now, revalidated next time."""
 
     def middleware(app: ASGIApp) -> ASGIApp:
-        async def wrapped(scope: Message, receive: Receive, send: Send) -> None:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
             name = str(scope.get("path", "")).removeprefix(STATIC_PREFIX + "/")
             asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])[0]
             if asked and assets.hashes.get(name) == asked:
