@@ -348,6 +348,22 @@ def create_organisation(name: str, org_type: str, district: str | None, language
         click.echo(f"created organisation {org.id}: {org.name}")
 
 
+@organisations.command("follow-up-weeks")
+@click.argument("organisation")
+@click.argument("weeks", type=click.IntRange(1, 52))
+@_fail_on_domain_error
+def follow_up_weeks(organisation: str, weeks: int) -> None:
+    """Set how many weeks after a screening's last referral closed its follow-up falls due
+    (default 8; issue 19). ORGANISATION is a name or an id."""
+    from backend.accounts import service
+    from backend.db.engine import session_scope
+
+    with session_scope(_engine()) as session:
+        org = service.find_organisation(session, organisation)
+        org.follow_up_weeks = weeks
+        click.echo(f"{org.name}: follow-ups due {weeks} weeks after the last referral closed")
+
+
 @main.group()
 def tokens() -> None:
     """Personal API tokens (Authorization: Bearer …)."""

@@ -92,11 +92,14 @@ def test_help_started_makes_the_follow_up_due_in_eight_weeks(server, token):
 
 
 def test_the_organisations_weeks_are_respected(server, token):
-    server.database.execute("UPDATE organisation SET follow_up_weeks = 4 WHERE name = :n", n=NURSE_ORG)
+    refused = cli("organisations", "follow-up-weeks", NURSE_ORG, "0", env=server.env, check=False)
+    assert refused.returncode != 0 and "0 is not in the range 1<=x<=52" in refused.stderr
+    said = cli("organisations", "follow-up-weeks", NURSE_ORG, "4", env=server.env).stdout
+    assert "4 weeks" in said
     try:
         client_id, _ = _helped(server, token, "F. B.")
     finally:
-        server.database.execute("UPDATE organisation SET follow_up_weeks = 8 WHERE name = :n", n=NURSE_ORG)
+        cli("organisations", "follow-up-weeks", NURSE_ORG, "8", env=server.env)
     assert _as_date(_follow_ups(server, client_id)[0][3]) == bern_today() + timedelta(weeks=4)
 
 

@@ -74,3 +74,17 @@ def test_open_statuses_are_the_state_machines():
 )
 def test_overdue_days(due_on, days):
     assert due.overdue_days(due_on, CLOSED_ON) == days
+
+
+def test_the_wellbeing_change_pairs_only_what_both_sides_have():
+    from backend.followup.service import wellbeing_change
+
+    baseline = {"ons4-happy": 3, "ons4-anxious": 8, "ons4-worthwhile": None, "ucla3": 9}
+    now = {"ons4-happy": 6, "ons4-anxious": 2, "ons4-worthwhile": 7, "ons4-life-satisfaction": 5, "ucla3": 9}
+    assert wellbeing_change(baseline, now) == {
+        "ons4-happy": 3,
+        "ons4-anxious": -6,
+        "ons4-worthwhile": None,  # declined at the baseline
+        "ons4-life-satisfaction": None,  # not asked at the baseline
+        "ucla3": 0,
+    }
