@@ -30,11 +30,12 @@ def free_port() -> int:
 
 
 def cli(
-    *args: str, env: dict[str, str], input: str | None = None, check: bool = True
+    *args: str, env: dict[str, str], input: str | None = None, check: bool = True, cwd: Path = ROOT
 ) -> subprocess.CompletedProcess[str]:
+    """`python -m backend …` of this tree, or of another release's tree given as cwd."""
     result = subprocess.run(
         [PYTHON, "-m", "backend", *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         input=input,
         capture_output=True,
@@ -152,10 +153,15 @@ class DatabaseFactory:
 
 
 class LiveServer:
-    """`python -m backend serve` on a free port, as `make run` starts it."""
+    """`python -m backend serve` on a free port, as `make run` starts it. `cwd` runs another
+    release's code (an extracted tree) with the same Python. After `stop()` (or after the process
+    ended by itself) `start()` starts it again on the same port."""
 
-    def __init__(self, database: Database, var_dir: Path, port: int | None = None, **env: str) -> None:
+    def __init__(
+        self, database: Database, var_dir: Path, port: int | None = None, *, cwd: Path = ROOT, **env: str
+    ) -> None:
         self.database = database
+        self.cwd = cwd
         self.var_dir = var_dir
         self.port = port or free_port()
         self.env = base_env(var_dir, database.url, **env)
@@ -171,7 +177,7 @@ class LiveServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [PYTHON, "-m", "backend", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
