@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.api.test_arranged_referrals import _relief
+from tests.api.test_concurrency import _together
 from tests.api.test_referrals import CARER, LONELY, Nurse
 from tests.support import api_referral, cli, csrf_from, login, offer_of
 
@@ -407,3 +408,46 @@ def test_the_recorded_event_carries_the_paired_change_and_no_person(server, toke
     for personal in ("F. K.", client["id"], follow_up_id, "Meier", "1940"):
         assert personal not in flat
     assert _follow_ups(server, client["id"])[0][4] == "done"
+
+
+def _arranged_offer(server, need: str, not_id: str = "") -> str:
+    """An accepting offer for `need` of an organisation not on Passerelle (the nurse arranges it)."""
+    return server.database.execute(
+        "SELECT s.id FROM directory_service s JOIN directory_organization o ON o.id = s.organization_id "
+        "JOIN directory_service_tag t ON t.service_id = s.id WHERE o.organisation_id IS NULL "
+        "AND t.kind = 'need_domain' AND t.value = :n AND s.capacity_status = 'accepting' AND s.id != :x "
+        "AND s.status = 'active' ORDER BY s.id LIMIT 1",
+        n=need,
+        x=not_id,
+    )[0][0]
+
+
+def test_the_last_two_referrals_closing_at_once_make_one_follow_up(server, nurse):
+    """Each closing reads the other referral; without the screening's row lock, on PostgreSQL
+    each saw the other still open and no follow-up was made at all."""
+    client_id = nurse.client(name="F. L.")
+    screening_id = nurse.screening(client_id, {**LONELY, **CARER})
+    offers = [f"caring_relatives:{_relief(server)}", f"loneliness:{_arranged_offer(server, 'loneliness')}"]
+    sent = nurse.send(screening_id, offers, accept_warnings="yes")
+    assert sent.status_code == 303, sent.text[:800]
+    ids = [r[0] for r in server.database.execute("SELECT id FROM referral WHERE client_id = :c", c=client_id)]
+    assert len(ids) == 2
+    sessions = []
+    for _ in ids:
+        http = httpx.Client(base_url=server.url, timeout=30)
+        login(http, "pflege")
+        sessions.append((http, csrf_from(http.get("/").text)))
+    try:
+
+        def close(i: int) -> int:
+            http, csrf = sessions[i]
+            data = {"csrf_token": csrf, "outcome": "help_started", "note": ""}
+            return http.post(f"/referrals/{ids[i]}/outcome", data=data).status_code
+
+        assert _together(2, close) == [303, 303]
+    finally:
+        for http, _ in sessions:
+            http.close()
+    rows = _follow_ups(server, client_id)
+    assert len(rows) == 1
+    assert rows[0][1] == "after-help" and sorted(_as_json(rows[0][2])) == ["caring_relatives", "loneliness"]
