@@ -27,6 +27,14 @@ def fits_the_screen(page: Page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def answer(page: Page, choice) -> None:
+    """Check one radio and wait for the draft save that re-renders the questions (htmx), so the
+    next answer is given on the new form, not on one about to be replaced."""
+    with page.expect_response(lambda r: r.url.endswith("/answers") and r.request.method == "POST"):
+        choice.check()
+    expect(choice).to_be_checked()
+
+
 def test_nurse_asks_the_wellbeing_questions_in_french_one_declined(e2e_server, page: Page):
     page.set_viewport_size({"width": 360, "height": 800})
     log_in(page, e2e_server.url, "soins")
@@ -41,7 +49,7 @@ def test_nurse_asks_the_wellbeing_questions_in_french_one_declined(e2e_server, p
     expect(page.locator("#q-ons4-happy")).to_have_count(0)
     consent = page.locator("#q-wellbeing-consent")
     expect(consent.locator("legend")).to_contain_text("quatre courtes questions")
-    consent.get_by_label("Oui, la personne est d’accord").check()
+    answer(page, consent.get_by_label("Oui, la personne est d’accord"))
     scales = page.locator("fieldset.scale")
     expect(scales).to_have_count(4)
 
@@ -60,14 +68,14 @@ def test_nurse_asks_the_wellbeing_questions_in_french_one_declined(e2e_server, p
     assert fits_the_screen(page)
     assert serious_violations(page) == []
 
-    page.locator("#q-ons4-life-satisfaction").get_by_label("7", exact=True).check()
-    happy.get_by_label("Ne souhaite pas répondre").check()
-    page.locator("#q-ons4-anxious").get_by_label("0 = pas du tout").check()
+    answer(page, page.locator("#q-ons4-life-satisfaction").get_by_label("7", exact=True))
+    answer(page, happy.get_by_label("Ne souhaite pas répondre"))
+    answer(page, page.locator("#q-ons4-anxious").get_by_label("0 = pas du tout"))
     # The keyboard moves along the row like any radio group: 4, then the right arrow → 5.
-    page.locator("#q-ons4-worthwhile").get_by_label("4", exact=True).check()
-    expect(page.locator("#q-ons4-worthwhile").get_by_label("4", exact=True)).to_be_checked()
+    answer(page, page.locator("#q-ons4-worthwhile").get_by_label("4", exact=True))
     page.locator("#q-ons4-worthwhile").get_by_label("4", exact=True).focus()
-    page.keyboard.press("ArrowRight")
+    with page.expect_response(lambda r: r.url.endswith("/answers")):
+        page.keyboard.press("ArrowRight")
     expect(page.locator("#q-ons4-worthwhile").get_by_label("5", exact=True)).to_be_checked()
     expect(page.locator("#q-ons4-anxious").get_by_label("0 = pas du tout")).to_be_checked()
 
