@@ -74,6 +74,15 @@ class ReferralData(msgspec.Struct):
     accept_warnings: bool = False
 
 
+class FollowUpData(msgspec.Struct):
+    """A due follow-up the device took along: its `answers` (keys as the follow-up form names
+    them, a repeated question as "<linkId>:<need>") or, instead, a `skip_reason`."""
+
+    follow_up_id: Id
+    answers: dict[Line, Answer] = {}
+    skip_reason: Line | None = None
+
+
 class ClientRecord(msgspec.Struct, tag="client", tag_field="type"):
     id: Id  # a UUID made on the device
     data: ClientData
@@ -92,7 +101,13 @@ class ReferralRecord(msgspec.Struct, tag="referral", tag_field="type"):
     created_at: Line | None = None
 
 
-SyncRecordIn = ClientRecord | ScreeningRecord | ReferralRecord
+class FollowUpRecord(msgspec.Struct, tag="follow_up", tag_field="type"):
+    id: Id
+    data: FollowUpData
+    created_at: Line | None = None  # when the nurse recorded it on the device
+
+
+SyncRecordIn = ClientRecord | ScreeningRecord | ReferralRecord | FollowUpRecord
 
 
 class SyncBatch(msgspec.Struct):
@@ -119,7 +134,7 @@ class Checked:
     id: str
     type: str
     data: dict[str, Any]
-    typed: ClientData | ScreeningData | ReferralData
+    typed: ClientData | ScreeningData | ReferralData | FollowUpData
     created_at: str | None
 
 
@@ -146,6 +161,7 @@ def check(raw: Any) -> Checked:
         ClientRecord: "client",
         ScreeningRecord: "screening",
         ReferralRecord: "referral",
+        FollowUpRecord: "follow_up",
     }
     kind = kinds[type(record)]
     return Checked(record_id, kind, raw["data"], record.data, record.created_at)

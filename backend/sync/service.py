@@ -28,19 +28,29 @@ from backend.db import deferred
 from backend.db.engine import is_unavailable, session_scope
 from backend.db.rows import insert_rows
 from backend.errors import DomainError, InvalidInput, message_of
+from backend.followup import service as followup
 from backend.i18n import N_, translate
 from backend.referrals.service import ConsentIn, OfferChoice, ReferralsIn, send_referrals
 from backend.screening.service import ScreeningIn, create_screening
 from backend.sync.models import SyncRecord
-from backend.sync.schema import Checked, ClientData, ReferralData, ScreeningData, answer_id, check
+from backend.sync.schema import (
+    Checked,
+    ClientData,
+    FollowUpData,
+    ReferralData,
+    ScreeningData,
+    answer_id,
+    check,
+)
 from backend.system import metrics
 
 log = logging.getLogger("passerelle.sync")
 
-ORDER = {"client": 0, "screening": 1, "referral": 2}
+ORDER = {"client": 0, "screening": 1, "referral": 2, "follow_up": 3}
 COMMIT_EVERY = 50  # records per transaction: few commits, and no write lock held for long
 CHANGED = N_("This record was received before with different content. It was not changed.")
 NOT_ACCEPTED = N_("The server could not accept this record.")
+ANSWERS_OR_SKIP = N_("A follow-up is either answered or skipped, not both.")
 
 
 @dataclass
@@ -77,6 +87,14 @@ def _apply(session: Session, user: CurrentUser, record: Checked, locale: str) ->
             locale,
             date.today(),
         )
+    elif isinstance(data, FollowUpData):  # unknown, another organisation's or no longer due: rejected
+        follow_up = followup.own_follow_up(session, user, data.follow_up_id)
+        if data.skip_reason is not None and data.answers:
+            raise InvalidInput(ANSWERS_OR_SKIP, fields={"skip_reason": ANSWERS_OR_SKIP})
+        if data.skip_reason is not None:
+            followup.skip(session, user, follow_up, data.skip_reason)
+        else:
+            followup.record_answers(session, user, follow_up, dict(data.answers))
 
 
 Seen = tuple[str, int | None]  # a received record's digest and organisation

@@ -1,0 +1,149 @@
+"""POST /api/v1/sync with `follow_up` records (issue 19): a follow-up recorded or skipped on a
+tablet without network, applied once with the online path's checks; a bad one is rejected with
+its reason while the rest of the batch goes through. Both databases."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+
+from tests.api.test_followups import _follow_ups, _helped, _make_due_now
+from tests.api.test_sync import nurse, visit
+from tests.support import cli
+
+ANSWERS = {
+    "need-change:loneliness": "better",
+    "offer-use:loneliness": "using",
+    "what-helped:loneliness": "Der Besuchsdienst",
+    "wellbeing-consent": "yes",
+    "ons4-life-satisfaction": "7",
+    "ons4-worthwhile": "6",
+    "ons4-happy": "6",
+    "ons4-anxious": "2",
+    "new-needs": False,
+}
+
+
+@pytest.fixture(scope="module")
+def token(server) -> str:
+    return cli("tokens", "create", "--user", "pflege", "--name", "sync-fu", env=server.env).stdout.strip()
+
+
+def record(follow_up_id: str, answers: dict | None = None, skip: str | None = None) -> dict:
+    data: dict = {"follow_up_id": follow_up_id}
+    if answers is not None:
+        data["answers"] = answers
+    if skip is not None:
+        data["skip_reason"] = skip
+    return {"id": str(uuid.uuid4()), "type": "follow_up", "created_at": "2026-11-30T10:00:00Z", "data": data}
+
+
+def send(server, token: str, records: list[dict]) -> list[dict]:
+    with nurse(server, token) as http:
+        response = http.post("/api/v1/sync", json={"records": records})
+    assert response.status_code == 200, response.text[:600]
+    return response.json()["results"]
+
+
+def _due(server, token: str, name: str) -> tuple[str, str]:
+    client_id, follow_up_id = _helped(server, token, name)
+    _make_due_now(server, follow_up_id)
+    return client_id, follow_up_id
+
+
+def _json(value):
+    return value if isinstance(value, (dict, list)) else json.loads(value)
+
+
+def test_recorded_once_and_a_resend_is_a_duplicate(server, token):
+    client_id, follow_up_id = _due(server, token, "SF. A.")
+    one = record(follow_up_id, ANSWERS)
+    assert send(server, token, [one]) == [
+        {"id": one["id"], "status": "accepted", "error": None, "errors": {}}
+    ]
+    (_, _, _, _, status, _, skip_reason, answers) = _follow_ups(server, client_id)[0]
+    assert (status, skip_reason) == ("done", None)
+    answers = _json(answers)
+    assert answers["need-change:loneliness"] == "better" and answers["ons4-happy"] == "6"
+    recorded = server.database.execute(
+        "SELECT recorded_by, instrument_version FROM follow_up WHERE id = :f", f=follow_up_id
+    )[0]
+    assert recorded[0] is not None and recorded[1]
+    updates = "SELECT count(*) FROM audit_event WHERE subject_type = 'follow_up' AND subject_id = :f AND action = 'update'"
+    assert server.database.execute(updates, f=follow_up_id)[0][0] == 1
+    stored = server.database.execute(
+        "SELECT type, device_created_at FROM sync_record WHERE id = :i", i=one["id"]
+    )
+    assert len(stored) == 1 and stored[0][0] == "follow_up" and stored[0][1] is not None
+
+    assert send(server, token, [one])[0]["status"] == "duplicate"
+    assert server.database.execute(updates, f=follow_up_id)[0][0] == 1  # applied once
+    with nurse(server, token) as http:
+        due = {f["id"] for f in http.get("/api/v1/follow-ups", params={"due": "1"}).json()}
+    assert follow_up_id not in due
+
+    # A second record for the follow-up now done: rejected with the reason.
+    later = send(server, token, [record(follow_up_id, ANSWERS)])[0]
+    assert later["status"] == "rejected"
+    assert "bereits erfasst oder ausgelassen" in later["error"]
+
+
+def test_skipped_with_a_reason(server, token):
+    client_id, follow_up_id = _due(server, token, "SF. B.")
+    bogus, good = record(follow_up_id, skip="bored"), record(follow_up_id, skip="moved")
+    results = send(server, token, [bogus])
+    assert results[0]["status"] == "rejected"
+    assert results[0]["error"] == "Wählen Sie, warum nicht nachgefragt wird."
+    assert _follow_ups(server, client_id)[0][4] == "due"
+    assert send(server, token, [good])[0]["status"] == "accepted"
+    row = _follow_ups(server, client_id)[0]
+    assert (row[4], row[6]) == ("skipped", "moved")
+
+
+def test_invalid_answers_are_rejected_and_the_rest_of_the_batch_goes_through(server, token):
+    client_id, follow_up_id = _due(server, token, "SF. C.")
+    wrong = record(follow_up_id, {**ANSWERS, "need-change:loneliness": "bogus"})
+    both = record(follow_up_id, ANSWERS, skip="moved")
+    shape = {"id": str(uuid.uuid4()), "type": "follow_up", "data": {"answers": {}}}
+    records = [wrong, both, shape, *visit(server, "SF. Visit")]
+    results = send(server, token, records)  # in the nurse's language
+    assert [r["status"] for r in results] == [
+        "rejected",
+        "rejected",
+        "rejected",
+        "accepted",
+        "accepted",
+        "accepted",
+    ]
+    assert results[0]["error"] == "Einige Antworten passen nicht zu ihrer Frage. Bitte prüfen Sie sie."
+    assert "need-change:loneliness" in results[0]["errors"]
+    assert results[1]["errors"] == {
+        "skip_reason": "Eine Nachfrage wird entweder erfasst oder ausgelassen, nicht beides."
+    }
+    assert "follow_up_id" in results[2]["errors"]
+    assert _follow_ups(server, client_id)[0][4] == "due"
+    fixed = record(follow_up_id, ANSWERS)
+    assert send(server, token, [fixed])[0]["status"] == "accepted"
+
+
+def test_unknown_or_another_organisations_follow_up_is_rejected(server, token):
+    client_id, follow_up_id = _due(server, token, "SF. D.")
+    other = cli(
+        "tokens", "create", "--user", "spital", "--name", "sync-fu-other", env=server.env
+    ).stdout.strip()
+    theirs = send(server, other, [record(follow_up_id, ANSWERS)])[0]
+    assert theirs["status"] == "rejected"
+    assert theirs["error"] == "Diese Nachfrage gibt es in Ihrer Organisation nicht."
+    assert _follow_ups(server, client_id)[0][4] == "due"
+    unknown = send(server, token, [record(str(uuid.uuid4()), ANSWERS)])[0]
+    assert unknown["status"] == "rejected" and unknown["error"] == theirs["error"]
+
+
+def test_the_openapi_document_shows_the_record_type(server):
+    schema = httpx.get(f"{server.url}/schema/openapi.json").json()
+    text = json.dumps(schema)
+    assert "FollowUpRecord" in text and "FollowUpData" in text
+    assert '"follow_up"' in text
