@@ -52,3 +52,4 @@ class FollowUpSkipped:
     district: str
     life_phase: str
     referrals: int
+    needs: tuple[str, ...] = ()  # the referred need domains (the reports' follow-up rate per need)

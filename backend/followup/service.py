@@ -303,7 +303,14 @@ def skip(session: Session, user: CurrentUser, follow_up: FollowUp, reason: str |
     events.record(
         session,
         FollowUpSkipped(
-            follow_up.organisation_id, now, follow_up.reason, reason, district, life_phase, closed
+            follow_up.organisation_id,
+            now,
+            follow_up.reason,
+            reason,
+            district,
+            life_phase,
+            closed,
+            tuple(follow_up.needs),
         ),
     )
     return follow_up

@@ -68,6 +68,7 @@ KEY_LABELS = {
     "service_type": N_("Offer type"),
     "stage": N_("Status"),
     "detail": N_("Outcome or reason"),
+    "score": N_("Wellbeing measure"),
 }
 
 

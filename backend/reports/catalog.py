@@ -26,6 +26,7 @@ from backend.reports.builders import (
     unmet_needs,
     waits_by,
 )
+from backend.reports.outcomes import OUTCOME_FILTERS, WELLBEING_FILTERS, need_resolution, wellbeing_change
 from backend.reports.queries import Filters
 from backend.reports.tables import Table
 from backend.vocab import LIFE_PHASES, SPOKEN_LANGUAGES
@@ -42,6 +43,7 @@ class Report:
 
 
 SCREENINGS, REFERRALS, GAPS = N_("Screenings and needs"), N_("Referrals"), N_("Gaps")
+EFFECTS = N_("Effects")
 
 REPORTS: dict[str, Report] = {
     r.id: r
@@ -207,6 +209,28 @@ REPORTS: dict[str, Report] = {
             GAPS,
             COVERAGE_FILTERS,
             coverage,
+        ),
+        Report(
+            "need-resolution",
+            N_("Needs at the follow-up"),
+            N_(
+                "Whether referred needs got better, stayed the same or got worse, asked at the "
+                "follow-up, with the follow-up rate."
+            ),
+            EFFECTS,
+            OUTCOME_FILTERS,
+            need_resolution,
+        ),
+        Report(
+            "wellbeing-change",
+            N_("Change in wellbeing"),
+            N_(
+                "How the ONS4 wellbeing answers and the UCLA-3 loneliness score changed from the "
+                "screening to the follow-up, as a distribution."
+            ),
+            EFFECTS,
+            WELLBEING_FILTERS,
+            wellbeing_change,
         ),
     ]
 }

@@ -8,6 +8,7 @@ from typing import Any
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES
 from backend.i18n import N_, format_number, translate
 from backend.reports.builders import DETAILS, OUTCOME_STAGES, SOURCES
+from backend.reports.outcomes import SCORES, bin_label
 from backend.reports.suppression import is_hidden
 from backend.reports.tables import TOTAL, Column
 from backend.vocab import LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES, SPOKEN_LANGUAGES
@@ -21,6 +22,7 @@ CODES: dict[str, dict[str, str]] = {
     "source": SOURCES,
     "stage": {**OUTCOME_STAGES, "late": N_("Late")},
     "detail": DETAILS,
+    "score": SCORES,
 }
 
 
@@ -51,6 +53,8 @@ def heading(column: Column, locale: str) -> str:
 def cell_text(column: Column, value: Any, locale: str) -> str:
     if column.is_key:
         return key_text(column.kind, value, locale)
+    if column.kind == "change_median" and isinstance(value, int):
+        return translate(locale, bin_label(value))
     if is_hidden(value) or isinstance(value, str):
         return str(value)
     return format_number(value, locale)

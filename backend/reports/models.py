@@ -132,3 +132,55 @@ class ReferralWait(SQLModel, table=True):
     demo: bool = Field(default=False)
     shard: int = Field(default=0)  # see SHARDS
     count: int = Field(default=0)
+
+
+# Follow-ups (issue 19): what became of each referred need, and how wellbeing changed.
+OUTCOME_DIMENSIONS = ("month", "district", "life_phase", "need_domain", "service_type", "change")
+WELLBEING_DIMENSIONS = ("month", "district", "life_phase", "score", "change")
+SKIPPED = "skipped"  # the `change` of a need whose due follow-up was skipped (the follow-up rate)
+WELLBEING_BINS = (-3, -2, -1, 0, 1, 2, 3)  # -3: 3 or more worse on the scale; 3: 3 or more up
+
+
+class OutcomeTally(SQLModel, table=True):
+    """Referred needs at their follow-up, by the answer to "better / the same / worse / cannot
+    say" ("" when not answered), and needs whose due follow-up was skipped (`change` SKIPPED):
+    recorded ÷ (recorded + skipped) is the follow-up rate. A need referred to offers of several
+    types counts once, under the first of them (so totals stay counts of needs)."""
+
+    __tablename__ = "report_outcome_tally"
+    __table_args__ = (
+        UniqueConstraint(*OUTCOME_DIMENSIONS, "demo", "shard", name="uq_report_outcome_tally"),
+        Index("ix_report_outcome_tally_month", "month", "district"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)  # when the follow-up was recorded or skipped
+    district: str = Field(default="", max_length=10)
+    life_phase: str = Field(default="", max_length=20)
+    need_domain: str = Field(max_length=30)
+    service_type: str = Field(default="", max_length=30)  # "" when skipped or unknown
+    change: str = Field(default="", max_length=12)  # better | same | worse | cannot-say | "" | SKIPPED
+    demo: bool = Field(default=False)
+    shard: int = Field(default=0)  # see SHARDS
+    count: int = Field(default=0)
+
+
+class WellbeingTally(SQLModel, table=True):
+    """Paired changes (follow-up minus baseline) of each ONS4 item and of the UCLA-3 sum, in
+    WELLBEING_BINS: the pairing happened when the follow-up was stored; only the change counts."""
+
+    __tablename__ = "report_wellbeing_tally"
+    __table_args__ = (
+        UniqueConstraint(*WELLBEING_DIMENSIONS, "demo", "shard", name="uq_report_wellbeing_tally"),
+        Index("ix_report_wellbeing_tally_month", "month", "district"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)
+    district: str = Field(default="", max_length=10)
+    life_phase: str = Field(default="", max_length=20)
+    score: str = Field(max_length=30)  # an ONS4 linkId, or "ucla3"
+    change: int  # one of WELLBEING_BINS
+    demo: bool = Field(default=False)
+    shard: int = Field(default=0)  # see SHARDS
+    count: int = Field(default=0)

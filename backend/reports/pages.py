@@ -31,6 +31,8 @@ DISTRICT_REPORTS = (
     "referrals-by-offer-type",
     "unmet-needs",
 )
+# Its section "Effects" (issue 19): what the follow-ups found in the district.
+DISTRICT_EFFECTS = ("need-resolution", "wellbeing-change")
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -118,7 +120,7 @@ def district_report(request: Request, district: FromPath[str], reader: Unit) -> 
     params["district"] = district
     f = service.filters_from(params)
     parts = []
-    for index, report_id in enumerate(DISTRICT_REPORTS):
+    for index, report_id in enumerate(DISTRICT_REPORTS + DISTRICT_EFFECTS):
         found = REPORTS[report_id]
         table = service.run(reader, found, f)
         parts.append(
@@ -129,12 +131,15 @@ def district_report(request: Request, district: FromPath[str], reader: Unit) -> 
                 "chart": service.chart(found, table, locale, f"chart-{index}"),
             }
         )
+    effects = parts[len(DISTRICT_REPORTS) :]
+    parts = parts[: len(DISTRICT_REPORTS)]
     coverage = service.run(reader, REPORTS["coverage"], f)
     coverage.rows = [row for row in coverage.rows if row[0] == district]
     context = {
         "district": DISTRICTS[district],
         "filters": f,
         "parts": parts,
+        "effects": effects,
         "coverage": service.shown(coverage, locale),
     }
     return render(request, "reports/district.html", context, locale=locale)

@@ -21,13 +21,17 @@ from backend.directory.models import (
 from backend.geo.reference import MUNICIPALITIES
 from backend.reports.models import (
     ALL,
+    OUTCOME_DIMENSIONS,
     REFERRAL_DIMENSIONS,
     SCREENING_DIMENSIONS,
     WAIT_DIMENSIONS,
+    WELLBEING_DIMENSIONS,
+    OutcomeTally,
     ReferralTally,
     ReferralWait,
     ScreeningPlace,
     ScreeningTally,
+    WellbeingTally,
 )
 from backend.reports.periods import Period
 
@@ -50,6 +54,8 @@ S = table_of(ScreeningTally)
 P = table_of(ScreeningPlace)
 R = table_of(ReferralTally)
 W = table_of(ReferralWait)
+OT = table_of(OutcomeTally)
+B = table_of(WellbeingTally)
 
 
 def screenings(
@@ -105,6 +111,34 @@ def waits(session: Session, f: Filters, by: str) -> dict[tuple[str, str], dict[i
     for group, stage, days, count in session.execute(query):
         histograms[(group, stage)][int(days)] = int(count)
     return histograms
+
+
+def outcomes(session: Session, f: Filters, by: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
+    """Referred needs at their follow-up (and skipped ones), grouped by `by`."""
+    assert set(by) <= set(OUTCOME_DIMENSIONS)
+    where = [OT.c.month >= f.period.first, OT.c.month <= f.period.last]
+    for name, column in (
+        ("district", "district"),
+        ("life_phase", "life_phase"),
+        ("offer_type", "service_type"),
+    ):
+        if getattr(f, name):
+            where.append(OT.c[column] == getattr(f, name))
+    columns = [OT.c[name] for name in by]
+    query = select(*columns, func.sum(OT.c.count)).where(and_(*where)).group_by(*columns)
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
+
+
+def wellbeing(session: Session, f: Filters, by: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
+    """Paired wellbeing changes (bins), grouped by `by`."""
+    assert set(by) <= set(WELLBEING_DIMENSIONS)
+    where = [B.c.month >= f.period.first, B.c.month <= f.period.last]
+    for name in ("district", "life_phase"):
+        if getattr(f, name):
+            where.append(B.c[name] == getattr(f, name))
+    columns = [B.c[name] for name in by]
+    query = select(*columns, func.sum(B.c.count)).where(and_(*where)).group_by(*columns)
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
 
 
 def organisation_names(session: Session, ids: set[str]) -> dict[str, str]:

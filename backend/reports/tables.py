@@ -10,7 +10,7 @@ from backend.reports.suppression import Line, grid_lines, is_hidden, suppress
 
 TOTAL = "*"  # the key of a total (or subtotal) row
 NOT_AVAILABLE = "–"  # a figure that cannot be given (a ratio of a hidden count, no waits at all)
-VALUE_KINDS = frozenset({"count", "percent", "days_median", "days_p90", "offers"})
+VALUE_KINDS = frozenset({"count", "percent", "days_median", "days_p90", "offers", "change_median"})
 
 
 @dataclass(frozen=True)

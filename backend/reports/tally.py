@@ -17,10 +17,22 @@ from backend.db.rows import table_of
 from backend.db.types import month_of, utcnow
 from backend.directory.models import DirectoryService
 from backend.directory.search import SearchQuery, search
+from backend.followup.events import FollowUpRecorded, FollowUpSkipped
 from backend.geo.reference import MUNICIPALITIES
 from backend.referrals.events import ContactLogged, ReferralSent, ReferralStatusChanged
 from backend.referrals.models import Referral, ReferralEvent
-from backend.reports.models import ALL, SHARDS, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
+from backend.reports.models import (
+    ALL,
+    SHARDS,
+    SKIPPED,
+    WELLBEING_BINS,
+    OutcomeTally,
+    ReferralTally,
+    ReferralWait,
+    ScreeningPlace,
+    ScreeningTally,
+    WellbeingTally,
+)
 from backend.screening.events import ScreeningCompleted
 from backend.selfcheck.events import SelfCheckFinished
 from backend.vocab import life_phase_for_age
@@ -195,6 +207,38 @@ def first_contact(session: Session, referral: Referral, now: datetime, due_at: d
         )
 
 
+def change_bin(change: int) -> int:
+    """A paired change in WELLBEING_BINS: exact from -2 to +2, beyond that "3 or more"."""
+    return max(WELLBEING_BINS[0], min(WELLBEING_BINS[-1], change))
+
+
+def follow_up_recorded(session: Session, event: FollowUpRecorded) -> None:
+    """Each referred need by its answer, and each wellbeing score with a pair by its change."""
+    common = {"month": month_of(event.at), "district": event.district, "life_phase": event.life_phase}
+    outcomes = table_of(OutcomeTally)
+    for need in event.needs:
+        keys = {
+            **common,
+            "need_domain": need.need_domain,
+            "service_type": need.offer_types[0] if need.offer_types else "",
+            "change": need.change or "",
+            "demo": False,
+        }
+        add(session, outcomes, keys)
+    wellbeing = table_of(WellbeingTally)
+    for score, change in sorted(event.wellbeing_change.items()):
+        if change is not None:  # declined or missing on either side: no pair
+            add(session, wellbeing, {**common, "score": score, "change": change_bin(change), "demo": False})
+
+
+def follow_up_skipped(session: Session, event: FollowUpSkipped) -> None:
+    """The skipped follow-up's needs: the other part of the follow-up rate's base."""
+    common = {"month": month_of(event.at), "district": event.district, "life_phase": event.life_phase}
+    for need in dict.fromkeys(event.needs):
+        keys = {**common, "need_domain": need, "service_type": "", "change": SKIPPED, "demo": False}
+        add(session, table_of(OutcomeTally), keys)
+
+
 # The domain events this module counts (subscribed by backend/capabilities.py: wire()).
 
 
@@ -236,4 +280,6 @@ SUBSCRIPTIONS: list[tuple[type, Any]] = [
     (ReferralSent, on_referral_sent),
     (ReferralStatusChanged, on_status_changed),
     (ContactLogged, on_contact_logged),
+    (FollowUpRecorded, follow_up_recorded),
+    (FollowUpSkipped, follow_up_skipped),
 ]
