@@ -19,6 +19,7 @@ PATHS = {
     "pwa.offline": "/offline/{language}",
     "offline.visit": "/offline/{language}/visit",
     "offline.outbox": "/offline/{language}/outbox",
+    "offline.follow_up": "/offline/{language}/follow-up",
     "directory.api.snapshot": "/api/v1/directory/snapshot",
 }
 

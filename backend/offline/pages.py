@@ -16,8 +16,10 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from backend.accounts.access import public
+from backend.followup import due as follow_up_due
+from backend.followup import service as follow_ups
 from backend.geo.reference import MUNICIPALITIES
-from backend.i18n import LANGUAGES, translate
+from backend.i18n import LANGUAGES, N_, translate
 from backend.referrals.consent import DEFAULT_SCOPE, GIVEN_BY, METHODS, SCOPE_ITEMS
 from backend.screening.instruments import all_instruments, rules_for_browser, translated
 from backend.screening.service import NURSE_INSTRUMENT
@@ -39,6 +41,9 @@ QUESTION_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("safety",), ("safety-hurt", "safety-danger-now")),
     (("work",), ("age", "work")),
 )
+# A repeated follow-up question names its need, as on the online form (followup/pages.py).
+NEED_QUESTION = N_("%(need)s: %(question)s")
+
 # The question the year of birth answers: the page derives it and does not ask it (item 7).
 AGE_ITEM = "age"
 
@@ -117,4 +122,37 @@ async def offline_outbox(request: Request, language: FromPath[str]) -> Template:
     return render(request, "offline/outbox.html", context, locale=language, headers=ONE_DAY)
 
 
-ROUTES = [offline_visit, offline_outbox]
+def follow_up_context(language: str) -> dict[str, Any]:
+    """The follow-up instrument with its repeated questions for every need domain: the page's
+    script shows those of the follow-up chosen (its needs come with the client taken along)."""
+
+    def label(need: str, text: str) -> str:
+        return translate(language, NEED_QUESTION, need=translate(language, NEED_DOMAINS[need]), question=text)
+
+    needs = list(NEED_DOMAINS)
+    instrument = follow_ups.expand(translated(follow_ups.instrument(), language), needs, label)
+    return {
+        "user": None,
+        "csrf_token": "",
+        "demo": False,
+        "offline": True,
+        "instrument": instrument,
+        "skip_reasons": {
+            code: translate(language, text) for code, text in follow_up_due.SKIP_REASONS.items()
+        },
+        "follow_up_data": {
+            "instrument": rules_for_browser(instrument),
+            "needs": {code: translate(language, text) for code, text in NEED_DOMAINS.items()},
+        },
+    }
+
+
+@get("/offline/{language:str}/follow-up", name="offline.follow_up", opt=public(), include_in_schema=False)
+async def offline_follow_up(request: Request, language: FromPath[str]) -> Template:
+    """The follow-up without network; which one is in the address's fragment (never sent)."""
+    language = _language(language)
+    context = follow_up_context(language)
+    return render(request, "offline/follow_up.html", context, locale=language, headers=ONE_DAY)
+
+
+ROUTES = [offline_visit, offline_outbox, offline_follow_up]

@@ -36,6 +36,7 @@ SHELL = (
     "js/outbox.js",
     "js/visit.js",
     "js/outbox-page.js",
+    "js/follow-up.js",  # the follow-up without network (issue 19)
 )
 
 

@@ -24,7 +24,7 @@ def service_worker_source(assets: Assets) -> str:
         "pages": [
             path_for(f"offline.{page}", language=language)
             for language in LANGUAGES
-            for page in ("visit", "outbox")
+            for page in ("visit", "outbox", "follow_up")
         ],
         "outbox": assets.url("js/outbox.js"),
         "snapshot": path_for("directory.api.snapshot"),

@@ -198,6 +198,25 @@ function guardLogout() {
   dialog.querySelector("[data-cancel]").addEventListener("click", () => dialog.close());
 }
 
+// The client's follow-ups due within FOLLOW_UP_DAYS or overdue, for recording them offline:
+// their id, needs and due date only (issue 19).
+const FOLLOW_UP_DAYS = 14;
+
+async function dueFollowUps(clientId) {
+  const horizon = new Date(Date.now() + FOLLOW_UP_DAYS * 86400 * 1000).toISOString().slice(0, 10);
+  const found = new Map();
+  for (const due of ["1", "0"]) {
+    const response = await fetch(`/api/v1/follow-ups?due=${due}`, { headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(String(response.status));
+    for (const f of await response.json()) {
+      if (f.client_id === clientId && f.status === "due" && f.due_on <= horizon) {
+        found.set(f.id, { id: f.id, needs: f.needs, due_on: f.due_on });
+      }
+    }
+  }
+  return [...found.values()];
+}
+
 // "Take along for today": a client's minimal data, sealed in IndexedDB for 24 hours, so that
 // her screening can be done without network.
 function takeAlongButtons() {
@@ -221,6 +240,7 @@ function takeAlongButtons() {
           birth_year: client.birth_year,
           municipality: client.municipality,
           language: client.language,
+          follow_ups: await dueFollowUps(client.id),
         });
         note.textContent = note.dataset.done;
       } catch (error) {

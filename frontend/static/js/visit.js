@@ -93,6 +93,11 @@ async function listKnownClients() {
   for (const record of await Outbox.readable((r) => r.type === "client" && r.owner === owner)) {
     entries.push([`outbox:${record.id}`, { ...record.data, client_id: record.id, name: record.data.display_name }]);
   }
+  // A follow-up already in the outbox is not offered again.
+  const recorded = new Set(
+    (await Outbox.readable((r) => r.type === "follow_up" && r.owner === owner)).map((r) => r.data.follow_up_id),
+  );
+  const followUpLink = document.getElementById("follow-up-due");
   for (const [value, client] of entries) {
     known.set(value, client);
     const row = template.content.firstElementChild.cloneNode(true);
@@ -102,6 +107,13 @@ async function listKnownClients() {
     const label = row.querySelector("label");
     label.htmlFor = input.id;
     label.textContent = `${client.name}, ${client.birth_year}, ${municipalityName(client.municipality)}`;
+    for (const followUp of (client.follow_ups || []).filter((f) => !recorded.has(f.id))) {
+      const link = followUpLink.content.firstElementChild.cloneNode(true);
+      link.href = `${followUpLink.dataset.page}#${followUp.id}`;
+      const needs = followUp.needs.map((need) => data.needs[need] || need).join(", ");
+      link.textContent = `${followUpLink.dataset.text} (${needs})`;
+      row.append(" ", link);
+    }
     list.append(row);
   }
 }

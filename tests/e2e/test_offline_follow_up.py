@@ -1,0 +1,75 @@
+"""A follow-up recorded during a home visit without network (issue 19): the nurse takes the
+client with a due follow-up along, records it offline from the precached follow-up form, and it
+arrives on the server once the tablet is online again."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.api.test_followups import _follow_ups, _helped, _make_due_now
+from tests.e2e.helpers import log_in, serious_violations
+from tests.e2e.offline_helpers import outbox_rows, prepare_device, wait_until_sent
+from tests.support import cli
+
+
+def test_a_due_follow_up_is_recorded_offline_and_synced(make_server, page: Page):
+    server = make_server()
+    token = cli("tokens", "create", "--user", "pflege", "--name", "e2e-fu", env=server.env).stdout.strip()
+    client_id, follow_up_id = _helped(server, token, "N. F.")  # a referral closed with help started
+    _make_due_now(server, follow_up_id)
+
+    log_in(page, server.url, "pflege")
+    expect(page.get_by_text("Nachfrage fällig: N. F., seit 3 Tagen")).to_be_visible()
+    page.goto(f"{server.url}/clients/{client_id}")
+    page.get_by_role("button", name=re.compile("Für die heutigen Besuche mitnehmen")).click()
+    expect(page.locator("#take-along-note")).to_have_text(
+        "Für 24 Stunden verschlüsselt auf diesem Gerät gespeichert."
+    )
+    page.goto(f"{server.url}/offline/de/follow-up")  # precached with the other offline pages
+    prepare_device(page, server, logged_in=True)
+
+    page.context.set_offline(True)
+    page.goto(f"{server.url}/offline/de/visit")
+    link = page.get_by_role("link", name="Nachfrage fällig (Einsamkeit und soziale Isolation)")
+    expect(link).to_be_visible()
+    link.click()
+    form = page.locator("#follow-up")
+    expect(form).to_have_attribute("data-ready", "true")
+    expect(page.locator("#follow-up-client")).to_have_text("N. F. · Einsamkeit und soziale Isolation")
+    # The repeated questions of this follow-up's need only, each naming it.
+    expect(page.locator('[id="q-need-change:loneliness"] legend')).to_contain_text(
+        "Einsamkeit und soziale Isolation: "
+    )
+    expect(page.locator('[id="q-need-change:housing"]')).to_be_hidden()
+    page.locator('[id="i-need-change:loneliness-better"]').check()
+    page.locator('[id="i-offer-use:loneliness-using"]').check()
+    page.locator('[id="i-what-helped:loneliness"]').fill("Besuchsdienst")
+    expect(page.locator("#q-ons4-happy")).to_be_hidden()  # only with the client's agreement
+    page.locator("#i-wellbeing-consent-yes").check()
+    expect(page.locator("#q-ons4-happy")).to_be_visible()  # the scale items, drawn as online
+    for item, value in (("ons4-life-satisfaction", "7"), ("ons4-worthwhile", "6"), ("ons4-happy", "8")):
+        page.locator(f"#i-{item}-{value}").check()
+    page.locator("#i-new-needs-false").check()
+    page.locator("#follow-up button[type=submit]").click()
+    expect(page.locator("#follow-up-saved")).to_be_visible()
+    assert serious_violations(page) == []
+    assert [(r["type"], r["state"]) for r in outbox_rows(page)] == [("follow_up", "pending")]
+    assert _follow_ups(server, client_id)[0][4] == "due"
+    # Saved: the visit page no longer offers it.
+    page.goto(f"{server.url}/offline/de/visit")
+    expect(page.locator("#visit")).to_have_attribute("data-ready", "true")
+    expect(page.locator("a.follow-up-due")).to_have_count(0)
+
+    page.context.set_offline(False)  # the online event sends at once
+    wait_until_sent(page)
+    row = _follow_ups(server, client_id)[0]
+    assert row[4] == "done"
+    answers = row[7] if isinstance(row[7], dict) else json.loads(row[7])
+    assert answers["need-change:loneliness"] == "better" and answers["ons4-happy"] == "8"
+    assert answers["new-needs"] is False
+    page.goto(f"{server.url}/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_text("Nachfrage fällig: N. F.")).to_have_count(0)
