@@ -85,7 +85,7 @@ def need_resolution(session: Session, f: Filters) -> Table:
         "Referred needs, by the client's answer at the follow-up. Follow-up rate: needs followed up "
         "of those whose due follow-up was recorded or skipped (follow-ups still due are not counted); "
         "with an offer type chosen it is not available, as a skipped follow-up has none. "
-        "Better (%): better of all needs followed up."
+        "Better: the share of needs that got better among all needs followed up."
     )
     for key, row, skip in zip([*needs, TOTAL], cells, skipped, strict=True):
         followed, better = row[-1], row[0]
@@ -94,7 +94,8 @@ def need_resolution(session: Session, f: Filters) -> Table:
             due = followed + skip
         elif is_hidden(skip) or is_hidden(followed):
             due = HIDDEN
-        table.rows.append([key, *row, skip, ratio(followed, due), ratio(better, followed)])
+        rate = NOT_AVAILABLE if due == NOT_AVAILABLE else ratio(followed, due)
+        table.rows.append([key, *row, skip, rate, ratio(better, followed)])
     return table
 
 
