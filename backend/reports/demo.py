@@ -18,9 +18,18 @@ from backend.db.rows import insert_rows
 from backend.db.types import month_of
 from backend.directory.models import DirectoryService
 from backend.geo.reference import DISTRICTS, MUNICIPALITIES
-from backend.reports.models import ALL, ReferralTally, ReferralWait, ScreeningPlace, ScreeningTally
+from backend.reports.models import (
+    ALL,
+    SKIPPED,
+    OutcomeTally,
+    ReferralTally,
+    ReferralWait,
+    ScreeningPlace,
+    ScreeningTally,
+    WellbeingTally,
+)
 from backend.reports.periods import month_index, month_name
-from backend.reports.tally import day_bucket
+from backend.reports.tally import change_bin, day_bucket
 from backend.vocab import NEED_DOMAINS, SEVERITIES
 
 MONTHS = 12
@@ -151,6 +160,57 @@ def referral_rows(rng: random.Random, months: list[str], offers: list[tuple[str,
     )
 
 
+# Follow-ups (issue 19): the needs asked about again, the offer type they went to, and how often
+# they got better; the journey's figure: about 6 of 10 lonely people over 80 in Oberaargau.
+FOLLOWED_NEEDS = {
+    "loneliness": "visiting",
+    "everyday_activities": "practical_help",
+    "finances": "advice",
+    "caring_relatives": "carer_relief",
+    "administration": "advice",
+    "mobility": "practical_help",
+}
+FOLLOW_UPS_PER_PHASE = {"adults": 2, "older": 4, "very_old": 6}
+# Mean paired change per score (follow-up minus screening), spread ±1.5.
+MEAN_CHANGE = {
+    "ons4-life-satisfaction": 0.8,
+    "ons4-worthwhile": 0.5,
+    "ons4-happy": 0.7,
+    "ons4-anxious": -0.6,
+    "ucla3": -1.0,
+}
+
+
+def outcome_rows(rng: random.Random, months: list[str]) -> tuple[Rows, Rows]:
+    """(need outcome rows, wellbeing rows)."""
+    outcomes: dict[tuple[Any, ...], int] = defaultdict(int)
+    pairs: dict[tuple[Any, ...], int] = defaultdict(int)
+    for month in months:
+        for district in DISTRICTS:
+            for phase, typical in FOLLOW_UPS_PER_PHASE.items():
+                for need, offer_type in FOLLOWED_NEEDS.items():
+                    n = max(0, round(rng.gauss(typical, typical / 3)))
+                    better = 0.6 if (need, phase, district) == ("loneliness", "very_old", "OA") else 0.45
+                    for _ in range(n):
+                        if rng.random() < 0.15:
+                            outcomes[(month, district, phase, need, "", SKIPPED)] += 1
+                            continue
+                        change = rng.choices(
+                            ["better", "same", "worse", "cannot-say", ""],
+                            [better, 0.85 - better, 0.07, 0.07, 0.01],
+                        )[0]
+                        outcomes[(month, district, phase, need, offer_type, change)] += 1
+                for score, mean in MEAN_CHANGE.items():
+                    for _ in range(round(typical * 4 * 0.7)):  # ~4 needs per phase, 70 % agree
+                        pairs[(month, district, phase, score, change_bin(round(rng.gauss(mean, 1.5))))] += 1
+    outcome_names = ("month", "district", "life_phase", "need_domain", "service_type", "change")
+    pair_names = ("month", "district", "life_phase", "score", "change")
+    return (
+        [{**dict(zip(outcome_names, k, strict=True)), "demo": True, "count": n} for k, n in outcomes.items()],
+        [{**dict(zip(pair_names, k, strict=True)), "demo": True, "count": n} for k, n in pairs.items()],
+    )
+
+
 def _offers(session: Session) -> list[tuple[str, str]]:
     query = (
         select(col(DirectoryService.organization_id), col(DirectoryService.service_type))
@@ -177,4 +237,7 @@ def seed_reports(engine: Engine, now: datetime) -> bool:
             tallies, waits = referral_rows(rng, months, offers)
             insert_rows(session, ReferralTally, *tallies)
             insert_rows(session, ReferralWait, *waits)
+        outcomes, pairs = outcome_rows(random.Random(19), months)
+        insert_rows(session, OutcomeTally, *outcomes)
+        insert_rows(session, WellbeingTally, *pairs)
     return True
