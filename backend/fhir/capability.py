@@ -60,6 +60,7 @@ SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
         ("patient", f"{CORE}/clinical-patient", "reference"),
     ],
     "Consent": [_ID],
+    "Goal": [_ID, ("patient", f"{CORE}/clinical-patient", "reference")],
     "Questionnaire": [
         _ID,
         ("url", f"{CORE}/Questionnaire-url", "uri"),
@@ -96,6 +97,7 @@ SUPPORTED_PROFILES: dict[str, list[str]] = {
     "Task": [f"{IG}/StructureDefinition/SDOHCC-TaskForReferralManagement"],
     "ServiceRequest": [f"{IG}/StructureDefinition/SDOHCC-ServiceRequest"],
     "Procedure": [f"{IG}/StructureDefinition/SDOHCC-Procedure"],
+    "Goal": [f"{IG}/StructureDefinition/SDOHCC-Goal"],
     "Patient": ["http://fhir.ch/ig/ch-core/StructureDefinition/ch-core-patient"],
     "HealthcareService": [f"{IG}/StructureDefinition/SDOHCC-HealthcareServiceForReferralManagement"],
 }

@@ -28,6 +28,17 @@ CONSENT_SCOPE_SYSTEM = f"{CANONICAL}/CodeSystem/consent-scope"
 HANDLING_SYSTEM = f"{CANONICAL}/CodeSystem/referral-handling"
 ARRANGED_BY_REFERRER = "arranged-by-referrer"
 HANDLING = {ARRANGED_BY_REFERRER: N_("To be arranged by the referrer")}
+# The wellbeing measures of issue 19: neither the ONS personal well-being questions nor the UCLA-3
+# sum has a LOINC code, so they are coded here (fhir/followup.py's Observations).
+WELLBEING_SYSTEM = f"{CANONICAL}/CodeSystem/wellbeing"
+WELLBEING = {
+    "ons4-life-satisfaction": N_("Life satisfaction (ONS4, 0 to 10)"),
+    "ons4-worthwhile": N_("Things done in life worthwhile (ONS4, 0 to 10)"),
+    "ons4-happy": N_("Happiness yesterday (ONS4, 0 to 10)"),
+    "ons4-anxious": N_("Anxiety yesterday (ONS4, 0 to 10)"),
+    "ucla3": N_("Loneliness, UCLA-3 sum (3 to 9)"),
+}
+NEED_DOMAINS_LABELS = NEED_DOMAINS
 SDOHCC_CODES = "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
 
 # A contact attempt, as Task.businessStatus (task_update.py): whether the person was reached,
@@ -46,6 +57,7 @@ SYSTEMS: dict[str, tuple[str, dict[str, str]]] = {
     "organisation-type": (ORGANISATION_TYPE_SYSTEM, {str(k): v for k, v in ORG_TYPE_LABELS.items()}),
     "consent-scope": (CONSENT_SCOPE_SYSTEM, SCOPE_ITEMS),
     "referral-handling": (HANDLING_SYSTEM, HANDLING),
+    "wellbeing": (WELLBEING_SYSTEM, WELLBEING),
 }
 
 # Need domain → Gravity SDOH category (SDOHCC-ValueSetSDOHCategory), where one fits.

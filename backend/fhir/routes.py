@@ -6,6 +6,7 @@ from backend.fhir import (
     api,
     directory_api,
     export_api,
+    followup_api,
     inbound_api,
     screening_api,
     staff_api,
@@ -22,4 +23,5 @@ ROUTES = [
     *subscription_api.ROUTES,
     *inbound_api.ROUTES,
     *staff_api.ROUTES,
+    *followup_api.ROUTES,
 ]

@@ -14,8 +14,9 @@ from typing import Any
 from backend.fhir import codes
 from backend.fhir.task import instant
 from backend.fhir.version import version_of
-from backend.i18n import translate
+from backend.i18n import N_, translate
 from backend.screening.models import Screening
+from backend.vocab import NEED_DOMAINS
 
 QUESTIONNAIRE_PROFILE = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire"
 RESPONSE_PROFILE = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaireresponse"
@@ -49,6 +50,10 @@ ITEM_TYPES = {
     "text": "text",
 }
 RESPONSE_STATUS = {"draft": "in-progress", "completed": "completed"}
+# Items asked once per referred need (`"repeat": "need"`, the follow-up) sit in one repeated
+# group whose first item says which need.
+NEED_GROUP = "need"
+NEED_DOMAIN_ITEM = "need-domain"
 
 
 # --- ids and references ----------------------------------------------------------------------
@@ -192,8 +197,31 @@ def questionnaire(instrument: dict[str, Any]) -> dict[str, Any]:
     }
     if "description" in instrument:
         resource.update(texts("description", instrument["description"]))
-    resource["item"] = [questionnaire_item(item, items) for item in instrument["items"]]
+    resource["item"] = []
+    for item in instrument["items"]:
+        if item.get("repeat") != "need":
+            resource["item"].append(questionnaire_item(item, items))
+        elif not any(i["linkId"] == NEED_GROUP for i in resource["item"]):
+            resource["item"].append(need_group(instrument, items))
     return resource
+
+
+def need_group(instrument: dict[str, Any], items: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    repeated = [item for item in instrument["items"] if item.get("repeat") == "need"]
+    which = {
+        "linkId": NEED_DOMAIN_ITEM,
+        **texts("text", N_("Need")),
+        "type": "choice",
+        "required": True,
+        "answerOption": [{"valueCoding": codes.coding("need-domain", domain)} for domain in NEED_DOMAINS],
+    }
+    return {
+        "linkId": NEED_GROUP,
+        **texts("text", N_("Need")),
+        "type": "group",
+        "repeats": True,
+        "item": [which, *(questionnaire_item(item, items) for item in repeated)],
+    }
 
 
 # --- QuestionnaireResponse --------------------------------------------------------------------

@@ -13,12 +13,13 @@ from backend.accounts.access import allow
 from backend.accounts.roles import Role
 from backend.deps import Caller, Unit
 from backend.errors import NotFound
-from backend.fhir import bundle, search
+from backend.fhir import bundle, followup_search, search
 from backend.fhir import screening as mapping
 from backend.fhir import screening_search as finding
 from backend.fhir.api import base_url, resource_response
 from backend.fhir.version import etag
 from backend.screening.instruments import all_instruments
+from backend.screening.models import Screening
 
 EVERYONE = allow()  # instruments are public knowledge, like the directory
 PEOPLE = allow(Role.NURSE, Role.COORDINATOR, Role.ORG_STAFF)  # a non-nurse finds nothing (404)
@@ -84,6 +85,9 @@ async def search_questionnaires(request: Request[Any, Any, Any]) -> Response[Any
     sync_to_thread=True,
 )
 def read_response(id: FromPath[str], session: Unit, user: Caller) -> Response[Any]:
+    if session.get(Screening, id) is None:  # not a screening: perhaps a follow-up (issue 19)
+        resource, follow_up = followup_search.response(session, user, id)
+        return resource_response(resource, tag=etag(follow_up.updated_at))
     screening = finding.one_screening(session, user, id)
     resource = mapping.questionnaire_response(screening, finding.instrument_of(screening) or {})
     return resource_response(resource, tag=etag(screening.updated_at))
@@ -105,6 +109,10 @@ def search_responses(request: Request[Any, Any, Any], session: Unit, user: Calle
 
 @get("/fhir/Observation/{id:str}", name="fhir.observation.read", opt=PEOPLE, sync_to_thread=True)
 def read_observation(id: FromPath[str], session: Unit, user: Caller) -> Response[Any]:
+    owner = mapping.screening_of(id)
+    if owner is not None and session.get(Screening, owner) is None:  # perhaps a follow-up's
+        resource = followup_search.observation(session, user, id)
+        return resource_response(resource, tag=f'W/"{resource["meta"]["versionId"]}"')
     resource = finding.one_of(session, user, id, mapping.observations)
     return resource_response(resource, tag=f'W/"{resource["meta"]["versionId"]}"')
 
