@@ -22,7 +22,7 @@ from backend.errors import NotFound
 from backend.fhir import codes, search
 from backend.fhir import screening as mapping
 from backend.i18n import N_
-from backend.screening.instruments import all_instruments
+from backend.screening.instruments import all_instruments, serves
 from backend.screening.models import Screening
 
 NO_SUCH = N_("No such resource, or not one your organisation may see.")
@@ -51,7 +51,7 @@ def audit(session: Session, user: CurrentUser, screenings: list[Screening]) -> N
 
 def instrument_of(screening: Screening) -> dict[str, Any] | None:
     instrument = all_instruments().get(screening.instrument_id)
-    if instrument is None or instrument["version"] != screening.instrument_version:
+    if instrument is None or not serves(instrument, screening.instrument_version):
         return None  # an instrument version no longer shipped: its answers cannot be mapped
     return instrument
 

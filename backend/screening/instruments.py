@@ -43,6 +43,21 @@ def split_repeat_key(key: str) -> tuple[str, str | None]:
     return (link_id, domain) if separator else (key, None)
 
 
+def _version(text: str) -> tuple[int, ...] | None:
+    parts = str(text).split(".")
+    return tuple(int(p) for p in parts) if len(parts) == 3 and all(p.isdigit() for p in parts) else None
+
+
+def serves(instrument: dict[str, Any], version: str) -> bool:
+    """Whether the shipped instrument can read answers given to `version` of it. Only the newest
+    file ships; a minor version only adds optional items and keeps every code and rule (an
+    instrument's contract), so answers to an earlier minor of the same major still fit: drafts,
+    completed screenings and tablets still holding the earlier form keep working after an upgrade.
+    A new major version is a new questionnaire."""
+    shipped, given = _version(instrument["version"]), _version(version)
+    return shipped is not None and given is not None and given[0] == shipped[0] and given <= shipped
+
+
 def _conditions(condition: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for key in ("all", "any"):
         if key in condition:

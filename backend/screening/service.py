@@ -21,7 +21,7 @@ from backend.i18n import N_
 from backend.screening import rules
 from backend.screening.answers import answer_problems
 from backend.screening.events import ScreeningCompleted
-from backend.screening.instruments import all_instruments
+from backend.screening.instruments import all_instruments, serves
 from backend.screening.models import Screening
 
 NURSE_INSTRUMENT = "social-situation-short"
@@ -29,7 +29,7 @@ NURSE_INSTRUMENT = "social-situation-short"
 
 def instrument_of(screening: Screening) -> dict[str, Any]:
     instrument = all_instruments().get(screening.instrument_id)
-    if instrument is None or instrument["version"] != screening.instrument_version:
+    if instrument is None or not serves(instrument, screening.instrument_version):
         raise InvalidInput(N_("This screening uses an instrument version that no longer exists."))
     return instrument
 
@@ -74,7 +74,7 @@ def record_whole(
     instrument = all_instruments().get(instrument_id)
     if instrument is None:
         raise InvalidInput(N_("Unknown instrument."), field="instrument_id")
-    if instrument["version"] != instrument_version:
+    if not serves(instrument, instrument_version):
         raise InvalidInput(
             N_("Unknown version %(version)s of this instrument; the current one is %(current)s."),
             field="instrument_version",
@@ -89,6 +89,7 @@ def record_whole(
             fields={f"answers.{k}": v for k, v in problems.items()},
         )
     screening = start(session, user, client_id, instrument_id, screening_id)
+    screening.instrument_version = instrument_version  # the version the answers were given to
     screening.answers = answers
     if completed:
         complete(session, user, screening, strengths)
