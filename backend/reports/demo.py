@@ -22,6 +22,7 @@ from backend.reports.models import (
     ALL,
     SKIPPED,
     OutcomeTally,
+    OutcomeTypeTally,
     ReferralTally,
     ReferralWait,
     ScreeningPlace,
@@ -181,9 +182,10 @@ MEAN_CHANGE = {
 }
 
 
-def outcome_rows(rng: random.Random, months: list[str]) -> tuple[Rows, Rows]:
-    """(need outcome rows, wellbeing rows)."""
+def outcome_rows(rng: random.Random, months: list[str]) -> tuple[Rows, Rows, Rows]:
+    """(need outcome rows, the same by offer type, wellbeing rows)."""
     outcomes: dict[tuple[Any, ...], int] = defaultdict(int)
+    by_type: dict[tuple[Any, ...], int] = defaultdict(int)
     pairs: dict[tuple[Any, ...], int] = defaultdict(int)
     for month in months:
         for district in DISTRICTS:
@@ -193,20 +195,23 @@ def outcome_rows(rng: random.Random, months: list[str]) -> tuple[Rows, Rows]:
                     better = 0.6 if (need, phase, district) == ("loneliness", "very_old", "OA") else 0.45
                     for _ in range(n):
                         if rng.random() < 0.15:
-                            outcomes[(month, district, phase, need, "", SKIPPED)] += 1
+                            outcomes[(month, district, phase, need, SKIPPED)] += 1
                             continue
                         change = rng.choices(
                             ["better", "same", "worse", "cannot-say", ""],
                             [better, 0.85 - better, 0.07, 0.07, 0.01],
                         )[0]
-                        outcomes[(month, district, phase, need, offer_type, change)] += 1
+                        outcomes[(month, district, phase, need, change)] += 1
+                        by_type[(month, district, phase, need, offer_type, change)] += 1
                 for score, mean in MEAN_CHANGE.items():
                     for _ in range(round(typical * 4 * 0.7)):  # ~4 needs per phase, 70 % agree
                         pairs[(month, district, phase, score, change_bin(round(rng.gauss(mean, 1.5))))] += 1
-    outcome_names = ("month", "district", "life_phase", "need_domain", "service_type", "change")
+    outcome_names = ("month", "district", "life_phase", "need_domain", "change")
+    type_names = ("month", "district", "life_phase", "need_domain", "service_type", "change")
     pair_names = ("month", "district", "life_phase", "score", "change")
     return (
         [{**dict(zip(outcome_names, k, strict=True)), "demo": True, "count": n} for k, n in outcomes.items()],
+        [{**dict(zip(type_names, k, strict=True)), "demo": True, "count": n} for k, n in by_type.items()],
         [{**dict(zip(pair_names, k, strict=True)), "demo": True, "count": n} for k, n in pairs.items()],
     )
 
@@ -237,7 +242,8 @@ def seed_reports(engine: Engine, now: datetime) -> bool:
             tallies, waits = referral_rows(rng, months, offers)
             insert_rows(session, ReferralTally, *tallies)
             insert_rows(session, ReferralWait, *waits)
-        outcomes, pairs = outcome_rows(random.Random(19), months)
+        outcomes, by_type, pairs = outcome_rows(random.Random(19), months)
         insert_rows(session, OutcomeTally, *outcomes)
+        insert_rows(session, OutcomeTypeTally, *by_type)
         insert_rows(session, WellbeingTally, *pairs)
     return True

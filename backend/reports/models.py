@@ -135,7 +135,8 @@ class ReferralWait(SQLModel, table=True):
 
 
 # Follow-ups (issue 19): what became of each referred need, and how wellbeing changed.
-OUTCOME_DIMENSIONS = ("month", "district", "life_phase", "need_domain", "service_type", "change")
+OUTCOME_DIMENSIONS = ("month", "district", "life_phase", "need_domain", "change")
+OUTCOME_TYPE_DIMENSIONS = ("month", "district", "life_phase", "need_domain", "service_type", "change")
 WELLBEING_DIMENSIONS = ("month", "district", "life_phase", "score", "change")
 SKIPPED = "skipped"  # the `change` of a need whose due follow-up was skipped (the follow-up rate)
 WELLBEING_BINS = (-3, -2, -1, 0, 1, 2, 3)  # -3: 3 or more worse on the scale; 3: 3 or more up
@@ -144,8 +145,8 @@ WELLBEING_BINS = (-3, -2, -1, 0, 1, 2, 3)  # -3: 3 or more worse on the scale; 3
 class OutcomeTally(SQLModel, table=True):
     """Referred needs at their follow-up, by the answer to "better / the same / worse / cannot
     say" ("" when not answered), and needs whose due follow-up was skipped (`change` SKIPPED):
-    recorded ÷ (recorded + skipped) is the follow-up rate. A need referred to offers of several
-    types counts once, under the first of them (so totals stay counts of needs)."""
+    recorded ÷ (recorded + skipped) is the follow-up rate. Without the offer type, which
+    multiplies the rows by seven and only a filter needs (OutcomeTypeTally)."""
 
     __tablename__ = "report_outcome_tally"
     __table_args__ = (
@@ -158,8 +159,30 @@ class OutcomeTally(SQLModel, table=True):
     district: str = Field(default="", max_length=10)
     life_phase: str = Field(default="", max_length=20)
     need_domain: str = Field(max_length=30)
-    service_type: str = Field(default="", max_length=30)  # "" when skipped or unknown
     change: str = Field(default="", max_length=12)  # better | same | worse | cannot-say | "" | SKIPPED
+    demo: bool = Field(default=False)
+    shard: int = Field(default=0)  # see SHARDS
+    count: int = Field(default=0)
+
+
+class OutcomeTypeTally(SQLModel, table=True):
+    """The followed-up needs of OutcomeTally again, by the type of the offer they were referred
+    to (no skipped ones: a skipped follow-up asks nothing). A need referred to offers of several
+    types counts once, under the first of them, so that its totals stay counts of needs."""
+
+    __tablename__ = "report_outcome_type_tally"
+    __table_args__ = (
+        UniqueConstraint(*OUTCOME_TYPE_DIMENSIONS, "demo", "shard", name="uq_report_outcome_type_tally"),
+        Index("ix_report_outcome_type_tally_type_month", "service_type", "month"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)
+    district: str = Field(default="", max_length=10)
+    life_phase: str = Field(default="", max_length=20)
+    need_domain: str = Field(max_length=30)
+    service_type: str = Field(default="", max_length=30)
+    change: str = Field(default="", max_length=12)
     demo: bool = Field(default=False)
     shard: int = Field(default=0)  # see SHARDS
     count: int = Field(default=0)

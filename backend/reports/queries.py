@@ -22,11 +22,13 @@ from backend.geo.reference import MUNICIPALITIES
 from backend.reports.models import (
     ALL,
     OUTCOME_DIMENSIONS,
+    OUTCOME_TYPE_DIMENSIONS,
     REFERRAL_DIMENSIONS,
     SCREENING_DIMENSIONS,
     WAIT_DIMENSIONS,
     WELLBEING_DIMENSIONS,
     OutcomeTally,
+    OutcomeTypeTally,
     ReferralTally,
     ReferralWait,
     ScreeningPlace,
@@ -55,6 +57,7 @@ P = table_of(ScreeningPlace)
 R = table_of(ReferralTally)
 W = table_of(ReferralWait)
 OT = table_of(OutcomeTally)
+OTT = table_of(OutcomeTypeTally)
 B = table_of(WellbeingTally)
 
 
@@ -114,18 +117,20 @@ def waits(session: Session, f: Filters, by: str) -> dict[tuple[str, str], dict[i
 
 
 def outcomes(session: Session, f: Filters, by: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
-    """Referred needs at their follow-up (and skipped ones), grouped by `by`."""
-    assert set(by) <= set(OUTCOME_DIMENSIONS)
-    where = [OT.c.month >= f.period.first, OT.c.month <= f.period.last]
+    """Referred needs at their follow-up (and skipped ones), grouped by `by`; with an offer
+    type, only the followed-up needs referred to it."""
+    table = OTT if f.offer_type else OT
+    assert set(by) <= set(OUTCOME_TYPE_DIMENSIONS if f.offer_type else OUTCOME_DIMENSIONS)
+    where = [table.c.month >= f.period.first, table.c.month <= f.period.last]
     for name, column in (
         ("district", "district"),
         ("life_phase", "life_phase"),
         ("offer_type", "service_type"),
     ):
         if getattr(f, name):
-            where.append(OT.c[column] == getattr(f, name))
-    columns = [OT.c[name] for name in by]
-    query = select(*columns, func.sum(OT.c.count)).where(and_(*where)).group_by(*columns)
+            where.append(table.c[column] == getattr(f, name))
+    columns = [table.c[name] for name in by]
+    query = select(*columns, func.sum(table.c.count)).where(and_(*where)).group_by(*columns)
     return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
 
 

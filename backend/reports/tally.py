@@ -27,6 +27,7 @@ from backend.reports.models import (
     SKIPPED,
     WELLBEING_BINS,
     OutcomeTally,
+    OutcomeTypeTally,
     ReferralTally,
     ReferralWait,
     ScreeningPlace,
@@ -215,16 +216,11 @@ def change_bin(change: int) -> int:
 def follow_up_recorded(session: Session, event: FollowUpRecorded) -> None:
     """Each referred need by its answer, and each wellbeing score with a pair by its change."""
     common = {"month": month_of(event.at), "district": event.district, "life_phase": event.life_phase}
-    outcomes = table_of(OutcomeTally)
+    outcomes, by_type = table_of(OutcomeTally), table_of(OutcomeTypeTally)
     for need in event.needs:
-        keys = {
-            **common,
-            "need_domain": need.need_domain,
-            "service_type": need.offer_types[0] if need.offer_types else "",
-            "change": need.change or "",
-            "demo": False,
-        }
+        keys = {**common, "need_domain": need.need_domain, "change": need.change or "", "demo": False}
         add(session, outcomes, keys)
+        add(session, by_type, {**keys, "service_type": need.offer_types[0] if need.offer_types else ""})
     wellbeing = table_of(WellbeingTally)
     for score, change in sorted(event.wellbeing_change.items()):
         if change is not None:  # declined or missing on either side: no pair
@@ -235,7 +231,7 @@ def follow_up_skipped(session: Session, event: FollowUpSkipped) -> None:
     """The skipped follow-up's needs: the other part of the follow-up rate's base."""
     common = {"month": month_of(event.at), "district": event.district, "life_phase": event.life_phase}
     for need in dict.fromkeys(event.needs):
-        keys = {**common, "need_domain": need, "service_type": "", "change": SKIPPED, "demo": False}
+        keys = {**common, "need_domain": need, "change": SKIPPED, "demo": False}
         add(session, table_of(OutcomeTally), keys)
 
 

@@ -94,9 +94,9 @@ def _wellbeing(server) -> Counter:
     return Counter({(score, int(change)): int(n) for score, change, n in rows})
 
 
-def _outcomes(server) -> Counter:
+def _outcomes(server, table: str = "report_outcome_tally") -> Counter:
     rows = server.database.execute(
-        "SELECT change, sum(count) FROM report_outcome_tally WHERE month = :m AND district = 'EM' "
+        f"SELECT change, sum(count) FROM {table} WHERE month = :m AND district = 'EM' "
         "AND life_phase = 'very_old' AND need_domain = 'loneliness' AND demo = :f GROUP BY change",
         m=MONTH,
         f=False,
@@ -143,6 +143,7 @@ def test_tallies_follow_the_recorded_and_skipped_follow_ups_with_hand_computed_p
     )
     skipped = _due_follow_up(server, nurse, "O. C.", {})
     wellbeing_before, outcomes_before = _wellbeing(server), _outcomes(server)
+    by_type_before = _outcomes(server, "report_outcome_type_tally")
     with httpx.Client(base_url=server.url, timeout=10) as http:
         login(http, "pflege")
         _record(
@@ -193,6 +194,8 @@ def test_tallies_follow_the_recorded_and_skipped_follow_ups_with_hand_computed_p
         }
     )
     assert _outcomes(server) - outcomes_before == Counter({"better": 1, "same": 1, "skipped": 1})
+    by_type = _outcomes(server, "report_outcome_type_tally") - by_type_before
+    assert by_type == Counter({"better": 1, "same": 1})  # under the offer's type; a skip has none
 
     # The report shows them, small counts hidden, in the API's shape.
     body = api(server, tokens["analyse"], "/api/v1/reports/need-resolution", **NOW, district="EM")
@@ -267,7 +270,7 @@ def test_no_hidden_cell_of_the_new_tables_can_be_worked_out(server, tokens):
     columns whose totals are shown."""
     outcomes = [
         {"month": "2021-03", "district": "OA", "life_phase": "very_old", "need_domain": need,
-         "service_type": "" if change == "skipped" else "visiting", "change": change, "count": n}
+         "change": change, "count": n}
         for need, counts in TEMPTING.items()
         for change, n in counts.items()
         if n
@@ -284,6 +287,8 @@ def test_no_hidden_cell_of_the_new_tables_can_be_worked_out(server, tokens):
         if n
     ]
     _insert(server, "report_outcome_tally", outcomes)
+    by_type = [{**row, "service_type": "visiting"} for row in outcomes if row["change"] != "skipped"]
+    _insert(server, "report_outcome_type_tally", by_type)
     _insert(server, "report_wellbeing_tally", rows)
 
     body = api(server, tokens["analyse"], "/api/v1/reports/need-resolution", **OLD, district="OA")

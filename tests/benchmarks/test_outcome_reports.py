@@ -3,7 +3,7 @@
 About 1,000,000 follow-ups' worth of tallies are generated straight into the two aggregate
 tables with INSERT … SELECT (the follow-ups themselves are never scanned): about 1.5 million
 referred needs (1.5 per follow-up) with their answer, in every month, district, life phase,
-need, offer type and answer, plus the skipped ones; and about 700,000 wellbeing pairs per score
+need and answer, plus the skipped ones, and again by offer type; and about 700,000 wellbeing pairs per score
 (the clients who agreed), every score × bin in every month, district and life phase. Then
 `need-resolution` and `wellbeing-change` run (the whole canton and one district, the default
 12 months; the need report also with an offer type), 20 times each. Goal: p95 < 200 ms.
@@ -41,21 +41,27 @@ def _array(values: list) -> str:
 
 
 GENERATE = [
-    # Referred needs by their answer: every month × district × life phase × need × offer type ×
-    # answer (302,400 rows, ~5 needs each) …
+    # Referred needs by their answer: every month × district × life phase × need × answer
+    # (43,200 rows, ~35 needs each) …
     """
-    INSERT INTO report_outcome_tally
+    INSERT INTO report_outcome_tally (month, district, life_phase, need_domain, change, demo, shard, count)
+    SELECT m, d, ph, n, c, false, 0, 1 + floor(random() * 69)::int
+    FROM unnest({months}) AS m, unnest({districts}) AS d, unnest({phases}) AS ph, unnest({needs}) AS n,
+         unnest({changes}) AS c
+    """,
+    # … and the skipped ones …
+    """
+    INSERT INTO report_outcome_tally (month, district, life_phase, need_domain, change, demo, shard, count)
+    SELECT m, d, ph, n, 'skipped', false, 0, 1 + floor(random() * 39)::int
+    FROM unnest({months}) AS m, unnest({districts}) AS d, unnest({phases}) AS ph, unnest({needs}) AS n
+    """,
+    # … and the followed-up ones again by offer type (302,400 rows, ~5 needs each).
+    """
+    INSERT INTO report_outcome_type_tally
       (month, district, life_phase, need_domain, service_type, change, demo, shard, count)
     SELECT m, d, ph, n, t, c, false, 0, 1 + floor(random() * 9)::int
     FROM unnest({months}) AS m, unnest({districts}) AS d, unnest({phases}) AS ph, unnest({needs}) AS n,
          unnest({types}) AS t, unnest({changes}) AS c
-    """,
-    # … and the skipped ones (no offer type).
-    """
-    INSERT INTO report_outcome_tally
-      (month, district, life_phase, need_domain, service_type, change, demo, shard, count)
-    SELECT m, d, ph, n, '', 'skipped', false, 0, 1 + floor(random() * 39)::int
-    FROM unnest({months}) AS m, unnest({districts}) AS d, unnest({phases}) AS ph, unnest({needs}) AS n
     """,
     # Wellbeing pairs: every month × district × life phase × score × bin.
     """
@@ -84,7 +90,9 @@ def _generate(engine) -> dict[str, int]:
             "needs followed up": "SELECT sum(count) FROM report_outcome_tally WHERE change != 'skipped'",
             "needs skipped": "SELECT sum(count) FROM report_outcome_tally WHERE change = 'skipped'",
             "pairs per score": "SELECT sum(count) / 5 FROM report_wellbeing_tally",
+            "needs by offer type": "SELECT sum(count) FROM report_outcome_type_tally",
             "outcome rows": "SELECT count(*) FROM report_outcome_tally",
+            "outcome by type rows": "SELECT count(*) FROM report_outcome_type_tally",
             "wellbeing rows": "SELECT count(*) FROM report_wellbeing_tally",
         }
         figures = {name: int(connection.execute(text(sql)).scalar()) for name, sql in sums.items()}
@@ -103,7 +111,8 @@ def test_outcome_reports_at_canton_scale(factories):
         figures = _generate(engine)
         print(f"\ngenerated in {time.perf_counter() - started:.0f} s: {figures}")
         # ~1,000,000 follow-ups: 1.5 needs each, ~70 % of them with wellbeing pairs.
-        assert figures["needs followed up"] > 1_400_000 and figures["pairs per score"] > 600_000
+        assert figures["needs followed up"] > 1_400_000 and figures["needs by offer type"] > 1_400_000
+        assert figures["pairs per score"] > 600_000
         worst = {}
         cases = [
             ("need-resolution", {}),

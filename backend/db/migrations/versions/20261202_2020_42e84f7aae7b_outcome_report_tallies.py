@@ -1,9 +1,9 @@
-"""outcome report tallies: referred needs at their follow-up, and paired wellbeing changes
-in bins (issue 19); count-only, sharded like the other tallies
+"""outcome report tallies: referred needs at their follow-up (also by offer type), and paired
+wellbeing changes in bins (issue 19); count-only, sharded like the other tallies
 
 Revision ID: 42e84f7aae7b
 Revises: b7f3c2a91d04
-Create Date: 2026-12-02 20:20:31.957552+00:00
+Create Date: 2026-12-02 20:31:17.113341+00:00
 """
 
 from collections.abc import Sequence
@@ -27,6 +27,32 @@ def upgrade() -> None:
         sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("life_phase", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("need_domain", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+        sa.Column("change", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("demo", sa.Boolean(), nullable=False),
+        sa.Column("shard", sa.Integer(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "month",
+            "district",
+            "life_phase",
+            "need_domain",
+            "change",
+            "demo",
+            "shard",
+            name="uq_report_outcome_tally",
+        ),
+    )
+    with op.batch_alter_table("report_outcome_tally", schema=None) as batch_op:
+        batch_op.create_index("ix_report_outcome_tally_month", ["month", "district"], unique=False)
+
+    op.create_table(
+        "report_outcome_type_tally",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+        sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("life_phase", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("need_domain", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
         sa.Column("service_type", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
         sa.Column("change", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("demo", sa.Boolean(), nullable=False),
@@ -42,11 +68,13 @@ def upgrade() -> None:
             "change",
             "demo",
             "shard",
-            name="uq_report_outcome_tally",
+            name="uq_report_outcome_type_tally",
         ),
     )
-    with op.batch_alter_table("report_outcome_tally", schema=None) as batch_op:
-        batch_op.create_index("ix_report_outcome_tally_month", ["month", "district"], unique=False)
+    with op.batch_alter_table("report_outcome_type_tally", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_report_outcome_type_tally_type_month", ["service_type", "month"], unique=False
+        )
 
     op.create_table(
         "report_wellbeing_tally",
@@ -83,6 +111,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_report_wellbeing_tally_month")
 
     op.drop_table("report_wellbeing_tally")
+    with op.batch_alter_table("report_outcome_type_tally", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_outcome_type_tally_type_month")
+
+    op.drop_table("report_outcome_type_tally")
     with op.batch_alter_table("report_outcome_tally", schema=None) as batch_op:
         batch_op.drop_index("ix_report_outcome_tally_month")
 
