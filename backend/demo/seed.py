@@ -13,7 +13,9 @@ from backend.accounts.roles import OrgType, Role
 from backend.clients.models import Client
 from backend.db.engine import session_scope
 from backend.db.types import utcnow
+from backend.demo.followups import seed_follow_ups
 from backend.errors import NotFound
+from backend.followup.service import today
 from backend.reports.demo import seed_reports
 
 DEMO_PASSWORD = "passerelle-demo"  # noqa: S105 - published on purpose, demo only
@@ -108,6 +110,8 @@ def seed_demo(engine: Engine, only_if_empty: bool = False) -> bool:
                         language=language,
                     )
                 )
+        session.flush()
+        seed_follow_ups(session, utcnow(), today())
     load_directory(engine)
     seed_reports(engine, utcnow())
     return True
