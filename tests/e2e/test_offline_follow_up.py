@@ -73,3 +73,42 @@ def test_a_due_follow_up_is_recorded_offline_and_synced(make_server, page: Page)
     page.goto(f"{server.url}/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.get_by_text("Nachfrage fällig: N. F.")).to_have_count(0)
+
+
+def test_a_follow_up_skipped_offline_but_done_meanwhile_stays_rejected_with_its_reason(
+    make_server, page: Page
+):
+    server = make_server()
+    token = cli("tokens", "create", "--user", "pflege", "--name", "e2e-fu", env=server.env).stdout.strip()
+    client_id, follow_up_id = _helped(server, token, "N. G.")
+    _make_due_now(server, follow_up_id)
+    log_in(page, server.url, "pflege")
+    page.goto(f"{server.url}/clients/{client_id}")
+    page.get_by_role("button", name=re.compile("Für die heutigen Besuche mitnehmen")).click()
+    expect(page.locator("#take-along-note")).to_have_text(
+        "Für 24 Stunden verschlüsselt auf diesem Gerät gespeichert."
+    )
+    prepare_device(page, server, logged_in=True)
+
+    page.context.set_offline(True)
+    page.goto(f"{server.url}/offline/de/visit")
+    page.get_by_role("link", name=re.compile("^Nachfrage fällig")).click()
+    expect(page.locator("#follow-up")).to_have_attribute("data-ready", "true")
+    page.get_by_role("button", name="Nachfrage auslassen").click()
+    expect(page.locator("#skip-error")).to_be_visible()  # a reason first
+    page.get_by_label("Die Person ist weggezogen").check()
+    page.get_by_role("button", name="Nachfrage auslassen").click()
+    expect(page.locator("#follow-up-saved")).to_be_visible()
+    # Meanwhile a colleague recorded it online.
+    server.database.execute("UPDATE follow_up SET status = 'done' WHERE id = :f", f=follow_up_id)
+
+    page.context.set_offline(False)
+    page.goto(f"{server.url}/offline/de/outbox")
+    record = page.locator(".outbox-record[data-state=rejected]")
+    expect(record).to_be_visible(timeout=15000)
+    expect(record.locator(".outbox-title")).to_have_text("Nachfrage")
+    expect(record.locator(".outbox-error")).to_have_text(
+        "Diese Nachfrage ist bereits erfasst oder ausgelassen."
+    )
+    assert [(r["type"], r["state"]) for r in outbox_rows(page)] == [("follow_up", "rejected")]
+    assert _follow_ups(server, client_id)[0][6] is None  # the offline skip changed nothing
