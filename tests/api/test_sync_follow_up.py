@@ -147,3 +147,13 @@ def test_the_openapi_document_shows_the_record_type(server):
     text = json.dumps(schema)
     assert "FollowUpRecord" in text and "FollowUpData" in text
     assert '"follow_up"' in text
+
+
+def test_the_offline_follow_up_page_is_public_and_in_french(server):
+    page = httpx.get(f"{server.url}/offline/fr/follow-up")
+    assert page.status_code == 200
+    assert "Suivi sans réseau" in page.text
+    # Every need's repeated questions are on the page (the script shows the follow-up's own).
+    assert 'name="a-need-change:loneliness"' in page.text and 'name="a-need-change:housing"' in page.text
+    assert "public" in page.headers["cache-control"]
+    assert "/offline/fr/follow-up" in httpx.get(f"{server.url}/sw.js").text  # precached
