@@ -275,3 +275,31 @@ def test_openapi_describes_clients_screenings_and_referrals(server):
     components = schema["components"]["schemas"]
     assert {"ClientIn", "ScreeningIn", "ReferralsIn", "ConsentIn", "ReferralOut"} <= set(components)
     assert "confirmed" in components["ConsentIn"]["required"]
+
+
+def test_answers_to_an_earlier_minor_version_are_still_read(server, tokens):
+    """Only the newest instrument file ships; a minor version only adds optional items. A tablet
+    still holding the earlier form, and screenings stored before an upgrade, keep working; a
+    later or another major version does not fit."""
+    with api(server, tokens, "pflege") as http:
+        client_id = http.post(
+            "/api/v1/clients",
+            json={"display_name": "V. W.", "birth_year": 1940, "municipality": 902, "language": "de"},
+        ).json()["id"]
+        instrument = _instrument(http)
+        major, minor, _ = (int(p) for p in instrument["version"].split("."))
+        assert minor >= 1, "this test needs an instrument that has had a minor version"
+        base = {"client_id": client_id, "instrument_id": instrument["id"], "answers": {"carer": "no"}}
+        for version in (f"{major + 1}.0.0", f"{major}.{minor + 1}.0"):
+            refused = http.post("/api/v1/screenings", json={**base, "instrument_version": version})
+            assert refused.status_code == 422 and refused.json()["field"] == "instrument_version", version
+        earlier = f"{major}.{minor - 1}.0"
+        made = http.post("/api/v1/screenings", json={**base, "instrument_version": earlier})
+        assert made.status_code == 201, made.text
+        screening_id = made.json()["id"]
+    stored = server.database.execute("SELECT instrument_version FROM screening WHERE id = :s", s=screening_id)
+    assert stored == [(earlier,)]  # the version its answers were given to
+    with httpx.Client(base_url=server.url) as browser:
+        login(browser, "pflege")
+        page = browser.get(f"/screenings/{screening_id}", follow_redirects=True)
+        assert page.status_code == 200 and "<h1>Bedarf und Angebote</h1>" in page.text  # its summary
