@@ -88,7 +88,7 @@ def _record(
     locale: str,
 ) -> dict[str, Any] | None:
     """None when saved; else the page's context with the answers as given and their problems."""
-    follow_up = service.open_follow_up(session, user, follow_up_id)
+    follow_up = service.open_follow_up(session, user, follow_up_id, lock=not fragment)
     answers = answer_form.parse(service.expand(service.instrument(), follow_up.needs), data)
     if fragment:  # a changed answer shows or hides the questions that depend on it; nothing is saved
         return _context(follow_up, None, locale, answers)
@@ -143,7 +143,7 @@ def skip_follow_up(
     session: Unit,
     user: Caller,
 ) -> Template | Redirect:
-    follow_up = service.open_follow_up(session, user, follow_up_id)
+    follow_up = service.open_follow_up(session, user, follow_up_id, lock=True)
     try:
         service.skip(session, user, follow_up, data.skip_reason or None)
     except InvalidInput as error:

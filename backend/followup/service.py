@@ -136,18 +136,20 @@ def due_by_client(session: Session, user: CurrentUser, limit: int = 20) -> list[
     return [DueRow(f, name, due.overdue_days(f.due_on, now)) for f, name in session.exec(query).all()]
 
 
-def own_follow_up(session: Session, user: CurrentUser, follow_up_id: str) -> FollowUp:
+def own_follow_up(session: Session, user: CurrentUser, follow_up_id: str, lock: bool = False) -> FollowUp:
     """A follow-up of the user's own organisation (another's is 'not found'). Not audited by
-    itself: callers record what they do with it."""
-    follow_up = session.get(FollowUp, follow_up_id)
+    itself: callers record what they do with it. `lock` for recording or skipping: the row is
+    locked until the unit ends (PostgreSQL: FOR UPDATE), so of two nurses (or a nurse and her
+    tablet's sync) recording it at once the second sees it done and gets 409, not a second count."""
+    follow_up = session.get(FollowUp, follow_up_id, with_for_update=lock or None)
     if follow_up is None or follow_up.organisation_id != user.organisation_id:
         raise NotFound(N_("No such follow-up in your organisation."))
     return follow_up
 
 
-def open_follow_up(session: Session, user: CurrentUser, follow_up_id: str) -> FollowUp:
+def open_follow_up(session: Session, user: CurrentUser, follow_up_id: str, lock: bool = False) -> FollowUp:
     """A follow-up to show: every opening is written to the audit log."""
-    follow_up = own_follow_up(session, user, follow_up_id)
+    follow_up = own_follow_up(session, user, follow_up_id, lock)
     record(session, user.id, user.organisation_id, "view", AUDIT_SUBJECT, follow_up.id)
     return follow_up
 

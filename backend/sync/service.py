@@ -88,7 +88,7 @@ def _apply(session: Session, user: CurrentUser, record: Checked, locale: str) ->
             date.today(),
         )
     elif isinstance(data, FollowUpData):  # unknown, another organisation's or no longer due: rejected
-        follow_up = followup.own_follow_up(session, user, data.follow_up_id)
+        follow_up = followup.own_follow_up(session, user, data.follow_up_id, lock=True)
         if data.skip_reason is not None and data.answers:
             raise InvalidInput(ANSWERS_OR_SKIP, fields={"skip_reason": ANSWERS_OR_SKIP})
         if data.skip_reason is not None:

@@ -451,3 +451,32 @@ def test_the_last_two_referrals_closing_at_once_make_one_follow_up(server, nurse
     rows = _follow_ups(server, client_id)
     assert len(rows) == 1
     assert rows[0][1] == "after-help" and sorted(_as_json(rows[0][2])) == ["caring_relatives", "loneliness"]
+
+
+def test_two_nurses_closing_one_follow_up_at_once_count_it_once(server, token):
+    """Both read it due; without the follow-up's row lock, on PostgreSQL both skipped it (two
+    audit entries, two tallies). Now the second waits, sees it closed and gets 409."""
+    _, follow_up_id = _helped(server, token, "F. M.")
+    _make_due_now(server, follow_up_id)
+    sessions = []
+    for _ in range(2):
+        http = httpx.Client(base_url=server.url, timeout=30)
+        login(http, "pflege")
+        sessions.append((http, csrf_from(http.get("/").text)))
+    try:
+
+        def skip(i: int) -> int:
+            http, csrf = sessions[i]
+            data = {"csrf_token": csrf, "skip_reason": ("moved", "not-reachable")[i]}
+            return http.post(f"/follow-ups/{follow_up_id}/skip", data=data).status_code
+
+        assert sorted(_together(2, skip)) == [303, 409]
+    finally:
+        for http, _ in sessions:
+            http.close()
+    updates = server.database.execute(
+        "SELECT count(*) FROM audit_event WHERE action = 'update' AND subject_type = 'follow_up' "
+        "AND subject_id = :f",
+        f=follow_up_id,
+    )
+    assert updates == [(1,)]
