@@ -17,16 +17,17 @@ from backend.fhir import followup as mapping
 from backend.fhir import screening_search as finding
 from backend.fhir import search
 from backend.followup.models import FollowUp
-from backend.screening.instruments import all_instruments
+from backend.followup.service import AUDIT_SUBJECT
+from backend.screening.instruments import all_instruments, serves
 from backend.screening.models import Screening
 
-AUDIT_SUBJECT = "follow_up"  # as backend/followup/service.py writes it
 GOAL_PARAMS = frozenset({"_id", "patient"})
 
 
 def instrument_of(follow_up: FollowUp) -> dict[str, Any] | None:
     instrument = all_instruments().get(mapping.INSTRUMENT)
-    if instrument is None or follow_up.instrument_version not in (None, instrument["version"]):
+    version = follow_up.instrument_version
+    if instrument is None or (version is not None and not serves(instrument, version)):
         return None  # a version no longer shipped: its answers cannot be mapped
     return instrument
 
