@@ -35,12 +35,15 @@ class FollowUpOut:
 
 
 @get("/api/v1/follow-ups", name="followup.api.list", opt=NURSES, sync_to_thread=True, tags=["Follow-ups"])
-def list_follow_ups(reader: Unit, user: Caller, due: str | None = None) -> list[FollowUpOut]:
+def list_follow_ups(
+    reader: Unit, user: Caller, due: str | None = None, client_id: str | None = None
+) -> list[FollowUpOut]:
     """The organisation's follow-ups, oldest due date first (at most 200). `?due=1`: only those
-    due now (due today or earlier and neither recorded nor skipped)."""
+    due now (due today or earlier and neither recorded nor skipped). `?client_id=`: one client's
+    (a tablet taking her along asks for hers only)."""
     if due not in (None, "0", "1"):
         raise DomainError(N_("The parameter “due” must be 0 or 1."))
-    return [FollowUpOut.of(f) for f in service.listed(reader, user, due_only=due == "1")]
+    return [FollowUpOut.of(f) for f in service.listed(reader, user, due_only=due == "1", client_id=client_id)]
 
 
 ROUTES = [list_follow_ups]

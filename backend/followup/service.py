@@ -112,11 +112,17 @@ class DueRow:
 
 
 def listed(
-    session: Session, user: CurrentUser, due_only: bool, limit: int = DUE_LIST_LIMIT
+    session: Session,
+    user: CurrentUser,
+    due_only: bool,
+    client_id: str | None = None,
+    limit: int = DUE_LIST_LIMIT,
 ) -> list[FollowUp]:
-    """The organisation's follow-ups, the due ones (due_on today or earlier, still due) with
-    `due_only`; oldest due first."""
+    """The organisation's follow-ups (one client's with `client_id`: what a tablet takes along),
+    the due ones (due_on today or earlier, still due) with `due_only`; oldest due first."""
     query = select(FollowUp).where(FollowUp.organisation_id == user.organisation_id)
+    if client_id is not None:
+        query = query.where(FollowUp.client_id == client_id)
     if due_only:
         query = query.where(FollowUp.status == due.DUE, col(FollowUp.due_on) <= today())
     return list(session.exec(query.order_by(col(FollowUp.due_on), col(FollowUp.id)).limit(limit)).all())

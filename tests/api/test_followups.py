@@ -259,6 +259,8 @@ def test_the_api_lists_the_due_ones_without_names(server, token):
         assert "F. G." not in due.text
         every = {f["id"] for f in api.get("/api/v1/follow-ups", params={"due": "0"}).json()}
         assert {follow_up_id, later_id} <= every
+        hers = api.get("/api/v1/follow-ups", params={"client_id": client_id}).json()
+        assert [f["id"] for f in hers] == [follow_up_id]  # one client's, as a tablet takes her along
         bad = api.get("/api/v1/follow-ups", params={"due": "yes"})
         assert bad.status_code == 400
         assert bad.json()["message"] == "Der Parameter «due» muss 0 oder 1 sein."

@@ -204,17 +204,12 @@ const FOLLOW_UP_DAYS = 14;
 
 async function dueFollowUps(clientId) {
   const horizon = new Date(Date.now() + FOLLOW_UP_DAYS * 86400 * 1000).toISOString().slice(0, 10);
-  const found = new Map();
-  for (const due of ["1", "0"]) {
-    const response = await fetch(`/api/v1/follow-ups?due=${due}`, { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(String(response.status));
-    for (const f of await response.json()) {
-      if (f.client_id === clientId && f.status === "due" && f.due_on <= horizon) {
-        found.set(f.id, { id: f.id, needs: f.needs, due_on: f.due_on });
-      }
-    }
-  }
-  return [...found.values()];
+  const query = new URLSearchParams({ client_id: clientId });
+  const response = await fetch(`/api/v1/follow-ups?${query}`, { headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(String(response.status));
+  return (await response.json())
+    .filter((f) => f.status === "due" && f.due_on <= horizon)
+    .map((f) => ({ id: f.id, needs: f.needs, due_on: f.due_on }));
 }
 
 // "Take along for today": a client's minimal data, sealed in IndexedDB for 24 hours, so that
