@@ -249,16 +249,33 @@ def _need_outcomes(
     return tuple(outcomes), closed
 
 
+def recorded_moment(follow_up: FollowUp, device_at: datetime | None, now: datetime) -> datetime:
+    """When the follow-up was asked: the time the device recorded it (offline), as long as the
+    server cannot prove that clock wrong — not after now and not before the follow-up existed
+    (a tablet takes it along at most 14 days before it is due, so before `due_on` is possible).
+    A provably wrong device time, or none, gives the server's time, as an online recording."""
+    if device_at is None or device_at.tzinfo is None:
+        return now
+    if device_at > now or device_at < follow_up.created_at:
+        return now
+    return device_at
+
+
 def _must_be_due(follow_up: FollowUp) -> None:
     if follow_up.status != due.DUE:
         raise Conflict(N_("This follow-up has already been recorded or skipped."))
 
 
 def record_answers(
-    session: Session, user: CurrentUser, follow_up: FollowUp, answers: dict[str, Any]
+    session: Session,
+    user: CurrentUser,
+    follow_up: FollowUp,
+    answers: dict[str, Any],
+    device_at: datetime | None = None,
 ) -> FollowUp:
     """Stores the answers (every one checked first: a rejected one saves nothing) and records
-    FollowUpRecorded with the paired wellbeing change."""
+    FollowUpRecorded with the paired wellbeing change, dated when it was asked (`device_at`:
+    recorded offline, see recorded_moment)."""
     _must_be_due(follow_up)
     form = instrument()
     expanded = expand(form, follow_up.needs)
@@ -270,18 +287,19 @@ def record_answers(
             fields=dict(problems),
         )
     now = utcnow()
+    asked = recorded_moment(follow_up, device_at, now)
     follow_up.answers = enabled_answers(expanded, answers)
     follow_up.status, follow_up.instrument_version = due.DONE, form["version"]
-    follow_up.recorded_by, follow_up.recorded_at, follow_up.updated_at = user.id, now, now
+    follow_up.recorded_by, follow_up.recorded_at, follow_up.updated_at = user.id, asked, now
     record(session, user.id, user.organisation_id, "update", AUDIT_SUBJECT, follow_up.id)
-    district, life_phase, language = _place(session, follow_up.client_id, now)
+    district, life_phase, language = _place(session, follow_up.client_id, asked)
     needs, closed = _need_outcomes(session, follow_up, follow_up.answers)
     new_needs = follow_up.answers.get("new-needs")
     events.record(
         session,
         FollowUpRecorded(
             organisation_id=follow_up.organisation_id,
-            at=now,
+            at=asked,
             reason=follow_up.reason,
             district=district,
             life_phase=life_phase,
@@ -298,21 +316,29 @@ def record_answers(
     return follow_up
 
 
-def skip(session: Session, user: CurrentUser, follow_up: FollowUp, reason: str | None) -> FollowUp:
+def skip(
+    session: Session,
+    user: CurrentUser,
+    follow_up: FollowUp,
+    reason: str | None,
+    device_at: datetime | None = None,
+) -> FollowUp:
+    """Closes the follow-up unasked, dated as record_answers does."""
     if reason not in due.SKIP_REASONS:
         raise InvalidInput(N_("Choose why the follow-up is not asked."), field="skip_reason")
     _must_be_due(follow_up)
     now = utcnow()
+    asked = recorded_moment(follow_up, device_at, now)
     follow_up.status, follow_up.skip_reason = due.SKIPPED, reason
-    follow_up.recorded_by, follow_up.recorded_at, follow_up.updated_at = user.id, now, now
+    follow_up.recorded_by, follow_up.recorded_at, follow_up.updated_at = user.id, asked, now
     record(session, user.id, user.organisation_id, "update", AUDIT_SUBJECT, follow_up.id)
-    district, life_phase, _ = _place(session, follow_up.client_id, now)
+    district, life_phase, _ = _place(session, follow_up.client_id, asked)
     closed = sum(1 for r in _referrals_of(session, follow_up.screening_id) if r.status in CLOSED)
     events.record(
         session,
         FollowUpSkipped(
             follow_up.organisation_id,
-            now,
+            asked,
             follow_up.reason,
             reason,
             district,

@@ -91,10 +91,11 @@ def _apply(session: Session, user: CurrentUser, record: Checked, locale: str) ->
         follow_up = followup.own_follow_up(session, user, data.follow_up_id, lock=True)
         if data.skip_reason is not None and data.answers:
             raise InvalidInput(ANSWERS_OR_SKIP, fields={"skip_reason": ANSWERS_OR_SKIP})
+        recorded = parse_created_at(record.created_at)  # when the nurse recorded it on the device
         if data.skip_reason is not None:
-            followup.skip(session, user, follow_up, data.skip_reason)
+            followup.skip(session, user, follow_up, data.skip_reason, recorded)
         else:
-            followup.record_answers(session, user, follow_up, dict(data.answers))
+            followup.record_answers(session, user, follow_up, dict(data.answers), recorded)
 
 
 Seen = tuple[str, int | None]  # a received record's digest and organisation
@@ -211,9 +212,12 @@ def _hold_objects(session: Session) -> None:
 
 
 def parse_created_at(value: str | None) -> datetime | None:
+    """The device's time of a record; None when missing, unreadable or without a time zone
+    (a moment that cannot be placed)."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment if moment.tzinfo is not None else None

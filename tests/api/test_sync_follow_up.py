@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -157,3 +159,106 @@ def test_the_offline_follow_up_page_is_public_and_in_french(server):
     assert 'name="a-need-change:loneliness"' in page.text and 'name="a-need-change:housing"' in page.text
     assert "public" in page.headers["cache-control"]
     assert "/offline/fr/follow-up" in httpx.get(f"{server.url}/sw.js").text  # precached
+
+
+def _moment(value) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _created_days_ago(server, follow_up_id: str, days: int) -> datetime:
+    """The follow-up made `days` ago (its referral closed then), whole seconds."""
+    created = (datetime.now(UTC) - timedelta(days=days)).replace(microsecond=0)
+    server.database.execute(
+        "UPDATE follow_up SET created_at = :t WHERE id = :f", t=created.isoformat(" "), f=follow_up_id
+    )
+    return created
+
+
+def _recorded_at(server, follow_up_id: str) -> datetime:
+    row = server.database.execute("SELECT recorded_at FROM follow_up WHERE id = :f", f=follow_up_id)
+    return _moment(row[0][0])
+
+
+def _outcomes(server, month: str, change: str) -> int:
+    rows = server.database.execute(
+        "SELECT coalesce(sum(count), 0) FROM report_outcome_tally "
+        "WHERE month = :m AND need_domain = 'loneliness' AND change = :c",
+        m=month,
+        c=change,
+    )
+    return int(rows[0][0])
+
+
+def _month(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo("Europe/Zurich")).strftime("%Y-%m")
+
+
+def test_recorded_at_is_when_the_nurse_recorded_it_on_the_device(server, token):
+    """Recorded offline 40 days ago (and sent only now): the follow-up and the report's tally
+    carry that day, not the day of the sync."""
+    _, follow_up_id = _due(server, token, "SF. E.")
+    _created_days_ago(server, follow_up_id, 60)
+    asked = (datetime.now(UTC) - timedelta(days=40)).replace(microsecond=0)
+    before = {
+        month: _outcomes(server, month, "worse") for month in {_month(asked), _month(datetime.now(UTC))}
+    }
+    one = {
+        **record(follow_up_id, {**ANSWERS, "need-change:loneliness": "worse"}),
+        "created_at": asked.isoformat(),
+    }
+    assert send(server, token, [one])[0]["status"] == "accepted"
+    assert _recorded_at(server, follow_up_id) == asked
+    assert _outcomes(server, _month(asked), "worse") == before[_month(asked)] + 1
+    if _month(asked) != _month(datetime.now(UTC)):
+        assert _outcomes(server, _month(datetime.now(UTC)), "worse") == before[_month(datetime.now(UTC))]
+
+    # A skip recorded offline is dated the same way.
+    _, skipped_id = _due(server, token, "SF. F.")
+    _created_days_ago(server, skipped_id, 60)
+    skipped = {**record(skipped_id, skip="moved"), "created_at": asked.isoformat().replace("+00:00", "Z")}
+    assert send(server, token, [skipped])[0]["status"] == "accepted"
+    assert _recorded_at(server, skipped_id) == asked
+
+
+@pytest.mark.parametrize(
+    "device_time",
+    [
+        "in the future",  # a clock ahead: the follow-up was not recorded after it reached us
+        "before it existed",  # a clock behind: nobody took it along before the referral closed
+        "without a time zone",  # a moment that cannot be placed
+        None,
+    ],
+)
+def test_a_device_time_the_server_knows_is_wrong_gives_the_time_of_the_sync(server, token, device_time):
+    _, follow_up_id = _due(server, token, f"SF. G. {device_time}")
+    created = _created_days_ago(server, follow_up_id, 30)
+    given = {
+        "in the future": (datetime.now(UTC) + timedelta(hours=2)).isoformat(),
+        "before it existed": (created - timedelta(days=1)).isoformat(),
+        "without a time zone": (created + timedelta(days=1)).replace(tzinfo=None).isoformat(),
+        None: None,
+    }[device_time]
+    one = {**record(follow_up_id, ANSWERS), "created_at": given}
+    sent = datetime.now(UTC)
+    assert send(server, token, [one])[0]["status"] == "accepted"
+    recorded = _recorded_at(server, follow_up_id)
+    assert sent - timedelta(seconds=1) <= recorded <= datetime.now(UTC)
+
+
+def test_a_rejected_record_corrected_under_its_id_is_stored_once(server, token):
+    """The server keeps nothing of a rejected record, not even its id: the device resends the
+    corrected one under the same id (exactly once from then on, as any record)."""
+    client_id, follow_up_id = _due(server, token, "SF. H.")
+    wrong = record(follow_up_id, {**ANSWERS, "need-change:loneliness": "bogus"})
+    assert send(server, token, [wrong])[0]["status"] == "rejected"
+    received = "SELECT count(*) FROM sync_record WHERE id = :i"
+    assert server.database.execute(received, i=wrong["id"])[0][0] == 0
+    fixed = {**wrong, "data": {**wrong["data"], "answers": ANSWERS}}
+    assert send(server, token, [fixed])[0]["status"] == "accepted"
+    assert send(server, token, [fixed])[0]["status"] == "duplicate"
+    assert send(server, token, [wrong])[0]["status"] == "rejected"  # the old content: changed
+    assert server.database.execute(received, i=wrong["id"])[0][0] == 1
+    updates = "SELECT count(*) FROM audit_event WHERE subject_type = 'follow_up' AND subject_id = :f AND action = 'update'"
+    assert server.database.execute(updates, f=follow_up_id)[0][0] == 1
+    assert _json(_follow_ups(server, client_id)[0][7])["need-change:loneliness"] == "better"
