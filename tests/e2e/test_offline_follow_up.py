@@ -110,5 +110,89 @@ def test_a_follow_up_skipped_offline_but_done_meanwhile_stays_rejected_with_its_
     expect(record.locator(".outbox-error")).to_have_text(
         "Diese Nachfrage ist bereits erfasst oder ausgelassen."
     )
+    # Nothing to correct: it can only be discarded.
+    expect(record.get_by_role("link", name="Nachfrage korrigieren")).to_have_count(0)
+    expect(record.locator("button[type=submit]")).to_have_count(0)
+    expect(record.get_by_role("button", name="Diesen Eintrag verwerfen")).to_be_visible()
     assert [(r["type"], r["state"]) for r in outbox_rows(page)] == [("follow_up", "rejected")]
     assert _follow_ups(server, client_id)[0][6] is None  # the offline skip changed nothing
+
+
+def test_a_follow_up_rejected_for_an_answer_is_corrected_in_its_form_and_stored_once(make_server, page: Page):
+    """A text pasted with a vertical tab (a word processor's line break): the server refuses
+    the control character; the nurse opens the follow-up from the outbox, sees the reason under
+    the question with her answers kept, corrects it and it is stored once."""
+    server = make_server()
+    token = cli("tokens", "create", "--user", "pflege", "--name", "e2e-fu", env=server.env).stdout.strip()
+    client_id, follow_up_id = _helped(server, token, "N. H.")
+    _make_due_now(server, follow_up_id)
+    log_in(page, server.url, "pflege")
+    page.goto(f"{server.url}/clients/{client_id}")
+    page.get_by_role("button", name=re.compile("Für die heutigen Besuche mitnehmen")).click()
+    expect(page.locator("#take-along-note")).to_have_text(
+        "Für 24 Stunden verschlüsselt auf diesem Gerät gespeichert."
+    )
+    page.goto(f"{server.url}/offline/fr/follow-up")  # precached; the French one for below
+    prepare_device(page, server, logged_in=True)
+
+    page.context.set_offline(True)
+    page.goto(f"{server.url}/offline/de/visit")
+    page.get_by_role("link", name=re.compile("^Nachfrage fällig")).click()
+    expect(page.locator("#follow-up")).to_have_attribute("data-ready", "true")
+    page.locator('[id="i-need-change:loneliness-same"]').check()
+    page.locator('[id="i-offer-use:loneliness-using"]').check()
+    page.locator('[id="i-what-helped:loneliness"]').fill("Besuchsdienst\x0bjeden Dienstag")
+    page.locator("#i-new-needs-false").check()
+    page.locator("#follow-up button[type=submit]").click()
+    expect(page.locator("#follow-up-saved")).to_be_visible()
+
+    page.context.set_offline(False)
+    page.goto(f"{server.url}/offline/de/outbox")
+    record = page.locator(".outbox-record[data-state=rejected]")
+    expect(record).to_be_visible(timeout=15000)
+    reason = "Die Eingabe enthält ein Steuerzeichen (zum Beispiel NUL), das nicht erlaubt ist."
+    expect(record.locator(".outbox-error")).to_have_text(reason)
+    assert serious_violations(page) == []
+    (rejected,) = outbox_rows(page)
+    assert _follow_ups(server, client_id)[0][4] == "due"  # nothing stored
+
+    # The French outbox names the way to correct it too, and the form says why.
+    page.goto(f"{server.url}/offline/fr/outbox")
+    page.get_by_role("link", name="Corriger le suivi").click()
+    expect(page.locator("#follow-up")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#follow-up-rejected")).to_contain_text("Le serveur n’a pas accepté ce suivi.")
+
+    page.goto(f"{server.url}/offline/de/outbox")
+    link = page.get_by_role("link", name="Nachfrage korrigieren")
+    expect(link).to_have_attribute("href", f"/offline/de/follow-up#{follow_up_id}")
+    link.click()
+    form = page.locator("#follow-up")
+    expect(form).to_have_attribute("data-ready", "true")
+    expect(page.locator("#follow-up-client")).to_have_text("N. H. · Einsamkeit und soziale Isolation")
+    expect(page.locator("#follow-up-rejected")).to_contain_text(
+        "Der Server hat diese Nachfrage nicht angenommen."
+    )
+    # What she entered, with the server's reason under the question it names.
+    expect(page.locator('[id="i-need-change:loneliness-same"]')).to_be_checked()
+    expect(page.locator('[id="i-offer-use:loneliness-using"]')).to_be_checked()
+    expect(page.locator("#i-new-needs-false")).to_be_checked()
+    text = page.locator('[id="i-what-helped:loneliness"]')
+    expect(text).to_have_value("Besuchsdienst\x0bjeden Dienstag")
+    expect(text).to_have_attribute("aria-invalid", "true")
+    expect(page.locator('[id="q-what-helped:loneliness"] .field-error')).to_have_text(reason)
+    assert serious_violations(page) == []
+    text.fill("Besuchsdienst jeden Dienstag")
+    page.locator("#follow-up button[type=submit]").click()
+    expect(page.locator("#follow-up-saved")).to_be_visible()
+    wait_until_sent(page)
+
+    row = _follow_ups(server, client_id)[0]
+    assert row[4] == "done"
+    answers = row[7] if isinstance(row[7], dict) else json.loads(row[7])
+    assert answers["what-helped:loneliness"] == "Besuchsdienst jeden Dienstag"
+    assert answers["need-change:loneliness"] == "same"
+    # Sent again under its id: received once, recorded once.
+    received = server.database.execute("SELECT id FROM sync_record WHERE type = 'follow_up'")
+    assert [r[0] for r in received] == [rejected["id"]]
+    updates = "SELECT count(*) FROM audit_event WHERE subject_type = 'follow_up' AND subject_id = :f AND action = 'update'"
+    assert server.database.execute(updates, f=follow_up_id)[0][0] == 1

@@ -2,7 +2,9 @@
 // initials only): a visit saved several records (client, screening, referrals), shown under it.
 // A record that was not accepted shows under its visit with the server's reason and a form to
 // correct the fields the server named, or to discard it deliberately. A quarantined record (the
-// server could not answer it at all) can be sent again as it is, or discarded.
+// server could not answer it at all) can be sent again as it is, or discarded. A follow-up
+// rejected for its answers is corrected in its own form (follow-up.js), linked from here; one the
+// server refused for another reason (already recorded or skipped meanwhile) can only be discarded.
 
 const Outbox = self.PasserelleOutbox;
 const list = document.getElementById("outbox-list");
@@ -135,8 +137,11 @@ function recordItem(record, index) {
     item.dataset.quarantined = "true";
     fix.querySelector("[type=submit]").textContent = labels.retry;
   }
+  // A follow-up's answers are named in its form; the others' fields are corrected here.
+  const ownForm = record.type === "follow_up" && !record.quarantined;
+  if (ownForm) followUpFix(record, fix, labels);
   const fields = fix.querySelector(".outbox-fields");
-  for (const [path, message] of Object.entries(record.errors || {})) {
+  for (const [path, message] of Object.entries(ownForm ? {} : record.errors || {})) {
     // A field the nurse can correct here gets an input with its translated label; any
     // other (an offer that is gone, say) only says why, and the record can be discarded.
     if (path.split(".").at(-1) in fieldTemplate.dataset) {
@@ -152,6 +157,22 @@ function recordItem(record, index) {
     dialog.showModal();
   });
   return item;
+}
+
+// A follow-up is corrected in its form, where the server's reasons stand under its questions:
+// here a link to it when the server named answers to correct, else only "discard".
+function followUpFix(record, fix, labels) {
+  const submit = fix.querySelector("[type=submit]");
+  const named = Object.keys(record.errors || {}).length > 0;
+  if (named && record.data.follow_up_id) {
+    const link = document.createElement("a");
+    link.className = "button primary";
+    link.href = `${labels.follow_up_url}#${encodeURIComponent(record.data.follow_up_id)}`;
+    link.textContent = labels.correct_follow_up;
+    submit.replaceWith(link);
+  } else {
+    submit.remove();
+  }
 }
 
 async function show() {

@@ -205,6 +205,9 @@
         error: null,
         errors: {},
         label: record.label ? await seal(record.label) : null,
+        // What the device knew when it was saved and the server does not need (a follow-up's
+        // needs, to show its form again for a correction); never sent.
+        context: record.context ? await seal(record.context) : null,
         visit: record.visit || null, // the id of a client kept for today's visits, if any
         iv,
         sealed,
@@ -223,9 +226,14 @@
     return rows.sort((a, b) => a.order - b.order);
   }
 
-  // The record with its data (and label) decrypted, for the page that lists and corrects them.
+  // The record with its data (label, context) decrypted, for the pages that list and correct them.
   async function open_(row) {
-    return { ...row, data: await unseal(row), label: row.label ? await unseal(row.label) : null };
+    return {
+      ...row,
+      data: await unseal(row),
+      label: row.label ? await unseal(row.label) : null,
+      context: row.context ? await unseal(row.context) : null,
+    };
   }
 
   async function readable(keep = () => true) {
