@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from backend.geo.reference import DISTRICTS
 from backend.i18n import translate
-from backend.vocab import LIFE_PHASES
+from backend.vocab import LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES
 from tests.e2e.helpers import log_in, serious_violations
 
 pytestmark = pytest.mark.e2e
@@ -85,7 +85,7 @@ def test_effect_reports_show_the_follow_ups(e2e_server, browser, language: str, 
         expect(page.locator("html")).to_have_attribute("lang", language)
         oberaargau = DISTRICTS["OA"].name(language)
 
-        for report_id, title in EFFECTS.items():
+        for report_id, title in reversed(EFFECTS.items()):  # need-resolution last, for its offer type
             page.goto(f"{e2e_server.url}/reports/{report_id}")
             expect(page.get_by_role("heading", level=1)).to_have_text(t(title))
             page.get_by_label(t("District")).select_option(label=oberaargau)
@@ -113,6 +113,22 @@ def test_effect_reports_show_the_follow_ups(e2e_server, browser, language: str, 
                 assert len(table) == len(rows) + 1 and table[1][1:] == [plain(c) for c in rows[0][1:]]
             fits(page, width)
             assert serious_violations(page) == [], (report_id, width)
+
+        # With an offer type the follow-up rate cannot be given (a skipped follow-up has none).
+        page.get_by_label(t("Offer type")).select_option(label=t(SERVICE_TYPES["advice"]))
+        with page.expect_response(lambda r: "/reports/need-resolution" in r.url):
+            page.get_by_role("button", name=t("Show"), exact=True).click()
+        expect(page.locator("#report-body table")).to_be_visible()
+        rows = table_rows(page.locator("#report-body"))
+        assert counted(rows) and {r[-2] for r in rows} == {"–"}, rows
+        # The demo refers finances and administration to advice, nothing else.
+        assert [r[0] for r in rows] == [t(NEED_DOMAINS[n]) for n in ("finances", "administration")] + [
+            t("Total")
+        ]
+        same_figures(
+            rows,
+            api(page, "need-resolution", district="OA", life_phase="very_old", offer_type="advice", **period),
+        )
 
         # The district print report: its "Effects" section has both tables, with the API's figures.
         page.goto(f"{e2e_server.url}/reports/districts/OA")
