@@ -23,6 +23,9 @@ Under /fhir, for bearer tokens only (cookies never open it, so CSRF does not app
 - screening.py: instruments as Questionnaires (de, fr translations), a screening as
   QuestionnaireResponse, its answers/needs as Observations, confirmed needs as Conditions;
   screening_search.py finds them (own organisation's nurses only, audited); screening_api.py.
+- followup.py: a recorded follow-up as QuestionnaireResponse, wellbeing Observations and a Goal
+  per need; followup_search.py finds them (the same rules; searches add them to the
+  screenings'); followup_api.py: /fhir/Goal.
 - export.py: one referral as a document Bundle (the receiver's view; `python -m backend fhir
   export`), a client's record as a collection Bundle; export_api.py: the client page's FHIR file.
 - inbound.py, inbound_api.py: POST /fhir, a hospital's transaction Bundle (Patient, Consent,

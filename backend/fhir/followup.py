@@ -19,6 +19,7 @@ from backend.fhir import screening as base
 from backend.fhir.task import instant
 from backend.fhir.version import version_of
 from backend.followup.models import FollowUp
+from backend.followup.service import bern_date
 from backend.i18n import translate
 from backend.screening import wellbeing
 from backend.screening.instruments import repeat_key
@@ -211,7 +212,7 @@ def goal(follow_up: FollowUp, domain: str, baseline_needs: dict[str, str]) -> di
             "category": categories,
             "description": description,
             "subject": _patient(follow_up),
-            "statusDate": _when(follow_up)[:10],  # UTC day of the instant
+            "statusDate": bern_date(follow_up.recorded_at or follow_up.updated_at).isoformat(),  # Bern's day
             "expressedBy": _patient(follow_up),
         }
     )

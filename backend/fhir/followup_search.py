@@ -1,6 +1,7 @@
 """Finding recorded follow-ups for /fhir (issue 19): the QuestionnaireResponse and Observation
-reads (screening_api.py falls back here when an id is not a screening's) and the Goal read and
-search (followup_api.py). No HTTP. Same rules as screenings: only nurses of the organisation that owns the
+reads (screening_api.py falls back here when an id is not a screening's) and matches for their
+searches (screening_api.py adds them to the screenings'), and the Goal read and search
+(followup_api.py). No HTTP. Same rules as screenings: only nurses of the organisation that owns the
 follow-up see it, anyone else gets 404; every follow-up whose data leaves is audited as a
 'view' of it."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import ColumnElement, false, true
 from sqlmodel import Session, col, select
 
 from backend.accounts.service import CurrentUser
@@ -99,3 +101,93 @@ def goals(session: Session, user: CurrentUser, pairs: list[tuple[str, str]]) -> 
         record(session, user.id, user.organisation_id, "view", AUDIT_SUBJECT, follow_up_id)
     more = start + size < len(matches)
     return finding.Found([r for _, r in shown], len(matches), str(start + size) if more else None)
+
+
+# --- QuestionnaireResponse and Observation searches (with the screenings') ---------------------
+
+
+def _recorded(session: Session, user: CurrentUser, clauses: list[ColumnElement[bool]]) -> list[FollowUp]:
+    """The caller's organisation's recorded follow-ups under the clauses, oldest first."""
+    if not finding.sees_screenings(user):
+        return []
+    query = select(FollowUp).where(
+        col(FollowUp.organisation_id) == user.organisation_id, col(FollowUp.status) == "done", *clauses
+    )
+    query = query.order_by(col(FollowUp.recorded_at), col(FollowUp.id))
+    return [f for f in session.exec(query).all() if _visible(f, user)]
+
+
+def _patients(value: str) -> ColumnElement[bool]:
+    patients = [search.reference("patient", v, "Patient") for v in search.alternatives("patient", value)]
+    return col(FollowUp.client_id).in_(patients)
+
+
+def _author(value: str, user: CurrentUser) -> ColumnElement[bool]:
+    """Practitioner/<user id>: who recorded it; our own Organization: all of ours."""
+    users, whole_organisation = finding.authors(value, user)
+    if whole_organisation:
+        return col(FollowUp.organisation_id) == user.organisation_id
+    return col(FollowUp.recorded_by).in_(users) if users else false()
+
+
+def _questionnaire(value: str) -> ColumnElement[bool]:
+    """The follow-up Questionnaire, at any version or the one its answers were given to."""
+    clauses: list[ColumnElement[bool]] = []
+    for instrument_id, version in finding.questionnaires(value):
+        if instrument_id == mapping.INSTRUMENT:
+            clauses.append(col(FollowUp.instrument_version) == version if version else true())
+    return search.any_of(clauses)
+
+
+def _response_filters(params: dict[str, list[str]], user: CurrentUser) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    for value in params.get("_id", []):
+        ids = [search.reference("_id", v, "QuestionnaireResponse") for v in search.alternatives("_id", value)]
+        clauses.append(col(FollowUp.id).in_(ids))
+    clauses += [_patients(v) for v in params.get("patient", [])]
+    clauses += [_author(v, user) for v in params.get("author", [])]
+    clauses += [_questionnaire(v) for v in params.get("questionnaire", [])]
+    for value in params.get("status", []):
+        if "completed" not in finding.statuses(value):  # a recorded follow-up is completed
+            clauses.append(false())
+    return clauses
+
+
+def _response(follow_up: FollowUp) -> finding.Match:
+    return finding.Match(
+        lambda: mapping.questionnaire_response(follow_up, instrument_of(follow_up) or {}),
+        (AUDIT_SUBJECT, follow_up.id),
+    )
+
+
+def response_matches(
+    session: Session, user: CurrentUser, params: dict[str, list[str]]
+) -> list[finding.Match]:
+    """The recorded follow-ups' QuestionnaireResponses a search (screening_search.RESPONSE_PARAMS)
+    finds, oldest first."""
+    return [_response(f) for f in _recorded(session, user, _response_filters(params, user))]
+
+
+def _found(follow_up: FollowUp, resource: dict[str, Any]) -> finding.Match:
+    return finding.Match(lambda: resource, (AUDIT_SUBJECT, follow_up.id))
+
+
+def observation_matches(
+    session: Session, user: CurrentUser, params: dict[str, list[str]]
+) -> list[finding.Match]:
+    """The recorded follow-ups' wellbeing Observations a search (screening_search.CLINICAL_PARAMS)
+    finds: the follow-ups that may hold matches, mapped, then filtered by id and category."""
+    clauses = [_patients(v) for v in params.get("patient", [])]
+    wanted_ids: list[set[str]] = []
+    for value in params.get("_id", []):
+        ids = {search.reference("_id", v, "Observation") for v in search.alternatives("_id", value)}
+        wanted_ids.append(ids)
+        clauses.append(col(FollowUp.id).in_({mapping.owner_of(i) for i in ids} - {None}))
+    matches: list[finding.Match] = []
+    for follow_up in _recorded(session, user, clauses):
+        for resource in mapping.observations(follow_up, instrument_of(follow_up) or {}):
+            if all(resource["id"] in ids for ids in wanted_ids) and all(
+                finding.category_matches(resource, v) for v in params.get("category", [])
+            ):
+                matches.append(_found(follow_up, resource))
+    return matches

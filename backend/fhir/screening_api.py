@@ -100,8 +100,12 @@ def read_response(id: FromPath[str], session: Unit, user: Caller) -> Response[An
     sync_to_thread=True,
 )
 def search_responses(request: Request[Any, Any, Any], session: Unit, user: Caller) -> Response[Any]:
+    """Screenings' responses, then recorded follow-ups' (issue 19)."""
     pairs = pairs_of(request)
-    return searchset(request, "QuestionnaireResponse", finding.responses(session, user, pairs), pairs)
+    params = search.parse(pairs, finding.RESPONSE_PARAMS)
+    matches = finding.response_matches(session, user, params)
+    matches += followup_search.response_matches(session, user, params)
+    return searchset(request, "QuestionnaireResponse", finding.page(session, user, params, matches), pairs)
 
 
 # --- Observation and Condition -----------------------------------------------------------------
@@ -119,8 +123,12 @@ def read_observation(id: FromPath[str], session: Unit, user: Caller) -> Response
 
 @get("/fhir/Observation", name="fhir.observation.search", opt=PEOPLE, sync_to_thread=True)
 def search_observations(request: Request[Any, Any, Any], session: Unit, user: Caller) -> Response[Any]:
+    """Screenings' Observations, then recorded follow-ups' wellbeing ones (issue 19)."""
     pairs = pairs_of(request)
-    return searchset(request, "Observation", finding.observations(session, user, pairs), pairs)
+    params = search.parse(pairs, finding.CLINICAL_PARAMS)
+    matches = finding.observation_matches(session, user, params)
+    matches += followup_search.observation_matches(session, user, params)
+    return searchset(request, "Observation", finding.page(session, user, params, matches), pairs)
 
 
 @get("/fhir/Condition/{id:str}", name="fhir.condition.read", opt=PEOPLE, sync_to_thread=True)

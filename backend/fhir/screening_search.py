@@ -43,12 +43,6 @@ def own_filter(user: CurrentUser) -> ColumnElement[bool]:
     return col(Screening.organisation_id) == user.organisation_id
 
 
-def audit(session: Session, user: CurrentUser, screenings: list[Screening]) -> None:
-    """Every screening whose data leaves in a response is a 'view' in the audit log."""
-    for screening_id in dict.fromkeys(s.id for s in screenings):
-        record(session, user.id, user.organisation_id, "view", "screening", screening_id)
-
-
 def instrument_of(screening: Screening) -> dict[str, Any] | None:
     instrument = all_instruments().get(screening.instrument_id)
     if instrument is None or not serves(instrument, screening.instrument_version):
@@ -75,8 +69,8 @@ def patient_filter(value: str) -> ColumnElement[bool]:
     return col(Screening.client_id).in_(wanted)
 
 
-def author_filter(value: str, user: CurrentUser) -> ColumnElement[bool]:
-    """Practitioner/<user id>, or our own Organization (every screening of it)."""
+def authors(value: str, user: CurrentUser) -> tuple[list[int], bool]:
+    """An `author` value: (the Practitioner user ids, whether our own Organization is one)."""
     users: list[int] = []
     whole_organisation = False
     for item in search.alternatives("author", value):
@@ -88,17 +82,32 @@ def author_filter(value: str, user: CurrentUser) -> ColumnElement[bool]:
             whole_organisation |= ident == codes.passerelle_org_id(user.organisation_id)
         elif kind not in ("Practitioner", "Organization"):
             raise search.bad("author")
+    return users, whole_organisation
+
+
+def author_filter(value: str, user: CurrentUser) -> ColumnElement[bool]:
+    """Practitioner/<user id>, or our own Organization (every screening of it)."""
+    users, whole_organisation = authors(value, user)
     if whole_organisation:
         return col(Screening.organisation_id) == user.organisation_id
     return col(Screening.created_by).in_(users) if users else false()
 
 
-def questionnaire_filter(value: str) -> ColumnElement[bool]:
-    clauses = []
+def questionnaires(value: str) -> list[tuple[str, str]]:
+    """A `questionnaire` canonical (commas for OR): (instrument id, version or "") of each."""
+    wanted = []
     for item in search.alternatives("questionnaire", value):
         url, _, version = item.partition("|")
         prefix = mapping.questionnaire_url("")
-        instrument_id = url.removeprefix(prefix) if url.startswith(prefix) else url.rpartition("/")[2]
+        wanted.append(
+            (url.removeprefix(prefix) if url.startswith(prefix) else url.rpartition("/")[2], version)
+        )
+    return wanted
+
+
+def questionnaire_filter(value: str) -> ColumnElement[bool]:
+    clauses = []
+    for instrument_id, version in questionnaires(value):
         clause = col(Screening.instrument_id) == instrument_id
         if version:
             clause = clause & (col(Screening.instrument_version) == version)
@@ -106,11 +115,18 @@ def questionnaire_filter(value: str) -> ColumnElement[bool]:
     return search.any_of(clauses)
 
 
-def status_filter(value: str) -> ColumnElement[bool]:
+def statuses(value: str) -> list[str]:
+    """A `status` token (commas for OR): the R4 codes asked for; an unknown one is a 400."""
     wanted = [search.token("status", v)[1] for v in search.alternatives("status", value)]
     if any(s not in KNOWN_RESPONSE_STATUSES for s in wanted):
         raise search.bad("status")
-    return col(Screening.status).in_([RESPONSE_STATUSES[s] for s in wanted if s in RESPONSE_STATUSES])
+    return wanted
+
+
+def status_filter(value: str) -> ColumnElement[bool]:
+    return col(Screening.status).in_(
+        [RESPONSE_STATUSES[s] for s in statuses(value) if s in RESPONSE_STATUSES]
+    )
 
 
 def response_filters(params: dict[str, list[str]], user: CurrentUser) -> list[ColumnElement[bool]]:
@@ -155,6 +171,14 @@ class Found:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class Match:
+    """A resource a search found: how to build it, and what reading it audits (subject, id)."""
+
+    build: Callable[[], dict[str, Any]]
+    audited: tuple[str, str]
+
+
 def position(params: dict[str, list[str]]) -> int:
     cursor = search.one(params, search.CURSOR)
     if cursor is None:
@@ -164,32 +188,46 @@ def position(params: dict[str, list[str]]) -> int:
     return int(cursor)
 
 
+def page(session: Session, user: CurrentUser, params: dict[str, list[str]], matches: list[Match]) -> Found:
+    """One page (`_count`, `_cursor`) of the matches, built; each record whose data leaves in it
+    is one 'view' in the audit log."""
+    size, start = search.count_of(params), position(params)
+    shown = matches[start : start + size]
+    for subject, subject_id in dict.fromkeys(m.audited for m in shown):
+        record(session, user.id, user.organisation_id, "view", subject, subject_id)
+    more = start + size < len(matches)
+    return Found([m.build() for m in shown], len(matches), str(start + size) if more else None)
+
+
 def _screenings(session: Session, clauses: list[ColumnElement[bool]]) -> list[Screening]:
     query = select(Screening).where(*clauses).order_by(col(Screening.created_at), col(Screening.id))
     return [s for s in session.exec(query).all() if instrument_of(s) is not None]
 
 
-def responses(session: Session, user: CurrentUser, pairs: list[tuple[str, str]]) -> Found:
-    params = search.parse(pairs, RESPONSE_PARAMS)
-    size, start = search.count_of(params), position(params)
-    matches = _screenings(session, response_filters(params, user))
-    shown = matches[start : start + size]
-    audit(session, user, shown)
-    resources = [mapping.questionnaire_response(s, instrument_of(s) or {}) for s in shown]
-    more = start + size < len(matches)
-    return Found(resources, len(matches), str(start + size) if more else None)
+def _response(screening: Screening) -> Match:
+    return Match(
+        lambda: mapping.questionnaire_response(screening, instrument_of(screening) or {}),
+        ("screening", screening.id),
+    )
+
+
+def response_matches(session: Session, user: CurrentUser, params: dict[str, list[str]]) -> list[Match]:
+    """The screenings' QuestionnaireResponses a search (RESPONSE_PARAMS) finds, oldest first."""
+    return [_response(s) for s in _screenings(session, response_filters(params, user))]
 
 
 Builder = Callable[[Screening, dict[str, Any]], list[dict[str, Any]]]
 
 
-def clinical(
-    session: Session, user: CurrentUser, pairs: list[tuple[str, str]], build: Builder, kind: str
-) -> Found:
-    """An Observation or Condition search: the screenings that may hold matches, mapped, then
-    filtered by what only the mapping knows (ids, categories), one page of them audited."""
-    params = search.parse(pairs, CLINICAL_PARAMS)
-    size, start = search.count_of(params), position(params)
+def _found(screening: Screening, resource: dict[str, Any]) -> Match:
+    return Match(lambda: resource, ("screening", screening.id))
+
+
+def clinical_matches(
+    session: Session, user: CurrentUser, params: dict[str, list[str]], build: Builder, kind: str
+) -> list[Match]:
+    """An Observation or Condition search (CLINICAL_PARAMS): the screenings that may hold
+    matches, mapped, then filtered by what only the mapping knows (ids, categories)."""
     clauses = [own_filter(user)]
     wanted_ids: list[set[str]] = []
     for value in params.get("_id", []):
@@ -198,25 +236,27 @@ def clinical(
         clauses.append(col(Screening.id).in_({mapping.screening_of(i) for i in ids} - {None}))
     for value in params.get("patient", []):
         clauses.append(patient_filter(value))
-    matches: list[tuple[Screening, dict[str, Any]]] = []
+    matches: list[Match] = []
     for screening in _screenings(session, clauses):
         for resource in build(screening, instrument_of(screening) or {}):
             if all(resource["id"] in ids for ids in wanted_ids) and all(
                 category_matches(resource, v) for v in params.get("category", [])
             ):
-                matches.append((screening, resource))
-    shown = matches[start : start + size]
-    audit(session, user, [s for s, _ in shown])
-    more = start + size < len(matches)
-    return Found([r for _, r in shown], len(matches), str(start + size) if more else None)
+                matches.append(_found(screening, resource))
+    return matches
 
 
-def observations(session: Session, user: CurrentUser, pairs: list[tuple[str, str]]) -> Found:
-    return clinical(session, user, pairs, mapping.observations, "Observation")
+def observation_matches(session: Session, user: CurrentUser, params: dict[str, list[str]]) -> list[Match]:
+    return clinical_matches(session, user, params, mapping.observations, "Observation")
+
+
+def conditions_of(screening: Screening, _instrument: dict[str, Any]) -> list[dict[str, Any]]:
+    return mapping.conditions(screening)
 
 
 def conditions(session: Session, user: CurrentUser, pairs: list[tuple[str, str]]) -> Found:
-    return clinical(session, user, pairs, lambda s, _: mapping.conditions(s), "Condition")
+    params = search.parse(pairs, CLINICAL_PARAMS)
+    return page(session, user, params, clinical_matches(session, user, params, conditions_of, "Condition"))
 
 
 def one_of(session: Session, user: CurrentUser, resource_id: str, build: Builder) -> dict[str, Any]:

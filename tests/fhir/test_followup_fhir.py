@@ -16,6 +16,8 @@ from tests.support import api_referral, login
 CANONICAL = "https://fhir.passerelle.ch/Questionnaire/follow-up"
 WELLBEING = "https://fhir.passerelle.ch/CodeSystem/wellbeing"
 ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+# The Observations of recorded(): the ONS4 items (one declined) and the UCLA-3 sum.
+OBSERVED = ["ons4-life-satisfaction", "ons4-worthwhile", "ons4-happy", "ons4-anxious", "ucla3"]
 
 
 def views(server, follow_up_id: str) -> int:
@@ -151,3 +153,90 @@ def test_outcomes_map_to_goal_achievement_and_a_due_follow_up_has_no_resources(s
     due_id = _follow_ups(server, client_id)[0][0]
     assert fhir("pflege").get(f"/QuestionnaireResponse/{due_id}").status_code == 404
     assert fhir("pflege").get(f"/Goal/{due_id}-loneliness").status_code == 404
+
+
+def ids(bundle: dict) -> list[str]:
+    return [entry["resource"]["id"] for entry in assert_valid(bundle).get("entry", [])]
+
+
+def test_recorded_follow_ups_are_found_by_response_and_observation_searches(server, tokens, fhir):
+    client_id, screening_id, follow_up_id = recorded(server, tokens, "G. E.", "same")
+    nurse = fhir("pflege")
+    responses = nurse.get("/QuestionnaireResponse", params={"patient": f"Patient/{client_id}"}).json()
+    assert ids(responses) == [screening_id, follow_up_id]  # the screening, then its follow-up
+    follow_up = responses["entry"][1]["resource"]
+    assert follow_up["questionnaire"] == f"{CANONICAL}|1.0.0"
+
+    def found(path: str, **params: str) -> list[str]:
+        answer = nurse.get(path, params={"patient": client_id, **params})
+        assert answer.status_code == 200, answer.text
+        return ids(answer.json())
+
+    assert found("/QuestionnaireResponse", questionnaire=CANONICAL) == [follow_up_id]
+    assert found("/QuestionnaireResponse", questionnaire=f"{CANONICAL}|1.0.0") == [follow_up_id]
+    assert found("/QuestionnaireResponse", questionnaire=f"{CANONICAL}|9.9.9") == []
+    assert found("/QuestionnaireResponse", _id=follow_up_id) == [follow_up_id]
+    assert found("/QuestionnaireResponse", status="completed") == [screening_id, follow_up_id]
+    assert found("/QuestionnaireResponse", status="in-progress") == []
+    assert found("/QuestionnaireResponse", author=follow_up["author"]["reference"]) == [
+        screening_id,
+        follow_up_id,
+    ]
+    assert found("/QuestionnaireResponse", author="Practitioner/999999") == []
+    assert nurse.get("/QuestionnaireResponse", params={"status": "nonsense"}).status_code == 400
+
+    wellbeing = [f"{follow_up_id}-{key}" for key in OBSERVED]
+    observations = found("/Observation")
+    assert observations[-len(wellbeing) :] == wellbeing and screening_id in observations[0]
+    assert found("/Observation", _id=f"{follow_up_id}-ucla3") == [f"{follow_up_id}-ucla3"]
+    social = found("/Observation", category="social-connection")
+    assert f"{follow_up_id}-ucla3" in social and f"{follow_up_id}-ons4-happy" not in social
+    assert found("/Observation", category="survey", _id=f"{follow_up_id}-ons4-worthwhile") == [
+        f"{follow_up_id}-ons4-worthwhile"
+    ]
+
+    # Paging as for screenings; only the page's follow-ups are audited, once per follow-up.
+    before = views(server, follow_up_id)
+    first = assert_valid(
+        nurse.get("/QuestionnaireResponse", params={"patient": client_id, "_count": "1"}).json()
+    )
+    assert first["total"] == 2 and ids(first) == [screening_id]
+    assert views(server, follow_up_id) == before
+    (following,) = [link["url"] for link in first["link"] if link["relation"] == "next"]
+    second = assert_valid(nurse.get(following.split("/fhir", 1)[1]).json())
+    assert ids(second) == [follow_up_id] and not [
+        link for link in second["link"] if link["relation"] == "next"
+    ]
+    assert views(server, follow_up_id) == before + 1
+    found("/Observation")  # five of its Observations: one view
+    assert views(server, follow_up_id) == before + 2
+
+    # Another organisation finds nothing of it (only its own, if any), and nothing is audited.
+    for stranger in ("koordination", "soins"):
+        client = fhir(stranger)
+        for path, params in (
+            ("/QuestionnaireResponse", {"patient": client_id}),
+            ("/QuestionnaireResponse", {"_id": follow_up_id}),
+            ("/QuestionnaireResponse", {"questionnaire": CANONICAL}),
+            ("/Observation", {"patient": client_id}),
+            ("/Observation", {"_id": f"{follow_up_id}-ucla3"}),
+            ("/Observation", {"category": "social-connection"}),
+        ):
+            answer = client.get(path, params=params)
+            assert answer.status_code == 200, (stranger, path)
+            assert not [i for i in ids(answer.json()) if i.startswith(follow_up_id)], (stranger, path, params)
+            if "questionnaire" not in params and "category" not in params:
+                assert answer.json()["total"] == 0, (stranger, path, params)
+    assert views(server, follow_up_id) == before + 2
+
+
+def test_a_goal_s_status_date_is_the_day_in_bern(server, tokens, fhir):
+    _, _, follow_up_id = recorded(server, tokens, "G. F.", "better")
+    # 23:30 UTC on 14 January is 00:30 on 15 January in Bern (CET).
+    server.database.execute(
+        "UPDATE follow_up SET recorded_at = :t WHERE id = :f", t="2026-01-14 23:30:00+00:00", f=follow_up_id
+    )
+    goal = assert_valid(fhir("pflege").get(f"/Goal/{follow_up_id}-loneliness").json())
+    assert goal["statusDate"] == "2026-01-15"
+    response = fhir("pflege").get(f"/QuestionnaireResponse/{follow_up_id}").json()
+    assert response["authored"].startswith("2026-01-14T23:30:00")  # the instant itself stays UTC
