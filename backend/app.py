@@ -93,6 +93,8 @@ def create_app(settings: Settings) -> Litestar:
         else None
     )
     watch_pool(engine)  # connections in use, for /metrics
+    if replica is not None:
+        watch_pool(replica, "replica")
     static = create_static_files_router(
         path=STATIC_PREFIX,
         directories=[STATIC_DIR],

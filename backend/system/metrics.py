@@ -102,15 +102,23 @@ WORKER_ROUND_FAILURES = Counter(
 )
 POOL_CHECKED_OUT = Gauge(
     "passerelle_db_pool_checked_out",
-    "Database connections in use (checked out of SQLAlchemy's pool).",
+    "Database connections in use (checked out of SQLAlchemy's pool), by database (primary, replica).",
+    ["database"],
     registry=REGISTRY,
     multiprocess_mode="livesum",
 )
 POOL_SIZE = Gauge(
     "passerelle_db_pool_size",
-    "Connections SQLAlchemy's pool keeps (pool_size; overflow comes on top).",
+    "Connections SQLAlchemy's pool keeps (pool_size; overflow comes on top), by database (primary, replica).",
+    ["database"],
     registry=REGISTRY,
     multiprocess_mode="livesum",
+)
+POOL_CHECKOUTS = Counter(
+    "passerelle_db_pool_checkouts",
+    "Connections lent out of SQLAlchemy's pool (about one per unit of work), by database (primary, replica).",
+    ["database"],
+    registry=REGISTRY,
 )
 if not os.environ.get(MULTIPROCESS_ENV):
     ProcessCollector(registry=REGISTRY)  # memory, CPU, open files: of this process only
@@ -190,15 +198,24 @@ class WorkerRound:
             WORKER_ROUND_FAILURES.inc()
 
 
-def watch_pool(engine: Engine) -> None:
-    """Connections in use and the pool's size, kept by the pool's own events (exact in every
-    process; in multiprocess mode the live processes' values are summed)."""
+def watch_pool(engine: Engine, database: str = "primary") -> None:
+    """Connections in use, lent out, and the pool's size, kept by the pool's own events (exact
+    in every process; in multiprocess mode the live processes' values are summed). `database`
+    is `primary` (DATABASE_URL) or `replica` (DATABASE_REPLICA_URL): each engine has its own pool."""
     pool: Pool = engine.pool
+    in_use = POOL_CHECKED_OUT.labels(database)
+    lent = POOL_CHECKOUTS.labels(database)
     size = getattr(pool, "size", None)
+    kept = POOL_SIZE.labels(database)  # the series exists (0) even for a pool without a size
     if callable(size):
-        POOL_SIZE.inc(size())
-    event.listen(pool, "checkout", lambda *_: POOL_CHECKED_OUT.inc())
-    event.listen(pool, "checkin", lambda *_: POOL_CHECKED_OUT.dec())
+        kept.inc(size())
+
+    def checked_out(*_: Any) -> None:
+        in_use.inc()
+        lent.inc()
+
+    event.listen(pool, "checkout", checked_out)
+    event.listen(pool, "checkin", lambda *_: in_use.dec())
 
 
 def _outbox(name: str) -> TableClause:

@@ -112,8 +112,10 @@ def test_a_journey_moves_the_counters_by_route_template(live):
     grew("passerelle_http_request_duration_seconds_count", method="GET", route="/clients", status="2xx")
     assert value(after, "passerelle_outbox_pending", outbox="push") >= 0
     assert 'passerelle_outbox_oldest_due_seconds{outbox="fhir"}' in after
-    assert value(after, "passerelle_db_pool_size") >= 1
-    assert "passerelle_db_pool_checked_out" in after
+    assert value(after, "passerelle_db_pool_size", database="primary") >= 1
+    assert 'passerelle_db_pool_checked_out{database="primary"}' in after
+    grew("passerelle_db_pool_checkouts_total", database="primary")
+    assert 'database="replica"' not in after  # no DATABASE_REPLICA_URL: no replica pool
 
     # No label names a person, an id or a query string.
     labels = " ".join(re.findall(r"\{[^}]*\}", after))
@@ -121,6 +123,37 @@ def test_a_journey_moves_the_counters_by_route_template(live):
     assert not UUID.search(labels), UUID.search(labels)
     assert "?" not in labels and "q=" not in labels and "nowhere" not in labels
     assert "pflege" not in labels
+
+
+def test_the_replicas_pool_is_reported_apart_from_the_primarys(factories, make_server):
+    """DATABASE_REPLICA_URL: the replica's pool has its own series (`database="replica"`), and
+    only the routes that read from it lend its connections. A second database stands in for the
+    standby here (the pool does not care; tests/api/test_replica.py runs a real one)."""
+    from tests.conftest import POSTGRES_URL
+
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    replica = factories["postgresql"].new()
+    live = make_server("postgresql", METRICS_TOKEN=TOKEN, DATABASE_REPLICA_URL=replica.url)
+
+    def lent(text: str, database: str) -> float:
+        return value(text, "passerelle_db_pool_checkouts_total", database=database)
+
+    with httpx.Client(base_url=live.url, timeout=20) as nurse:
+        assert login(nurse, "pflege").status_code == 303
+        assert nurse.get("/clients").status_code == 200
+        before = scrape(live)
+        assert value(before, "passerelle_db_pool_size", database="replica") >= 1
+        assert value(before, "passerelle_db_pool_size", database="primary") >= 1
+        assert lent(before, "replica") == 0  # login and a client list read the primary
+        assert lent(before, "primary") >= 2
+
+        search = nurse.get("/directory", params={"q": "Einsamkeit", "place": "Langnau im Emmental"})
+        assert search.status_code == 200 and "/directory/services/" in search.text
+        after = scrape(live)
+    assert lent(after, "replica") >= 1
+    assert value(after, "passerelle_db_pool_checked_out", database="replica") == 0  # given back
+    assert 'passerelle_db_pool_checked_out{database="primary"}' in after
 
 
 def started(args: list[str], env: dict[str, str], log) -> subprocess.Popen:
@@ -236,7 +269,8 @@ def test_the_worker_counts_pushes_on_its_own_port(db_backend, make_server, stub,
         text = httpx.get(url, headers=auth).text
         assert value(text, "passerelle_push_notifications_total", outcome="sent") >= 1
         assert value(text, "passerelle_worker_round_duration_seconds_count") >= 1
-        assert value(text, "passerelle_db_pool_size") >= 1
+        assert value(text, "passerelle_db_pool_size", database="primary") >= 1
+        assert value(text, "passerelle_db_pool_checkouts_total", database="primary") >= 1
         assert httpx.get(url).status_code == 401
         assert httpx.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
         assert httpx.get(url.removesuffix("/metrics") + "/other", headers=auth).status_code == 404

@@ -10,6 +10,9 @@
    form, start page, directory search, a synced visit per round ("a visit"), 1–3 s between
    actions; coordinators open the inbox. Afterwards every accepted record must exist exactly
    once. Goal: p95 of page views and sync under 1 s.
+   For a sizing table the run takes LOAD_NURSES (200), LOAD_WEB_WORKERS (2: `serve --workers`)
+   and LOAD_BACKGROUND_WORKERS (1: `worker` processes) from the environment; LOAD_SECONDS sets
+   either run's length.
 """
 
 from __future__ import annotations
@@ -143,6 +146,24 @@ def test_fifty_people_at_once_on_sqlite(make_server):
     assert not any(code >= 500 or code == 0 for codes in rec.errors.values() for code in codes), rec.errors
 
 
+def _count(name: str, default: int) -> int:
+    """A positive whole number from the environment (the sizing knobs), `default` when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        pytest.fail(f"{name}={raw!r}: a whole number of at least 1 is expected")
+    return int(raw)
+
+
+def web_workers() -> int:
+    return _count("LOAD_WEB_WORKERS", 2)
+
+
+def background_workers() -> int:
+    return _count("LOAD_BACKGROUND_WORKERS", 1)
+
+
 @pytest.fixture
 def procfile_on_postgres(factories, tmp_path):
     if not os.environ.get("TEST_DATABASE_URL"):
@@ -151,14 +172,14 @@ def procfile_on_postgres(factories, tmp_path):
     port = free_port()
     env = base_env(tmp_path, database.url, WORKER_IN_PROCESS="0")
     log = (tmp_path / "procfile.log").open("ab")
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(web_workers())]
     web = subprocess.Popen(
-        [sys.executable, "-m", "backend", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "backend", *serve], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    worker = subprocess.Popen([sys.executable, "-m", "backend", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    worker = [sys.executable, "-m", "backend", "worker"]
+    workers = [
+        subprocess.Popen(worker, cwd=ROOT, env=env, stdout=log, stderr=log) for _ in range(background_workers())
+    ]
     live = LiveServer(database, tmp_path, port=port)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -168,7 +189,7 @@ def procfile_on_postgres(factories, tmp_path):
         except httpx.HTTPError:
             time.sleep(0.2)
     yield live, database, tmp_path / "procfile.log"
-    for process in (web, worker):
+    for process in (web, *workers):
         process.terminate()
         try:
             process.wait(timeout=15)
@@ -178,7 +199,8 @@ def procfile_on_postgres(factories, tmp_path):
 
 def test_two_hundred_nurses_on_postgresql(procfile_on_postgres):
     live, database, log = procfile_on_postgres
-    nurses = add_nurses(database, 200)
+    count = _count("LOAD_NURSES", 200)
+    nurses = add_nurses(database, count)
     seconds = float(os.environ.get("LOAD_SECONDS", "180"))
     try:
         rec = asyncio.run(
@@ -187,7 +209,11 @@ def test_two_hundred_nurses_on_postgresql(procfile_on_postgres):
     finally:
         lines = log.read_text(errors="replace").splitlines()
         print("\n".join(line for line in lines if "Waiting for" not in line and "startup" not in line)[-4000:])
-    print(rec.report(f"PostgreSQL, 200 nurses + 10 coordinators (Procfile: serve --workers 2 + worker), {seconds:.0f} s"))
+    setup = f"serve --workers {web_workers()} + {background_workers()} worker"
+    setup += "s" if background_workers() > 1 else ""
+    if (web_workers(), background_workers()) == (2, 1):
+        setup = "Procfile: " + setup
+    print(rec.report(f"PostgreSQL, {count} nurses + 10 coordinators ({setup}), {seconds:.0f} s"))
     _exactly_once(database, rec)
     assert not rec.errors, rec.errors
     for label in ("GET /", "GET /directory", "GET /inbox", "POST /api/v1/sync"):
