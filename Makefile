@@ -76,8 +76,12 @@ nginx:
 		echo "nginx is missing: 'sudo apt-get install nginx' runs the reverse-proxy test too (skipped now)"; \
 	fi
 
+# Two pytest processes (TEST_PROCESSES): the suite waits on servers, browsers and databases more than
+# it computes, so two halve its time on two cores. A module stays in one process (--dist loadfile),
+# so a module's server is started once.
+TEST_PROCESSES ?= 2
 test: lint chromium pgbouncer nginx i18n-compile
-	$(PY) -m pytest -m "not bench" --durations=15
+	$(PY) -m pytest -m "not bench" -n $(TEST_PROCESSES) --dist loadfile --durations=15
 
 bench: $(VENV)/.installed-test i18n-compile
 	$(PY) -m pytest tests/benchmarks -m bench -s
