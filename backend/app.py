@@ -83,12 +83,21 @@ def create_app(settings: Settings) -> Litestar:
     wire()  # the capabilities' event subscribers (tallies, notification outbox)
     assets = Assets.scan()
     engine = make_engine(
-        settings.database_url, lock_timeout=settings.database_lock_timeout, pooler=settings.database_pooler
+        settings.database_url,
+        lock_timeout=settings.database_lock_timeout,
+        pooler=settings.database_pooler,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
     )
     # A standby for reads where a second's staleness is harmless (backend/deps.py: REPLICA_ROUTES).
     # Behind the same kind of pooler as the primary (DATABASE_POOLER), or prepared statements collide.
     replica = (
-        make_engine(settings.database_replica_url, pooler=settings.database_pooler)
+        make_engine(
+            settings.database_replica_url,
+            pooler=settings.database_pooler,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         if settings.database_replica_url
         else None
     )

@@ -35,7 +35,11 @@ def _engine() -> Engine:
 
     settings = _settings()
     return make_engine(
-        settings.database_url, lock_timeout=settings.database_lock_timeout, pooler=settings.database_pooler
+        settings.database_url,
+        lock_timeout=settings.database_lock_timeout,
+        pooler=settings.database_pooler,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
     )
 
 

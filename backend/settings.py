@@ -44,6 +44,10 @@ class Settings:
     """DATABASE_LOCK_TIMEOUT: seconds a write waits for SQLite's lock before answering 503."""
     database_pooler: str = ""
     """DATABASE_POOLER: `transaction` when DATABASE_URL points at PgBouncer in transaction mode."""
+    database_pool_size: int = 20
+    """DATABASE_POOL_SIZE: PostgreSQL connections each process keeps open for reuse."""
+    database_max_overflow: int = 10
+    """DATABASE_MAX_OVERFLOW: connections a process may open beyond the pool, closed when returned."""
     database_replica_url: str = ""
     """DATABASE_REPLICA_URL: optional read-only standby for the directory's and reports' pages."""
     trusted_proxies: tuple[str, ...] = ()
@@ -131,6 +135,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         worker_in_process=environ.get("WORKER_IN_PROCESS", "0" if env == "production" else "1") == "1",
         database_lock_timeout=_int("DATABASE_LOCK_TIMEOUT", 15, environ),
         database_pooler=_pooler(environ.get("DATABASE_POOLER", "")),
+        database_pool_size=_int("DATABASE_POOL_SIZE", 20, environ),
+        database_max_overflow=_int("DATABASE_MAX_OVERFLOW", 10, environ),
         database_replica_url=_postgres_url(environ.get("DATABASE_REPLICA_URL", "")),
         trusted_proxies=_proxies(environ.get("TRUSTED_PROXIES", "")),
         sync_credential_hours=_int("SYNC_CREDENTIAL_HOURS", 72, environ),

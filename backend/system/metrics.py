@@ -120,6 +120,19 @@ POOL_CHECKOUTS = Counter(
     ["database"],
     registry=REGISTRY,
 )
+POOL_CONNECTS = Counter(
+    "passerelle_db_connections_opened",
+    "New database connections opened (a steady rise under load means the pool is too small: "
+    "DATABASE_POOL_SIZE), by database (primary, replica).",
+    ["database"],
+    registry=REGISTRY,
+)
+POOL_CLOSES = Counter(
+    "passerelle_db_connections_closed",
+    "Database connections the pool closed (given back to a full pool, or found broken), by database.",
+    ["database"],
+    registry=REGISTRY,
+)
 if not os.environ.get(MULTIPROCESS_ENV):
     ProcessCollector(registry=REGISTRY)  # memory, CPU, open files: of this process only
 
@@ -205,6 +218,8 @@ def watch_pool(engine: Engine, database: str = "primary") -> None:
     pool: Pool = engine.pool
     in_use = POOL_CHECKED_OUT.labels(database)
     lent = POOL_CHECKOUTS.labels(database)
+    opened = POOL_CONNECTS.labels(database)
+    closed = POOL_CLOSES.labels(database)
     size = getattr(pool, "size", None)
     kept = POOL_SIZE.labels(database)  # the series exists (0) even for a pool without a size
     if callable(size):
@@ -214,6 +229,8 @@ def watch_pool(engine: Engine, database: str = "primary") -> None:
         in_use.inc()
         lent.inc()
 
+    event.listen(pool, "connect", lambda *_: opened.inc())
+    event.listen(pool, "close", lambda *_: closed.inc())
     event.listen(pool, "checkout", checked_out)
     event.listen(pool, "checkin", lambda *_: in_use.dec())
 

@@ -7,6 +7,7 @@ import re
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -154,6 +155,46 @@ def test_the_replicas_pool_is_reported_apart_from_the_primarys(factories, make_s
     assert lent(after, "replica") >= 1
     assert value(after, "passerelle_db_pool_checked_out", database="replica") == 0  # given back
     assert 'passerelle_db_pool_checked_out{database="primary"}' in after
+
+
+def _bursts(live, token: str, bursts: int = 3, at_once: int = 12) -> list[float]:
+    """`bursts` rounds of `at_once` API reads at the same moment; then the connections the
+    primary's pool opened and closed."""
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def read(_: int) -> int:
+        with httpx.Client(base_url=live.url, timeout=30, headers=headers) as http:
+            return http.get("/api/v1/clients").status_code
+
+    with ThreadPoolExecutor(at_once) as pool:
+        for _ in range(bursts):
+            assert set(pool.map(read, range(at_once))) == {200}
+    text = scrape(live)
+    return [
+        value(text, f"passerelle_db_connections_{what}_total", database="primary")
+        for what in ("opened", "closed")
+    ]
+
+
+@pytest.mark.parametrize("pool_size", ["default", "1"])
+def test_busy_processes_reuse_their_postgresql_connections(pool_size, make_server):
+    """A connection given back to a full pool is closed, and the next request pays for a new
+    PostgreSQL backend. The default pool (DATABASE_POOL_SIZE=20) keeps what a burst opened, so
+    later bursts open nothing; a pool of one keeps opening (the setting is honoured, and the
+    counter shows the churn)."""
+    from tests.conftest import POSTGRES_URL
+
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    env = {"METRICS_TOKEN": TOKEN} | ({} if pool_size == "default" else {"DATABASE_POOL_SIZE": pool_size})
+    live = make_server("postgresql", **env)
+    token = cli("tokens", "create", "--user", "pflege", "--name", "pool", env=live.env).stdout.strip()
+    opened, closed = _bursts(live, token)
+    assert opened >= 1
+    if pool_size == "default":
+        assert closed == 0 and opened <= 12 + 2, (opened, closed)  # at most one per request at once
+    else:
+        assert closed >= 1 and opened > closed, (opened, closed)
 
 
 def started(args: list[str], env: dict[str, str], log) -> subprocess.Popen:
