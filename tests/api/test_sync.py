@@ -273,12 +273,13 @@ def test_records_of_the_wrong_shape_are_rejected_each_with_its_field(server, tok
 
 
 def test_an_unexpected_error_rejects_only_its_record(server, token):
-    """An error the domain code does not expect (here a device clock without a time zone,
-    which the database layer refuses) is caught for that record alone: the chunk before it
-    stays committed, the records after it, in the same chunk and the next, are applied."""
+    """An error the domain code does not expect (here a device clock at 1 January of the year 1
+    at +14:00, a moment before the year 1 in UTC, which the database layer cannot store; our
+    tablets send UTC) is caught for that record alone: the chunk before it stays committed, the
+    records after it, in the same chunk and the next, are applied."""
     clients = [visit(server, f"Chunk {n}")[0] for n in range(120)]
     poisoned = clients[70]
-    poisoned["created_at"] = "2026-11-28T09:12:00"  # no time zone
+    poisoned["created_at"] = "0001-01-01T00:00:00+14:00"
     with nurse(server, token) as http:
         answer = http.post("/api/v1/sync", json={"records": clients})
     assert answer.status_code == 200, answer.text
