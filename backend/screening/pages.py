@@ -83,7 +83,9 @@ def _save(
 
 
 def _complete(session: Session, user: CurrentUser, screening_id: str, data: dict[str, list[str]]) -> None:
-    screening = service.own_screening(session, user, screening_id)
+    screening = service.own_screening(session, user, screening_id, lock=True)
+    if screening.status != "draft":
+        return  # "Finish" sent twice: the first one completed it, both lead to the summary
     answers = answer_form.parse(service.instrument_of(screening), data)
     service.save_answers(session, user, screening, answers)
     service.complete(session, user, screening, (data.get("strengths") or [""])[0])

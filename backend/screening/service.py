@@ -96,10 +96,12 @@ def record_whole(
     return screening
 
 
-def own_screening(session: Session, user: CurrentUser, screening_id: str) -> Screening:
+def own_screening(session: Session, user: CurrentUser, screening_id: str, lock: bool = False) -> Screening:
     """A screening of the user's own organisation (another's is 'not found'). Not audited by
-    itself: callers record what they do with it (view, update, erase)."""
-    screening = session.get(Screening, screening_id)
+    itself: callers record what they do with it (view, update, erase). `lock` for completing it:
+    the row is locked until the unit ends (PostgreSQL: FOR UPDATE), so of two "Finish" at once the
+    second sees it completed instead of completing (and counting) it again."""
+    screening = session.get(Screening, screening_id, with_for_update=lock or None)
     if screening is None or screening.organisation_id != user.organisation_id:
         raise NotFound(N_("No such screening in your organisation."))
     return screening

@@ -67,6 +67,10 @@ def test_screening_from_start_to_needs_and_offers(server):
             f"{path}/complete", data={"csrf_token": token, "strengths": "Tochter kommt täglich"}
         )
         assert done.status_code == 303 and done.headers["location"] == f"{path}/summary"
+        # "Finish" sent twice (a double tap on a slow tablet, a browser resending the form)
+        # leads to the same summary, not to "completed, can no longer change", and changes nothing.
+        again = nurse.post(f"{path}/complete", data={"csrf_token": token, "strengths": "anders"})
+        assert again.status_code == 303 and again.headers["location"] == f"{path}/summary"
         summary = nurse.get(f"{path}/summary")
         assert summary.status_code == 200
         for domain in ("Einsamkeit und soziale Isolation", "Belastete betreuende Angehörige", "Finanzen"):
