@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Request, Response, post
+from litestar.params import RawBody
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
@@ -30,7 +31,7 @@ from backend.web import request_locale
     status_code=200,
 )
 def transaction(
-    request: Request[Any, Any, Any], body: bytes, session: Unit, user: Caller, settings: AppSettings
+    request: Request[Any, Any, Any], body: RawBody, session: Unit, user: Caller, settings: AppSettings
 ) -> Response[Any]:
     """A referral Bundle: 200 with a transaction-response (201 Created per entry; 200 OK when
     the same Bundle came before and nothing new was made), or an OperationOutcome (4xx)."""

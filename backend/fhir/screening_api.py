@@ -41,7 +41,7 @@ def searchset(
 # --- Questionnaire -----------------------------------------------------------------------------
 
 
-@get("/fhir/Questionnaire/{id:str}", name="fhir.questionnaire.read", opt=EVERYONE, sync_to_thread=False)
+@get("/fhir/Questionnaire/{id:str}", name="fhir.questionnaire.read", opt=EVERYONE)
 async def read_questionnaire(id: FromPath[str]) -> Response[Any]:
     instrument = all_instruments().get(id)
     if instrument is None:
@@ -58,7 +58,7 @@ def url_matches(instrument: dict[str, Any], value: str) -> bool:
     return False
 
 
-@get("/fhir/Questionnaire", name="fhir.questionnaire.search", opt=EVERYONE, sync_to_thread=False)
+@get("/fhir/Questionnaire", name="fhir.questionnaire.search", opt=EVERYONE)
 async def search_questionnaires(request: Request[Any, Any, Any]) -> Response[Any]:
     """`url` (with an optional |version, as a canonical), `version`, `_id`."""
     pairs = pairs_of(request)

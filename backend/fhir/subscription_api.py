@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, delete, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
@@ -35,7 +35,11 @@ def _fhir(body: dict[str, Any], status: int = 200, headers: dict[str, str] | Non
 
 @post("/fhir/Subscription", name="fhir.subscription.create", opt=MEMBERS, sync_to_thread=True)
 def create_subscription(
-    data: dict[str, Any], request: Request[Any, Any, Any], session: Unit, user: Caller, settings: AppSettings
+    data: JSONBody[dict[str, Any]],
+    request: Request[Any, Any, Any],
+    session: Unit,
+    user: Caller,
+    settings: AppSettings,
 ) -> Response[Any]:
     """Active at once (no handshake); 422 for what cannot be offered (full-resource payloads,
     endpoints that are not public https, filters on other organisations)."""
@@ -68,7 +72,7 @@ def subscription_status(
 
 @get("/fhir/Subscription", name="fhir.subscription.search", opt=MEMBERS, sync_to_thread=True)
 def search_subscriptions(
-    request: Request[Any, Any, Any], reader: Unit, user: Caller, status: str | None = None
+    request: Request[Any, Any, Any], reader: Unit, user: Caller, status: FromQuery[str | None] = None
 ) -> Response[Any]:
     """The caller's organisation's subscriptions (optionally by status)."""
     found = [subscriptions.resource(s) for s in subscriptions.of_organisation(reader, user, status)]
@@ -90,7 +94,7 @@ async def read_topic(id: FromPath[str]) -> Response[Any]:
 
 
 @get("/fhir/Basic", name="fhir.basic.search", opt=MEMBERS)
-async def search_topics(request: Request[Any, Any, Any], code: str | None = None) -> Response[Any]:
+async def search_topics(request: Request[Any, Any, Any], code: FromQuery[str | None] = None) -> Response[Any]:
     """`?code=SubscriptionTopic` (or none): the one topic there is."""
     topics = (
         [subscriptions.topic()]

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from litestar import Request, Response, patch, put
-from litestar.params import FromPath
+from litestar.params import FromPath, RawBody
 from sqlmodel import Session
 
 from backend.accounts.access import allow
@@ -184,7 +184,7 @@ def _update(
 
 @put("/fhir/Task/{id:str}", name="fhir.task.update", opt=UPDATERS, sync_to_thread=True)
 def update_task(
-    request: Request[Any, Any, Any], id: FromPath[str], body: bytes, session: Unit, user: Caller
+    request: Request[Any, Any, Any], id: FromPath[str], body: RawBody, session: Unit, user: Caller
 ) -> Response[Any]:
     """The whole Task: only status, businessStatus, statusReason and output may differ."""
     incoming = _body(request, body, TASK_TYPES)
@@ -193,7 +193,7 @@ def update_task(
 
 @patch("/fhir/Task/{id:str}", name="fhir.task.patch", opt=UPDATERS, sync_to_thread=True)
 def patch_task(
-    request: Request[Any, Any, Any], id: FromPath[str], body: bytes, session: Unit, user: Caller
+    request: Request[Any, Any, Any], id: FromPath[str], body: RawBody, session: Unit, user: Caller
 ) -> Response[Any]:
     """JSON Patch (RFC 6902): add / replace on status, businessStatus, statusReason, output."""
     operations = _body(request, body, (PATCH_TYPE,))

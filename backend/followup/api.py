@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from litestar import get
+from litestar.params import FromQuery
 
 from backend.accounts.access import allow
 from backend.accounts.roles import Role
@@ -36,7 +37,7 @@ class FollowUpOut:
 
 @get("/api/v1/follow-ups", name="followup.api.list", opt=NURSES, sync_to_thread=True, tags=["Follow-ups"])
 def list_follow_ups(
-    reader: Unit, user: Caller, due: str | None = None, client_id: str | None = None
+    reader: Unit, user: Caller, due: FromQuery[str | None] = None, client_id: FromQuery[str | None] = None
 ) -> list[FollowUpOut]:
     """The organisation's follow-ups, oldest due date first (at most 200). `?due=1`: only those
     due now (due today or earlier and neither recorded nor skipped). `?client_id=`: one client's
