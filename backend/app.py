@@ -18,7 +18,7 @@ from backend.accounts.auth import AuthMiddleware, access_guard
 from backend.admin import routes as admin
 from backend.capabilities import wire
 from backend.clients import routes as clients
-from backend.db.engine import make_engine
+from backend.db.engine import engine_from
 from backend.deps import DEPENDENCIES
 from backend.directory import routes as directory
 from backend.fhir import outcome as fhir_outcome
@@ -82,25 +82,10 @@ def create_app(settings: Settings) -> Litestar:
     all_instruments()  # an invalid instrument file stops the start, naming file and item
     wire()  # the capabilities' event subscribers (tallies, notification outbox)
     assets = Assets.scan()
-    engine = make_engine(
-        settings.database_url,
-        lock_timeout=settings.database_lock_timeout,
-        pooler=settings.database_pooler,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
+    engine = engine_from(settings)
     # A standby for reads where a second's staleness is harmless (backend/deps.py: REPLICA_ROUTES).
     # Behind the same kind of pooler as the primary (DATABASE_POOLER), or prepared statements collide.
-    replica = (
-        make_engine(
-            settings.database_replica_url,
-            pooler=settings.database_pooler,
-            pool_size=settings.database_pool_size,
-            max_overflow=settings.database_max_overflow,
-        )
-        if settings.database_replica_url
-        else None
-    )
+    replica = engine_from(settings, settings.database_replica_url) if settings.database_replica_url else None
     watch_pool(engine)  # connections in use, for /metrics
     if replica is not None:
         watch_pool(replica, "replica")

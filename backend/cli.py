@@ -29,18 +29,11 @@ def _settings() -> Settings:
 def _engine() -> Engine:
     import backend.models  # noqa: F401 - every table known, so foreign keys resolve
     from backend.capabilities import wire
-    from backend.db.engine import make_engine
+    from backend.db.engine import engine_from
 
     wire()  # the event subscribers, for the commands that run services (demo seed, worker)
 
-    settings = _settings()
-    return make_engine(
-        settings.database_url,
-        lock_timeout=settings.database_lock_timeout,
-        pooler=settings.database_pooler,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
+    return engine_from(_settings())
 
 
 def _fail_on_domain_error(func: Callable[P, R]) -> Callable[P, R]:

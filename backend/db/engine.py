@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -35,6 +35,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 from backend.errors import DatabaseBusy
+
+if TYPE_CHECKING:
+    from backend.settings import Settings
 
 LOCK_TIMEOUT = 15.0  # seconds a writer queues for SQLite's lock; the slowest write (a sync chunk) takes < 1 s
 BEGIN_ATTEMPTS = 3  # SQLite's busy handler is not first-come first-served: a late retry evens it out
@@ -86,6 +89,18 @@ def make_engine(
         max_overflow=max_overflow,
         connect_args=connect_args,
         **kwargs,
+    )
+
+
+def engine_from(settings: Settings, database_url: str | None = None) -> Engine:
+    """The engine of DATABASE_URL (or of `database_url`: the replica's) with the settings' lock
+    timeout, pooler and pool size: one place for the web app, the worker and the CLI."""
+    return make_engine(
+        database_url or settings.database_url,
+        lock_timeout=settings.database_lock_timeout,
+        pooler=settings.database_pooler,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from backend.db.engine import make_engine
+from backend.db.engine import engine_from
 from backend.db.migrate import current_revisions, head_revisions
 from backend.security.addresses import parse_trusted_proxies
 from backend.settings import Settings, SettingsError, load_settings
@@ -138,7 +138,7 @@ def database_problems(environ: Mapping[str, str], *, deploy: bool) -> list[str]:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
         return [f"there is no database file at {url.database}: run `python -m backend db upgrade`"]
-    engine = make_engine(settings.database_url)
+    engine = engine_from(settings)
     problems = []
     try:
         with engine.execution_options(sqlite_begin="DEFERRED").connect() as connection:
