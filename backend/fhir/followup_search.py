@@ -7,6 +7,7 @@ follow-up see it, anyone else gets 404; every follow-up whose data leaves is aud
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, true
@@ -72,35 +73,12 @@ def observation(session: Session, user: CurrentUser, resource_id: str) -> dict[s
 
 
 def goals(session: Session, user: CurrentUser, pairs: list[tuple[str, str]]) -> finding.Found:
-    """`patient`, `_id`: the recorded follow-ups that may hold matches, mapped, one page audited."""
+    """`patient`, `_id`: the recorded follow-ups' Goals, one page audited."""
     params = search.parse(pairs, GOAL_PARAMS)
-    size, start = search.count_of(params), finding.position(params)
-    if not finding.sees_screenings(user):
-        return finding.Found([], 0, None)
-    query = select(FollowUp).where(
-        col(FollowUp.organisation_id) == user.organisation_id, col(FollowUp.status) == "done"
+    matches = _resource_matches(
+        session, user, params, "Goal", lambda f: mapping.goals(f, baseline_needs(session, f))
     )
-    wanted_ids: list[set[str]] = []
-    for value in params.get("_id", []):
-        ids = {search.reference("_id", v, "Goal") for v in search.alternatives("_id", value)}
-        wanted_ids.append(ids)
-        query = query.where(col(FollowUp.id).in_({mapping.owner_of(i) for i in ids} - {None}))
-    for value in params.get("patient", []):
-        patients = [search.reference("patient", v, "Patient") for v in search.alternatives("patient", value)]
-        query = query.where(col(FollowUp.client_id).in_(patients))
-    query = query.order_by(col(FollowUp.recorded_at), col(FollowUp.id))
-    matches: list[tuple[FollowUp, dict[str, Any]]] = []
-    for follow_up in session.exec(query).all():
-        if not _visible(follow_up, user):
-            continue
-        for resource in mapping.goals(follow_up, baseline_needs(session, follow_up)):
-            if all(resource["id"] in ids for ids in wanted_ids):
-                matches.append((follow_up, resource))
-    shown = matches[start : start + size]
-    for follow_up_id in dict.fromkeys(f.id for f, _ in shown):
-        record(session, user.id, user.organisation_id, "view", AUDIT_SUBJECT, follow_up_id)
-    more = start + size < len(matches)
-    return finding.Found([r for _, r in shown], len(matches), str(start + size) if more else None)
+    return finding.page(session, user, params, matches)
 
 
 # --- QuestionnaireResponse and Observation searches (with the screenings') ---------------------
@@ -172,22 +150,36 @@ def _found(follow_up: FollowUp, resource: dict[str, Any]) -> finding.Match:
     return finding.Match(lambda: resource, (AUDIT_SUBJECT, follow_up.id))
 
 
-def observation_matches(
-    session: Session, user: CurrentUser, params: dict[str, list[str]]
+def _resource_matches(
+    session: Session,
+    user: CurrentUser,
+    params: dict[str, list[str]],
+    kind: str,
+    build: Callable[[FollowUp], list[dict[str, Any]]],
 ) -> list[finding.Match]:
-    """The recorded follow-ups' wellbeing Observations a search (screening_search.CLINICAL_PARAMS)
-    finds: the follow-ups that may hold matches, mapped, then filtered by id and category."""
+    """The recorded follow-ups that may hold matches (by `patient`, by the owner of each `_id`),
+    mapped by `build`, then filtered by what only the mapping knows (ids, categories)."""
     clauses = [_patients(v) for v in params.get("patient", [])]
     wanted_ids: list[set[str]] = []
     for value in params.get("_id", []):
-        ids = {search.reference("_id", v, "Observation") for v in search.alternatives("_id", value)}
+        ids = {search.reference("_id", v, kind) for v in search.alternatives("_id", value)}
         wanted_ids.append(ids)
         clauses.append(col(FollowUp.id).in_({mapping.owner_of(i) for i in ids} - {None}))
     matches: list[finding.Match] = []
     for follow_up in _recorded(session, user, clauses):
-        for resource in mapping.observations(follow_up, instrument_of(follow_up) or {}):
+        for resource in build(follow_up):
             if all(resource["id"] in ids for ids in wanted_ids) and all(
                 finding.category_matches(resource, v) for v in params.get("category", [])
             ):
                 matches.append(_found(follow_up, resource))
     return matches
+
+
+def observation_matches(
+    session: Session, user: CurrentUser, params: dict[str, list[str]]
+) -> list[finding.Match]:
+    """The recorded follow-ups' wellbeing Observations a search (screening_search.CLINICAL_PARAMS)
+    finds."""
+    return _resource_matches(
+        session, user, params, "Observation", lambda f: mapping.observations(f, instrument_of(f) or {})
+    )
