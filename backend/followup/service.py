@@ -253,10 +253,9 @@ def recorded_moment(follow_up: FollowUp, device_at: datetime | None, now: dateti
     """When the follow-up was asked: the time the device recorded it (offline), as long as the
     server cannot prove that clock wrong — not after now and not before the follow-up existed
     (a tablet takes it along at most 14 days before it is due, so before `due_on` is possible).
-    A provably wrong device time, or none, gives the server's time, as an online recording."""
-    if device_at is None or device_at.tzinfo is None:
-        return now
-    if device_at > now or device_at < follow_up.created_at:
+    A provably wrong device time, or none (sync gives none for a time without a zone), gives the
+    server's time, as an online recording."""
+    if device_at is None or device_at > now or device_at < follow_up.created_at:
         return now
     return device_at
 

@@ -68,26 +68,31 @@ function showRejection(record) {
   const reasons = [record.error || ""];
   for (const [field, message] of Object.entries(record.errors || {})) {
     const path = field.replace(/^answers\./, ""); // a refused character is named by its place
-    const question = path === "skip_reason" ? null : document.getElementById(`q-${path}`);
     if (path === "skip_reason") {
       const error = document.getElementById("skip-error");
       error.textContent = message;
       error.hidden = false;
-    } else if (question) {
-      const error = document.createElement("p");
-      error.className = "field-error";
-      error.id = `e-${path}`;
-      error.textContent = message;
-      question.append(error);
-      const described = question.matches("fieldset") ? question : question.querySelector("input, textarea");
-      const ids = (described.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-      described.setAttribute("aria-describedby", [...ids, error.id].join(" "));
-      if (!question.matches("fieldset")) described.setAttribute("aria-invalid", "true");
-    } else if (message !== record.error) {
+    } else if (!markQuestion(path, message) && message !== record.error) {
       reasons.push(message);
     }
   }
   document.getElementById("follow-up-reason").textContent = reasons.filter(Boolean).join(" ");
+}
+
+// The message under its question, tied to it for screen readers; false when there is no such question.
+function markQuestion(path, message) {
+  const question = document.getElementById(`q-${path}`);
+  const described = question && (question.matches("fieldset") ? question : question.querySelector("input, textarea"));
+  if (!described) return false;
+  const error = document.createElement("p");
+  error.className = "field-error";
+  error.id = `e-${path}`;
+  error.textContent = message;
+  question.append(error);
+  const ids = (described.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  described.setAttribute("aria-describedby", [...ids, error.id].join(" "));
+  if (described !== question) described.setAttribute("aria-invalid", "true");
+  return true;
 }
 
 async function keep(data) {
