@@ -17,6 +17,15 @@ def log_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSWO
     page.locator("form.stack button[type=submit]").click()
 
 
+def log_in_speaking(page: Page, base_url: str, username: str, language: str) -> None:
+    """Logged in with the page in `language`: chosen every time, since an account keeps the
+    language an earlier test may have chosen."""
+    log_in(page, base_url, username)
+    if page.locator("html").get_attribute("lang") != language:
+        page.locator(f".language-switcher button[lang={language}]").click()
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
 def serious_violations(page: Page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 

@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, Page, expect
 from backend.geo.reference import DISTRICTS
 from backend.i18n import translate
 from backend.vocab import LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES
-from tests.e2e.helpers import log_in, serious_violations
+from tests.e2e.helpers import log_in_speaking, serious_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -79,10 +79,7 @@ def test_effect_reports_show_the_follow_ups(e2e_server, browser, language: str, 
     )
     try:
         page = context.new_page()
-        log_in(page, e2e_server.url, "analyse")
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator(f".language-switcher button[lang={language}]").click()
-        expect(page.locator("html")).to_have_attribute("lang", language)
+        log_in_speaking(page, e2e_server.url, "analyse", language)
         oberaargau = DISTRICTS["OA"].name(language)
 
         for report_id, title in reversed(EFFECTS.items()):  # need-resolution last, for its offer type

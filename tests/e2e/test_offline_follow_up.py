@@ -15,19 +15,26 @@ from tests.e2e.offline_helpers import outbox_rows, prepare_device, wait_until_se
 from tests.support import cli
 
 
-def test_a_due_follow_up_is_recorded_offline_and_synced(make_server, page: Page):
-    server = make_server()
+def _taken_along_when_due(server, page: Page, name: str) -> tuple[str, str]:
+    """A client whose referral closed with help started, her follow-up due now, taken along by
+    the logged-in nurse for today's visits. Returns (client id, follow-up id)."""
     token = cli("tokens", "create", "--user", "pflege", "--name", "e2e-fu", env=server.env).stdout.strip()
-    client_id, follow_up_id = _helped(server, token, "N. F.")  # a referral closed with help started
+    client_id, follow_up_id = _helped(server, token, name)
     _make_due_now(server, follow_up_id)
-
     log_in(page, server.url, "pflege")
-    expect(page.get_by_text("Nachfrage fällig: N. F., seit 3 Tagen")).to_be_visible()
     page.goto(f"{server.url}/clients/{client_id}")
     page.get_by_role("button", name=re.compile("Für die heutigen Besuche mitnehmen")).click()
     expect(page.locator("#take-along-note")).to_have_text(
         "Für 24 Stunden verschlüsselt auf diesem Gerät gespeichert."
     )
+    return client_id, follow_up_id
+
+
+def test_a_due_follow_up_is_recorded_offline_and_synced(make_server, page: Page):
+    server = make_server()
+    client_id, follow_up_id = _taken_along_when_due(server, page, "N. F.")
+    page.goto(f"{server.url}/")
+    expect(page.get_by_text("Nachfrage fällig: N. F., seit 3 Tagen")).to_be_visible()
     page.goto(f"{server.url}/offline/de/follow-up")  # precached with the other offline pages
     prepare_device(page, server, logged_in=True)
 
@@ -79,15 +86,7 @@ def test_a_follow_up_skipped_offline_but_done_meanwhile_stays_rejected_with_its_
     make_server, page: Page
 ):
     server = make_server()
-    token = cli("tokens", "create", "--user", "pflege", "--name", "e2e-fu", env=server.env).stdout.strip()
-    client_id, follow_up_id = _helped(server, token, "N. G.")
-    _make_due_now(server, follow_up_id)
-    log_in(page, server.url, "pflege")
-    page.goto(f"{server.url}/clients/{client_id}")
-    page.get_by_role("button", name=re.compile("Für die heutigen Besuche mitnehmen")).click()
-    expect(page.locator("#take-along-note")).to_have_text(
-        "Für 24 Stunden verschlüsselt auf diesem Gerät gespeichert."
-    )
+    client_id, follow_up_id = _taken_along_when_due(server, page, "N. G.")
     prepare_device(page, server, logged_in=True)
 
     page.context.set_offline(True)
@@ -123,15 +122,7 @@ def test_a_follow_up_rejected_for_an_answer_is_corrected_in_its_form_and_stored_
     the control character; the nurse opens the follow-up from the outbox, sees the reason under
     the question with her answers kept, corrects it and it is stored once."""
     server = make_server()
-    token = cli("tokens", "create", "--user", "pflege", "--name", "e2e-fu", env=server.env).stdout.strip()
-    client_id, follow_up_id = _helped(server, token, "N. H.")
-    _make_due_now(server, follow_up_id)
-    log_in(page, server.url, "pflege")
-    page.goto(f"{server.url}/clients/{client_id}")
-    page.get_by_role("button", name=re.compile("Für die heutigen Besuche mitnehmen")).click()
-    expect(page.locator("#take-along-note")).to_have_text(
-        "Für 24 Stunden verschlüsselt auf diesem Gerät gespeichert."
-    )
+    client_id, follow_up_id = _taken_along_when_due(server, page, "N. H.")
     page.goto(f"{server.url}/offline/fr/follow-up")  # precached; the French one for below
     prepare_device(page, server, logged_in=True)
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from backend.geo.reference import DISTRICTS
 from backend.i18n import translate
 from backend.vocab import LIFE_PHASES, NEED_DOMAINS, SERVICE_TYPES
-from tests.e2e.helpers import log_in, serious_violations
+from tests.e2e.helpers import log_in, log_in_speaking, serious_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -126,11 +126,7 @@ def test_report_tables_get_their_width_and_chart_labels_are_readable(e2e_server,
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=f"{language}-CH")
     try:
         page = context.new_page()
-        log_in(page, e2e_server.url, "analyse")
-        # Chosen every time: the account keeps the language an earlier test may have chosen.
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator(f".language-switcher button[lang={language}]").click()
-        expect(page.locator("html")).to_have_attribute("lang", language)
+        log_in_speaking(page, e2e_server.url, "analyse", language)
         for width in (1280, 360):
             page.set_viewport_size({"width": width, "height": 900})
             scrolling = []
