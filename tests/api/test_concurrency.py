@@ -142,3 +142,37 @@ def test_a_write_waits_for_the_lock_then_a_busy_database_is_a_503_that_wrote_not
         assert api.status_code == 200  # reading never waited
     names = [row[0] for row in server.database.execute("SELECT display_name FROM client")]
     assert "Q. W." in names and "Z. X." not in names
+
+
+def test_finish_twice_at_once_completes_a_screening_once(db_backend, make_server):
+    """Two "Finish" of one screening at the same moment (a double tap, two tabs): both lead to
+    the summary, and it is completed once — one completion in the audit log, not two."""
+    server = make_server(db_backend)
+    tabs = [httpx.Client(base_url=server.url, timeout=60) for _ in range(2)]
+    try:
+        for tab in tabs:
+            assert login(tab, "pflege").status_code == 303
+        client_id = _client(tabs[0], "Langnau im Emmental")
+        token = csrf_from(tabs[0].get(f"/clients/{client_id}").text)
+        path = (
+            tabs[0].post(f"/clients/{client_id}/screenings", data={"csrf_token": token}).headers["location"]
+        )
+        screening_id = path.rsplit("/", 1)[1]
+        answers = _form(
+            {"ucla-companionship": "often", "ucla-left-out": "often", "ucla-isolated": "often"}, token
+        )
+        updates = "SELECT count(*) FROM audit_event WHERE subject_type = 'screening' AND subject_id = :s AND action = 'update'"
+        before = server.database.execute(updates, s=screening_id)[0][0]
+
+        tokens = [csrf_from(tab.get(path).text) for tab in tabs]
+
+        def finish(i: int) -> httpx.Response:
+            return tabs[i].post(f"{path}/complete", data={**answers, "csrf_token": tokens[i]})
+
+        done = _together(2, finish)
+    finally:
+        for tab in tabs:
+            tab.close()
+    assert [(r.status_code, r.headers.get("location")) for r in done] == [(303, f"{path}/summary")] * 2
+    # One completion: its answers saved and the screening completed (two update rows), once.
+    assert server.database.execute(updates, s=screening_id)[0][0] == before + 2
